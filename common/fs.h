@@ -23,6 +23,13 @@ int oci_open_in_root(int rootfd, const char *path, int flags, mode_t mode, struc
 int oci_open_parent_in_root(int rootfd, const char *path, bool mkdirs, mode_t dir_mode,
 			    char **ret_name, struct oci_err **err);
 
+/* The same two, always with the component-by-component walk (never openat2):
+ * what runs on kernels without openat2, exposed so tests cover both. */
+int oci_open_in_root_fallback(int rootfd, const char *path, int flags, mode_t mode,
+			      struct oci_err **err);
+int oci_open_parent_in_root_fallback(int rootfd, const char *path, bool mkdirs, mode_t dir_mode,
+				     char **ret_name, struct oci_err **err);
+
 /* Resolves PATH inside the root to a canonical absolute path below it
  * (e.g. "/usr/bin/sh" after symlinks), without requiring the last component
  * to exist. */
