@@ -1,0 +1,248 @@
+# Local image registries for the end-to-end tests (Debian's docker-registry,
+# distribution 2.8), plain HTTP or HTTPS with htpasswd basic auth.
+#
+#   load ../lib/common
+#   load ../lib/registry
+#   setup_file()    { registry_start; registry_push_fixture tiny "$OCI_TEST_FIXTURES/tiny"; }
+#   teardown_file() { registry_stop; }
+#
+# registry_start [--tls-htpasswd] [--prefix P]
+#     Starts a registry on 127.0.0.1 with a free port and waits until GET /v2/
+#     answers. P (default REGISTRY) names the variables it exports, so several
+#     registries can run at once (e.g. --prefix MIRROR for a second one):
+#       P           host:port, e.g. 127.0.0.1:41234 (what goes in an image name)
+#       P_URL       http://host:port or https://host:port
+#       P_SCHEME    http or https
+#       P_PID       process id (the `timeout` wrapper; it ends the registry when killed)
+#       P_DIR       its private folder (config.yml, data/, registry.log, certs);
+#                   removed by registry_stop
+#       P_LOG       the registry's log file
+#       P_CA        (TLS) the CA certificate that signed the server certificate
+#       P_CERT_DIR  (TLS) a certs.d-style folder holding ca.crt (skopeo --cert-dir,
+#                   containers-certs.d, docker certs.d)
+#       P_USER      (TLS) user name accepted by htpasswd auth: "tester"
+#       P_PASS      (TLS) its password: "s3cr3t:p@ss" (a colon and an @ on purpose)
+#     Without --tls-htpasswd, P_CA, P_CERT_DIR, P_USER and P_PASS are empty.
+#     The registry dies by itself after REGISTRY_MAX_SECONDS (default 1800)
+#     in case a test run is killed before registry_stop.
+# registry_stop [P]
+#     Stops that registry (waits until its process is gone) and removes P_DIR.
+#     Safe to call twice or when it never started: call it from teardown/teardown_file.
+# registry_push_fixture [--prefix P] NAME[:TAG] SOURCE [extra skopeo copy flags]
+#     Pushes with skopeo copy --all to P/NAME:TAG (TAG default latest) and prints
+#     the pushed manifest digest. SOURCE is an OCI layout folder with an optional
+#     :REF (default latest), a skopeo dir: folder (e.g. docker-schema2.dir), or
+#     any transport:reference skopeo knows. Digests are preserved
+#     (--preserve-digests) unless the extra flags contain --format (e.g.
+#     --format v2s2 converts to Docker schema2, which changes the digest).
+# registry_write_auth [--prefix P] FILE
+#     Writes a Docker-style config.json (auths entry with base64 user:pass) for P.
+#
+# Debian packages: docker-registry, skopeo, openssl, apache2-utils (htpasswd),
+# curl, python3.
+
+_registry_alive() {
+	local pid=$1 state
+	[ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+	state=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+_registry_free_port() {
+	/usr/bin/python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# _registry_tls DIR: a CA, a server certificate for 127.0.0.1 and localhost,
+# and an htpasswd file (bcrypt), all in DIR.
+_registry_tls() {
+	local d=$1
+	mkdir -p "$d/certs.d" || return 1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$d/ca.key" -out "$d/ca.crt" -days 2 -subj "/CN=oci-tools test CA" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" >/dev/null 2>&1 || return 1
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$d/server.key" -out "$d/server.csr" -subj "/CN=localhost" >/dev/null 2>&1 ||
+		return 1
+	printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=CA:FALSE" \
+		"keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$d/server.ext"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+		-CAcreateserial -days 2 -extfile "$d/server.ext" -out "$d/server.crt" >/dev/null 2>&1 ||
+		return 1
+	cp "$d/ca.crt" "$d/certs.d/ca.crt" || return 1
+	htpasswd -Bbc "$d/htpasswd" tester 's3cr3t:p@ss' >/dev/null 2>&1
+}
+
+registry_start() {
+	local tls=0 p=REGISTRY dir port cfg scheme url code pid tries i
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--tls-htpasswd) tls=1 ;;
+		--prefix) p=$2; shift ;;
+		*) echo "registry_start: unknown argument '$1'" >&2; return 2 ;;
+		esac
+		shift
+	done
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/oci-registry.XXXXXX") || return 1
+	mkdir -p "$dir/data"
+	scheme=http
+	if [ $tls = 1 ]; then
+		scheme=https
+		if ! _registry_tls "$dir"; then
+			echo "registry_start: could not make certificates in '$dir'" >&2
+			rm -rf "$dir"
+			return 1
+		fi
+	fi
+	for tries in 1 2 3 4 5; do
+		port=$(_registry_free_port) || { rm -rf "$dir"; return 1; }
+		cfg=$dir/config.yml
+		{
+			echo "version: 0.1"
+			echo "log:"
+			echo "  level: info"
+			echo "  accesslog:"
+			echo "    disabled: false"
+			echo "storage:"
+			echo "  filesystem:"
+			echo "    rootdirectory: $dir/data"
+			echo "  delete:"
+			echo "    enabled: true"
+			echo "  maintenance:"
+			echo "    uploadpurging:"
+			echo "      enabled: false"
+			echo "http:"
+			echo "  addr: 127.0.0.1:$port"
+			echo "  secret: oci-tools-test-secret"
+			if [ $tls = 1 ]; then
+				echo "  tls:"
+				echo "    certificate: $dir/server.crt"
+				echo "    key: $dir/server.key"
+				echo "auth:"
+				echo "  htpasswd:"
+				echo "    realm: oci-tools-test"
+				echo "    path: $dir/htpasswd"
+			fi
+		} >"$cfg"
+		# docker-registry reads REGISTRY_* variables as configuration (ours
+		# included): start it without any. fd 3 closed: bats waits for
+		# whatever holds its output open.
+		local unset_env=() v
+		for v in "${!REGISTRY_@}"; do unset_env+=(-u "$v"); done
+		env "${unset_env[@]}" timeout "${REGISTRY_MAX_SECONDS:-1800}" /usr/bin/docker-registry serve "$cfg" \
+			</dev/null >>"$dir/registry.log" 2>&1 3>&- &
+		pid=$!
+		echo "$pid" >"$dir/pid"
+		url=$scheme://127.0.0.1:$port
+		local cacert=()
+		[ $tls = 1 ] && cacert=(--cacert "$dir/ca.crt")
+		for i in $(seq 200); do
+			_registry_alive "$pid" || break
+			code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+				"${cacert[@]}" "$url/v2/" 2>/dev/null)
+			case $code in 200 | 401)
+				export "$p=127.0.0.1:$port" "${p}_URL=$url" "${p}_SCHEME=$scheme" \
+					"${p}_PID=$pid" "${p}_DIR=$dir" "${p}_LOG=$dir/registry.log"
+				if [ $tls = 1 ]; then
+					export "${p}_CA=$dir/ca.crt" "${p}_CERT_DIR=$dir/certs.d" \
+						"${p}_USER=tester" "${p}_PASS=s3cr3t:p@ss"
+				else
+					export "${p}_CA=" "${p}_CERT_DIR=" "${p}_USER=" "${p}_PASS="
+				fi
+				return 0 ;;
+			esac
+			sleep 0.05
+		done
+		# Not up: a port taken meanwhile is retried, anything else is fatal.
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		if ! grep -q "address already in use" "$dir/registry.log"; then
+			break
+		fi
+	done
+	echo "registry_start: docker-registry did not come up; its log:" >&2
+	sed 's/^/  /' "$dir/registry.log" >&2
+	rm -rf "$dir"
+	return 1
+}
+
+registry_stop() {
+	local p=${1:-REGISTRY} pidv dirv pid dir i
+	pidv=${p}_PID dirv=${p}_DIR
+	pid=${!pidv:-} dir=${!dirv:-}
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null
+		for i in $(seq 100); do
+			_registry_alive "$pid" || break
+			sleep 0.05
+		done
+		if _registry_alive "$pid"; then
+			kill -KILL "$pid" 2>/dev/null
+			pkill -KILL -P "$pid" 2>/dev/null
+		fi
+		wait "$pid" 2>/dev/null
+	fi
+	case $dir in
+	*/oci-registry.*) rm -rf "$dir" ;;
+	esac
+	unset "$p" "${p}_URL" "${p}_SCHEME" "${p}_PID" "${p}_DIR" "${p}_LOG" \
+		"${p}_CA" "${p}_CERT_DIR" "${p}_USER" "${p}_PASS"
+	return 0
+}
+
+registry_push_fixture() {
+	local p=REGISTRY name src dest reg tls cert user pass digestfile rc
+	if [ "${1:-}" = --prefix ]; then p=$2; shift 2; fi
+	if [ $# -lt 2 ]; then
+		echo "usage: registry_push_fixture [--prefix P] NAME[:TAG] SOURCE [skopeo flags]" >&2
+		return 2
+	fi
+	name=$1 src=$2
+	shift 2
+	reg=${!p:-}
+	if [ -z "$reg" ]; then
+		echo "registry_push_fixture: registry '$p' is not started" >&2
+		return 1
+	fi
+	case $name in *:*) ;; *) name=$name:latest ;; esac
+	case $src in
+	oci:* | dir:* | docker://* | oci-archive:* | docker-archive:*) ;;
+	*)
+		if [ -f "${src%:*}/oci-layout" ] && [ "${src%:*}" != "$src" ]; then
+			src=oci:$src
+		elif [ -f "$src/oci-layout" ]; then
+			src=oci:$src:latest
+		elif [ -f "$src/manifest.json" ]; then
+			src=dir:$src
+		else
+			echo "registry_push_fixture: '$src' is not an OCI layout or a dir: image" >&2
+			return 1
+		fi ;;
+	esac
+	tls=${p}_SCHEME cert=${p}_CERT_DIR user=${p}_USER pass=${p}_PASS
+	local flags=(--all)
+	case " $* " in *" --format"*) ;; *) flags+=(--preserve-digests) ;; esac
+	if [ "${!tls}" = https ]; then
+		flags+=(--dest-cert-dir "${!cert}" --dest-creds "${!user}:${!pass}")
+	else
+		flags+=(--dest-tls-verify=false)
+	fi
+	digestfile=$(mktemp) || return 1
+	skopeo copy -q "${flags[@]}" --digestfile "$digestfile" "$@" "$src" "docker://$reg/$name" >&2
+	rc=$?
+	[ $rc = 0 ] && cat "$digestfile" && echo
+	rm -f "$digestfile"
+	return $rc
+}
+
+registry_write_auth() {
+	local p=REGISTRY reg user pass
+	if [ "${1:-}" = --prefix ]; then p=$2; shift 2; fi
+	reg=${!p} user=${p}_USER pass=${p}_PASS
+	mkdir -p "$(dirname "$1")" &&
+		printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$reg" \
+			"$(printf '%s:%s' "${!user}" "${!pass}" | base64 -w0)" >"$1"
+}
