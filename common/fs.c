@@ -334,8 +334,12 @@ static int open_parent_in_root(int rootfd, const char *path, bool mkdirs, mode_t
 	int fd = -ENOSYS;
 	if (use_openat2)
 		fd = do_openat2(rootfd, dir, flags, 0);
-	if (fd == -ENOSYS || (fd == -ENOENT && mkdirs))
-		fd = walk_open(rootfd, dir, flags, 0, mkdirs, dir_mode);
+	if (fd == -ENOSYS || (fd == -ENOENT && mkdirs)) {
+		/* "dir/" : every component of dir is a directory to enter (and
+		 * create), then "." is opened. */
+		_cleanup_free_ char *dirslash = xasprintf("%s/", dir);
+		fd = walk_open(rootfd, dirslash, flags, 0, mkdirs, dir_mode);
+	}
 	if (fd < 0)
 		return oci_err_set(err, -fd, "open parent directory of '%s': %s", path,
 				   strerror(-fd));
