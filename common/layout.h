@@ -34,7 +34,17 @@
 struct oci_layout {
 	int dirfd;
 	char *path;
+	/* Private: a shared lock on `.gc.lock`, taken when this handle first
+	 * writes a blob and held until oci_layout_free(), so that a concurrent
+	 * gc (which takes it exclusively) never removes a blob between its
+	 * write and the set_ref that references it. -1 until then. */
+	int gc_lock_fd;
 };
+
+/* Files of a layout besides the spec's: `index.json.lock` (serialises
+ * index.json updates), `.gc.lock` (see struct oci_layout), and in
+ * blobs/<alg>/ the hidden `.partial-<hex>` and `.tmp-<random>` files of
+ * writers, each flock()ed while in use. */
 
 /* Opens the layout at PATH; with create, makes it (and PATH) when missing.
  * Errors name what is wrong ("'DIR' is not an OCI image layout: no oci-layout file"). */
@@ -78,6 +88,8 @@ int oci_blob_writer_write(struct oci_blob_writer *w, const void *data, size_t le
 int oci_blob_writer_commit(struct oci_blob_writer *w, struct oci_digest *ret_digest,
 			   struct oci_err **err);
 void oci_blob_writer_abort(struct oci_blob_writer *w, bool keep_partial);
+/* Without a commit or abort before, free keeps a `.partial-<hex>` (it can be
+ * resumed; gc removes it when nobody holds it) and removes a `.tmp-*`. */
 void oci_blob_writer_free(struct oci_blob_writer *w);
 DEFINE_CLEANUP(struct oci_blob_writer *, oci_blob_writer_free)
 
@@ -90,6 +102,8 @@ struct oci_descriptor {
 	json_t *json;   /* the whole descriptor as read (platform, annotations...) */
 };
 void oci_descriptor_release(struct oci_descriptor *d);
+/* For a struct oci_descriptor variable (zero-initialise it). */
+#define _cleanup_descriptor_ _cleanup_(oci_descriptor_release)
 void oci_descriptor_copy(struct oci_descriptor *dst, const struct oci_descriptor *src);
 /* Parses a descriptor object at a JSON path (errors name the path). */
 int oci_descriptor_from_json(json_t *obj, const char *path, struct oci_descriptor *ret,
