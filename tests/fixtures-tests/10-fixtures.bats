@@ -1,0 +1,225 @@
+#!/usr/bin/env bats
+# The test images of tests/fixtures/build.sh: valid OCI layouts (schemas,
+# digests, diff_ids), reproducible, cached, readable by skopeo and umoci, and
+# the .expected trees equal to what umoci unpacks.
+load ../lib/common
+
+FX=$OCI_TEST_TOP/tests/fixtures
+
+setup_file() {
+	"$OCI_TEST_TOP/tests/fixtures/build.sh" "$OCI_TEST_FIXTURES" >/dev/null
+}
+
+# xattrs_ok DIR: the file system of DIR keeps user.* extended attributes.
+xattrs_ok() {
+	/usr/bin/python3 -c 'import os, sys
+p = os.path.join(sys.argv[1], ".xattr-probe")
+open(p, "w").close()
+try:
+    os.setxattr(p, "user.probe", b"1")
+finally:
+    os.unlink(p)' "$1" 2>/dev/null
+}
+
+# unpack_and_list IMAGE: umoci-unpacks IMAGE:latest into $T/bundle and
+# writes tree-list.py's listing to $T/got and the expected one to $T/want.
+unpack_and_list() {
+	local img=$1 opts=()
+	if [ "$(id -u)" != 0 ]; then
+		umoci unpack --rootless --image "$OCI_TEST_FIXTURES/$img:latest" "$T/bundle" >/dev/null
+		opts+=(--no-owner)
+	else
+		umoci unpack --image "$OCI_TEST_FIXTURES/$img:latest" "$T/bundle" >/dev/null
+	fi
+	xattrs_ok "$T" || opts+=(--no-xattrs)
+	"$FX/tree-list.py" "${opts[@]}" "$T/bundle/rootfs" >"$T/got"
+	"$FX/tree-list.py" "${opts[@]}" --expected "$OCI_TEST_FIXTURES/$img.expected" >"$T/want"
+}
+
+@test "build.sh without OUTDIR is a usage error" {
+	run "$FX/build.sh"
+	assert_status 2
+	assert_output_contains "usage:"
+}
+
+@test "every fixture layout is there with ref 'latest'" {
+	local d
+	for d in tiny layered multiarch docker-schema2; do
+		[ -f "$OCI_TEST_FIXTURES/$d/oci-layout" ] || fail "no $d/oci-layout"
+		run jq -r '.manifests[].annotations["org.opencontainers.image.ref.name"]' \
+			"$OCI_TEST_FIXTURES/$d/index.json"
+		assert_status 0
+		[ "$output" = latest ] || fail "$d: ref names '$output'"
+	done
+	[ -f "$OCI_TEST_FIXTURES/docker-schema2.dir/manifest.json" ]
+	[ -s "$OCI_TEST_FIXTURES/tiny.expected" ]
+	[ -s "$OCI_TEST_FIXTURES/layered.expected" ]
+	run jq -r '[.manifests[].annotations["org.opencontainers.image.ref.name"]]|join(" ")' \
+		"$OCI_TEST_FIXTURES/all/index.json"
+	[ "$output" = "tiny layered multiarch tiny-again" ]
+}
+
+@test "every document validates against the image-spec schemas, every blob against its digest" {
+	local d kind path n=0 schema
+	for d in tiny layered multiarch docker-schema2 all; do
+		run "$FX/walk-layout.py" "$OCI_TEST_FIXTURES/$d"
+		assert_status 0
+		while read -r kind path; do
+			case $kind in
+			layout) schema=image-layout-schema.json ;;
+			index) schema=image-index-schema.json ;;
+			manifest) schema=image-manifest-schema.json ;;
+			config) schema=config-schema.json ;;
+			esac
+			# tests/lib/validate-json.py (validate_json) cannot follow the "id"
+			# URLs of the image-spec schemas offline; validate-schema.py can.
+			"$FX/validate-schema.py" "$SPECS/image-spec/$schema" "$path" ||
+				fail "$d: $path is not a valid $kind"
+			n=$((n + 1))
+		done <<<"$output"
+	done
+	# tiny 4, layered 4, multiarch 7, docker-schema2 4, all 13
+	[ "$n" = 32 ] || fail "$n documents checked, not 32"
+}
+
+@test "validate-schema.py rejects a bad manifest" {
+	jq '.layers[0].size = "big"' "$OCI_TEST_FIXTURES/tiny/blobs/sha256/$(jq -r '.manifests[0].digest[7:]' "$OCI_TEST_FIXTURES/tiny/index.json")" >"$T/m.json"
+	run "$FX/validate-schema.py" "$SPECS/image-spec/image-manifest-schema.json" "$T/m.json"
+	assert_status 1
+	assert_output_contains "layers/0/size"
+}
+
+@test "walk-layout.py catches a corrupt blob" {
+	cp -r "$OCI_TEST_FIXTURES/tiny" "$T/tiny"
+	local cfg
+	cfg=$(jq -r '.config.digest' "$T/tiny/blobs/sha256/$(jq -r '.manifests[0].digest[7:]' "$T/tiny/index.json")")
+	chmod u+w "$T/tiny/blobs/sha256/${cfg#sha256:}"
+	sed -i 's/amd64\|arm64/ARCH0/' "$T/tiny/blobs/sha256/${cfg#sha256:}"
+	run "$FX/walk-layout.py" "$T/tiny"
+	assert_status 1
+	assert_output_contains "does not match its digest"
+}
+
+@test "media types: gzip and uncompressed layers, Docker schema2, the multiarch index" {
+	local m
+	m=$OCI_TEST_FIXTURES/layered/blobs/sha256/$(jq -r '.manifests[0].digest[7:]' "$OCI_TEST_FIXTURES/layered/index.json")
+	run jq -r '[.layers[].mediaType]|join(" ")' "$m"
+	[ "$output" = "application/vnd.oci.image.layer.v1.tar+gzip application/vnd.oci.image.layer.v1.tar+gzip application/vnd.oci.image.layer.v1.tar application/vnd.oci.image.layer.v1.tar+gzip" ] ||
+		fail "layered layers: $output"
+	m=$OCI_TEST_FIXTURES/docker-schema2/blobs/sha256/$(jq -r '.manifests[0].digest[7:]' "$OCI_TEST_FIXTURES/docker-schema2/index.json")
+	run jq -r '[.mediaType, .config.mediaType, .layers[0].mediaType]|join(" ")' "$m"
+	[ "$output" = "application/vnd.docker.distribution.manifest.v2+json application/vnd.docker.container.image.v1+json application/vnd.docker.image.rootfs.diff.tar.gzip" ] ||
+		fail "docker-schema2: $output"
+	cmp "$m" "$OCI_TEST_FIXTURES/docker-schema2.dir/manifest.json"
+	m=$OCI_TEST_FIXTURES/multiarch/blobs/sha256/$(jq -r '.manifests[0].digest[7:]' "$OCI_TEST_FIXTURES/multiarch/index.json")
+	run jq -r '[.manifests[].platform|.os+"/"+.architecture+(if .variant then "/"+.variant else "" end)]|join(" ")' "$m"
+	case $(uname -m) in
+	x86_64) [ "$output" = "linux/amd64 linux/arm64/v8" ] || fail "multiarch platforms: $output" ;;
+	esac
+	# the host entry is the tiny image itself
+	run jq -r '.manifests[0].digest' "$m"
+	[ "$output" = "$(jq -r '.manifests[0].digest' "$OCI_TEST_FIXTURES/tiny/index.json")" ]
+}
+
+@test "layer tars are readable by GNU tar, with SCHILY.xattr records and the expected entries" {
+	local m l2 l3
+	m=$OCI_TEST_FIXTURES/layered/blobs/sha256/$(jq -r '.manifests[0].digest[7:]' "$OCI_TEST_FIXTURES/layered/index.json")
+	l2=$OCI_TEST_FIXTURES/layered/blobs/sha256/$(jq -r '.layers[1].digest[7:]' "$m")
+	l3=$OCI_TEST_FIXTURES/layered/blobs/sha256/$(jq -r '.layers[2].digest[7:]' "$m")
+	TZ=UTC run tar -tvzf "$l2"
+	assert_status 0
+	assert_output_matches "^-rwsr-xr-x 0/0 .* opt/app/setuid-bin$"
+	assert_output_matches "^hrw-r--r-- 0/0 .* opt/app/hlink-to-hello link to opt/app/hello.txt$"
+	assert_output_matches "^lrwxrwxrwx 0/0 .* opt/app/rel-link -> hello.txt$"
+	assert_output_matches "^-rw-r----- 1000/1000 .* home/app/owned.txt$"
+	assert_output_matches "^drwxrwxrwt 0/0 .* shared/$"
+	assert_output_matches "^-rw-r--r-- 0/0 +8388608 2024-01-01 00:00 opt/app/big.bin$"
+	grep -aq "SCHILY.xattr.user.oci-test=fixture" <(gzip -dc "$l2") || fail "no SCHILY.xattr record"
+	# GNU tar restores the xattr from that record
+	if xattrs_ok "$T"; then
+		mkdir "$T/x"
+		tar --xattrs --xattrs-include='user.*' -xzf "$l2" -C "$T/x" opt/app/xattr.txt
+		run /usr/bin/python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.oci-test").decode())' "$T/x/opt/app/xattr.txt"
+		[ "$output" = fixture ] || fail "xattr after GNU tar: $output"
+	fi
+	# the uncompressed layer: "./" names, whiteouts and the opaque marker
+	[ "$(head -c2 "$l3" | od -An -tx1 | tr -d ' ')" != 1f8b ] || fail "layer 3 is gzip"
+	run tar -tf "$l3"
+	assert_status 0
+	assert_output_contains "./opt/app/.wh.deleted-later.txt"
+	assert_output_contains "./opt/app/.wh.olddir"
+	assert_output_contains "./opt/app/opaque/.wh..wh..opq"
+	assert_output_contains "./usr/bin/.wh.wget"
+	[ "$(printf '%s\n' "$output" | head -1)" = "./" ] || fail "first entry is not ./"
+}
+
+@test "two builds are byte-identical; a second build is skipped by the stamp" {
+	FIXTURES_FORCE=1 "$FX/build.sh" "$T/a" >/dev/null
+	diff -r "$T/a" "$OCI_TEST_FIXTURES" || fail "rebuild differs from $OCI_TEST_FIXTURES"
+	local before after
+	before=$(stat -c %i "$T/a/tiny/index.json")
+	local t0 t1
+	t0=$(date +%s%N)
+	"$FX/build.sh" "$T/a" >/dev/null
+	t1=$(date +%s%N)
+	after=$(stat -c %i "$T/a/tiny/index.json")
+	[ "$before" = "$after" ] || fail "cached build rewrote the layouts"
+	[ $(((t1 - t0) / 1000000)) -lt 1000 ] || fail "cached build took $(((t1 - t0) / 1000000)) ms"
+	# a different epoch changes the digests (so the epoch is really used)
+	SOURCE_DATE_EPOCH=1600000000 "$FX/build.sh" "$T/a" >/dev/null
+	[ "$(jq -r '.manifests[0].digest' "$T/a/tiny/index.json")" != \
+		"$(jq -r '.manifests[0].digest' "$OCI_TEST_FIXTURES/tiny/index.json")" ]
+	run ls "$T"
+	[[ $output != *a.tmp.* && $output != *a.old.* ]] || fail "left temporary folders: $output"
+}
+
+@test "skopeo inspects the layouts and the dir: copy" {
+	local d
+	for d in tiny layered multiarch; do
+		run skopeo inspect "oci:$OCI_TEST_FIXTURES/$d:latest"
+		assert_status 0
+	done
+	run skopeo inspect --config "oci:$OCI_TEST_FIXTURES/layered:latest"
+	assert_status 0
+	[ "$(jq -r '.config.User' <<<"$output")" = app ]
+	[ "$(jq -r '.config.StopSignal' <<<"$output")" = SIGQUIT ]
+	[ "$(jq -c '.config.Entrypoint+.config.Cmd' <<<"$output")" = '["/bin/echo","layered:","hello","world"]' ]
+	[ "$(jq -r '.config.ExposedPorts|keys|join(" ")' <<<"$output")" = "5353/udp 8080/tcp" ]
+	run skopeo inspect "oci:$OCI_TEST_FIXTURES/all:layered"
+	assert_status 0
+	[ "$(jq -r .Digest <<<"$output")" = "$(jq -r '.manifests[0].digest' "$OCI_TEST_FIXTURES/layered/index.json")" ]
+	run skopeo inspect --raw "dir:$OCI_TEST_FIXTURES/docker-schema2.dir"
+	assert_status 0
+	[ "$(jq -r .mediaType <<<"$output")" = application/vnd.docker.distribution.manifest.v2+json ]
+}
+
+@test "umoci unpacks tiny to tiny.expected, and its busybox runs" {
+	unpack_and_list tiny
+	diff "$T/want" "$T/got"
+	[ "$(id -u)" = 0 ] || skip "chroot needs root"
+	run chroot "$T/bundle/rootfs" /bin/sh -c 'echo hi; id -u app; ls /bin/sh'
+	assert_status 0
+	[ "$output" = "hi
+1000
+/bin/sh" ] || fail "busybox in the rootfs said: $output"
+}
+
+@test "umoci unpacks layered to layered.expected; a changed tree does not compare equal" {
+	unpack_and_list layered
+	diff "$T/want" "$T/got"
+	grep -q "^/opt/app/hlink-to-hello	f	0644	.*	19 [0-9a-f]* 2	-$" "$T/want"
+	grep -q "^/opt/app/setuid-bin	f	4755	" "$T/want"
+	grep -q "^/shared	d	1777	" "$T/want"
+	! grep -q "^/opt/app/deleted-later.txt	" "$T/want"
+	! grep -q "^/usr/bin/wget	" "$T/want"
+	[ "$(grep -c "^/opt/app/opaque/" "$T/want")" = 1 ]
+	rm "$T/bundle/rootfs/opt/app/empty"
+	"$FX/tree-list.py" "$T/bundle/rootfs" >"$T/got2"
+	! "$FX/tree-list.py" --expected "$OCI_TEST_FIXTURES/layered.expected" | diff -q - "$T/got2" >/dev/null
+}
+
+@test "tree-list.py: bad option is a usage error" {
+	run "$FX/tree-list.py" --bogus "$T"
+	assert_status 2
+	assert_output_contains "unknown option"
+}
