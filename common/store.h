@@ -5,12 +5,20 @@
 #ifndef OCI_STORE_H
 #define OCI_STORE_H
 
+#include <sys/types.h>
+
 #include "err.h"
 
 #define OCI_STORE_DEFAULT_ROOT "/var/lib/oci-tools"
 
-/* opt is the --store value or NULL. Caller frees. */
+/* opt is the --store value or NULL. The result is absolute and clean
+ * (a relative --store or $OCI_ROOT is taken from the current directory;
+ * a relative $XDG_DATA_HOME is ignored, as the XDG spec says). The
+ * environment is read with secure_getenv. Caller frees. */
 int oci_store_path(const char *opt, char **ret, struct oci_err **err);
+/* The same for a given effective uid (0 chooses OCI_STORE_DEFAULT_ROOT):
+ * for tests, and for a program that acts for another user. */
+int oci_store_path_euid(const char *opt, uid_t euid, char **ret, struct oci_err **err);
 
 /* Folders inside the store (caller frees). */
 char *oci_store_images_dir(const char *store);     /* images/: one OCI layout */
