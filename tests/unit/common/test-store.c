@@ -94,7 +94,8 @@ int main(void)
 		is_str(e, "cannot choose a store: HOME is not set (set OCI_ROOT or use --store)",
 		       "no HOME and no passwd entry: error");
 		ok(!got, "no HOME and no passwd entry: no path");
-		_cleanup_free_ char *got0 = store_for(NULL, 0, &e);
+		_cleanup_free_ char *e0 = NULL;
+		_cleanup_free_ char *got0 = store_for(NULL, 0, &e0);
 		is_str(got0, "/var/lib/oci-tools", "no HOME does not matter to root");
 	}
 	setenv("HOME", "/home/someone", 1);
