@@ -2,8 +2,10 @@
  * distribution/reference does: docker.io as the default registry, library/
  * for one-word names on it, latest as the default tag when there is neither
  * tag nor digest, host:port and localhost as registries, tag and digest
- * together, lowercase names, 255 characters at most for the name and 128
- * for a tag. */
+ * together, lowercase names, 255 characters at most for the repository
+ * path (the domain is not counted, as in distribution/reference v0.6 and
+ * later) and 128 for a tag. Case checks are ASCII-only (Go's are Unicode:
+ * a non-ASCII uppercase letter gives "invalid reference format" here). */
 #ifndef OCI_REF_H
 #define OCI_REF_H
 
