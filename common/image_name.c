@@ -67,8 +67,8 @@ static int parse_layout(const char *s, enum oci_transport t, const char *prefix,
 static const char *unsupported_transport(const char *s)
 {
 	static const char *const names[] = {
-		"containers-storage", "dir", "docker", "docker-archive", "docker-daemon",
-		"ostree", "sif", "tarball",
+	    "containers-storage", "dir",    "docker", "docker-archive",
+	    "docker-daemon",	  "ostree", "sif",    "tarball",
 	};
 	const char *colon = strchr(s, ':');
 	if (!colon)
@@ -93,13 +93,16 @@ int oci_image_name_parse(const char *s, struct oci_image_name *ret, struct oci_e
 	if (oci_ref_parse(refstr, &ref, &e) < 0) {
 		const char *t = refstr == s ? unsupported_transport(s) : NULL;
 		if (t && streq(t, "docker"))
-			return oci_err_set(err, EINVAL,
-					   "image '%s': %s (a registry image is written docker://REF or REF)",
-					   s, e->msg);
+			return oci_err_set(
+			    err, EINVAL,
+			    "image '%s': %s (a registry image is written docker://REF or REF)", s,
+			    e->msg);
 		if (t)
-			return oci_err_set(err, EINVAL,
-					   "image '%s': transport '%s:' is not supported (use oci:DIR[:REF], oci-archive:FILE[:REF], docker://REF or REF)",
-					   s, t);
+			return oci_err_set(
+			    err, EINVAL,
+			    "image '%s': transport '%s:' is not supported (use oci:DIR[:REF], "
+			    "oci-archive:FILE[:REF], docker://REF or REF)",
+			    s, t);
 		return oci_err_set(err, e->code, "image '%s': %s", s, e->msg);
 	}
 	memset(ret, 0, sizeof(*ret));

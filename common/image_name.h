@@ -11,14 +11,14 @@
 
 enum oci_transport {
 	OCI_TRANSPORT_REGISTRY = 0, /* plain reference or docker:// */
-	OCI_TRANSPORT_OCI = 1,      /* oci:DIR[:REF] */
+	OCI_TRANSPORT_OCI = 1,	    /* oci:DIR[:REF] */
 	OCI_TRANSPORT_OCI_ARCHIVE = 2,
 };
 
 struct oci_image_name {
 	enum oci_transport transport;
-	char *path;       /* OCI, OCI_ARCHIVE: the directory or file */
-	char *layout_ref; /* OCI, OCI_ARCHIVE: the ref.name inside, or NULL */
+	char *path;	    /* OCI, OCI_ARCHIVE: the directory or file */
+	char *layout_ref;   /* OCI, OCI_ARCHIVE: the ref.name inside, or NULL */
 	struct oci_ref ref; /* REGISTRY: the normalized reference */
 };
 

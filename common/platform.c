@@ -25,8 +25,8 @@ static void lowercase(char *s)
 static bool is_known_os(const char *os)
 {
 	static const char *const known[] = {
-		"aix",	 "android", "darwin", "dragonfly", "freebsd", "hurd",	 "illumos", "ios", "js",
-		"linux", "nacl",    "netbsd", "openbsd",   "plan9",   "solaris", "windows", "zos",
+	    "aix",   "android", "darwin", "dragonfly", "freebsd", "hurd",    "illumos", "ios", "js",
+	    "linux", "nacl",	"netbsd", "openbsd",   "plan9",	  "solaris", "windows", "zos",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
 		if (streq(os, known[i]))
@@ -37,10 +37,10 @@ static bool is_known_os(const char *os)
 static bool is_known_arch(const char *arch)
 {
 	static const char *const known[] = {
-		"386",	    "amd64",	"amd64p32", "arm",	   "armbe",	    "arm64",
-		"arm64be",  "ppc64",	"ppc64le",  "loong64",	   "mips",	    "mipsle",
-		"mips64",   "mips64le", "mips64p32", "mips64p32le", "ppc",	    "riscv",
-		"riscv64",  "s390",	"s390x",    "sparc",	   "sparc64",	    "wasm",
+	    "386",     "amd64",	   "amd64p32",	"arm",	       "armbe",	  "arm64",
+	    "arm64be", "ppc64",	   "ppc64le",	"loong64",     "mips",	  "mipsle",
+	    "mips64",  "mips64le", "mips64p32", "mips64p32le", "ppc",	  "riscv",
+	    "riscv64", "s390",	   "s390x",	"sparc",       "sparc64", "wasm",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
 		if (streq(arch, known[i]))
@@ -209,8 +209,8 @@ static int parse_os(const char *spec, const char *part, struct oci_platform *p,
 	while (i < n && (isalnum((unsigned char)part[i]) || part[i] == '_' || part[i] == '-'))
 		i++;
 	if (i == 0 || (i < n && (part[i] != '(' || part[n - 1] != ')')))
-		return oci_err_set(err, EINVAL, "invalid platform '%s': '%s' is not a valid os", spec,
-				   part);
+		return oci_err_set(err, EINVAL, "invalid platform '%s': '%s' is not a valid os",
+				   spec, part);
 	_cleanup_free_ char *os = xstrndup(part, i);
 	_cleanup_free_ char *version = NULL;
 	if (i < n) {
@@ -222,8 +222,8 @@ static int parse_os(const char *spec, const char *part, struct oci_platform *p,
 		for (size_t j = vlen; j < optlen;) {
 			if (opt[j] != '+' || j + 1 == optlen || !is_os_option_char(opt[j + 1]))
 				return oci_err_set(err, EINVAL,
-						   "invalid platform '%s': '%s' is not a valid os", spec,
-						   part);
+						   "invalid platform '%s': '%s' is not a valid os",
+						   spec, part);
 			j++;
 			while (j < optlen && is_os_option_char(opt[j]))
 				j++;
@@ -242,12 +242,12 @@ static int parse_os(const char *spec, const char *part, struct oci_platform *p,
 
 int oci_platform_parse(const char *s, struct oci_platform *ret, struct oci_err **err)
 {
-	_cleanup_platform_ struct oci_platform p = { 0 };
+	_cleanup_platform_ struct oci_platform p = {0};
 	_cleanup_strv_ char **parts = NULL;
 
 	if (strchr(s, '*'))
-		return oci_err_set(err, EINVAL, "invalid platform '%s': wildcards are not supported",
-				   s);
+		return oci_err_set(err, EINVAL,
+				   "invalid platform '%s': wildcards are not supported", s);
 	const char *start = s;
 	for (;;) {
 		const char *slash = strchr(start, '/');
@@ -260,9 +260,9 @@ int oci_platform_parse(const char *s, struct oci_platform *ret, struct oci_err *
 	}
 	size_t n = oci_strv_len(parts);
 	if (n > 3)
-		return oci_err_set(err, EINVAL,
-				   "invalid platform '%s': too many components (expected os[/arch[/variant]])",
-				   s);
+		return oci_err_set(
+		    err, EINVAL,
+		    "invalid platform '%s': too many components (expected os[/arch[/variant]])", s);
 
 	int r = parse_os(s, parts[0], &p, err);
 	if (r < 0)
@@ -273,8 +273,8 @@ int oci_platform_parse(const char *s, struct oci_platform *ret, struct oci_err *
 			valid = valid && is_specifier_char(*c);
 		if (!valid)
 			return oci_err_set(err, EINVAL,
-					   "invalid platform '%s': '%s' is not a valid component", s,
-					   parts[i]);
+					   "invalid platform '%s': '%s' is not a valid component",
+					   s, parts[i]);
 	}
 
 	switch (n) {
@@ -297,9 +297,9 @@ int oci_platform_parse(const char *s, struct oci_platform *ret, struct oci_err *
 		if (streq(p.arch, "arm") && p.variant && streq(p.variant, "v7"))
 			set_str(&p.variant, NULL);
 		if (!is_known_arch(p.arch))
-			return oci_err_set(err, EINVAL,
-					   "invalid platform '%s': unknown operating system or architecture",
-					   s);
+			return oci_err_set(
+			    err, EINVAL,
+			    "invalid platform '%s': unknown operating system or architecture", s);
 		{
 			struct oci_platform host;
 			oci_platform_host(&host);
@@ -333,7 +333,7 @@ static const char *str_or_empty(const char *s)
 
 bool oci_platform_match(const struct oci_platform *want, const struct oci_platform *have)
 {
-	struct oci_platform w = { 0 }, h = { 0 };
+	struct oci_platform w = {0}, h = {0};
 	bool match = false;
 
 	set_str(&w.os, want->os);

@@ -11,7 +11,7 @@
 struct oci_platform {
 	char *os;
 	char *arch;
-	char *variant;    /* NULL when unset */
+	char *variant;	  /* NULL when unset */
 	char *os_version; /* NULL when unset */
 };
 

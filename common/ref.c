@@ -208,7 +208,7 @@ static const char *validate_digest(const char *d)
 	static const struct {
 		const char *alg;
 		size_t hexlen;
-	} algs[] = { { "sha256", 64 }, { "sha384", 96 }, { "sha512", 128 } };
+	} algs[] = {{"sha256", 64}, {"sha384", 96}, {"sha512", 128}};
 	const char *colon = strchr(d, ':');
 	if (!colon || colon == d || !colon[1])
 		return "invalid checksum digest format";
@@ -374,8 +374,8 @@ static char *split_docker_domain(const char *s, const char **ret_remainder)
 
 	const char *remainder = strchr(full, '/') + 1;
 	if (startswith(full, OCI_REF_DEFAULT_DOMAIN "/") && !strchr(remainder, '/')) {
-		char *canon = xasprintf("%s/%s%s", OCI_REF_DEFAULT_DOMAIN,
-					OCI_REF_OFFICIAL_PREFIX, remainder);
+		char *canon = xasprintf("%s/%s%s", OCI_REF_DEFAULT_DOMAIN, OCI_REF_OFFICIAL_PREFIX,
+					remainder);
 		free(full);
 		full = canon;
 		remainder = strchr(full, '/') + 1;
@@ -388,18 +388,19 @@ static char *split_docker_domain(const char *s, const char **ret_remainder)
 static int ref_parse_normalized(const char *s, struct oci_ref *ret, struct oci_err **err)
 {
 	if (is_identifier(s))
-		return oci_err_set(err, EINVAL,
-				   "invalid repository name (%s), cannot specify 64-byte hexadecimal strings",
-				   s);
+		return oci_err_set(
+		    err, EINVAL,
+		    "invalid repository name (%s), cannot specify 64-byte hexadecimal strings", s);
 
 	const char *remainder;
 	_cleanup_free_ char *full = split_docker_domain(s, &remainder);
 	const char *colon = strchr(remainder, ':');
 	size_t rlen = colon ? (size_t)(colon - remainder) : strlen(remainder);
 	if (has_upper(remainder, rlen))
-		return oci_err_set(err, EINVAL,
-				   "invalid reference format: repository name (%.*s) must be lowercase",
-				   (int)rlen, remainder);
+		return oci_err_set(
+		    err, EINVAL,
+		    "invalid reference format: repository name (%.*s) must be lowercase", (int)rlen,
+		    remainder);
 	return ref_parse_any(full, ret, err);
 }
 
@@ -423,9 +424,9 @@ int oci_ref_parse_repo(const char *s, struct oci_ref *ret, struct oci_err **err)
 		return rc;
 	if (r.tag || r.digest) {
 		oci_ref_release(&r);
-		return oci_err_set(err, EINVAL,
-				   "invalid repository name '%s': a tag or digest is not allowed here",
-				   s);
+		return oci_err_set(
+		    err, EINVAL,
+		    "invalid repository name '%s': a tag or digest is not allowed here", s);
 	}
 	*ret = r;
 	return 0;

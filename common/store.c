@@ -51,7 +51,8 @@ int oci_store_path_euid(const char *opt, uid_t euid, char **ret, struct oci_err 
 			}
 			if (!home)
 				return oci_err_set(err, ENOENT,
-						   "cannot choose a store: HOME is not set (set OCI_ROOT or use --store)");
+						   "cannot choose a store: HOME is not set (set "
+						   "OCI_ROOT or use --store)");
 			dflt = xasprintf("%s/.local/share/oci-tools", home);
 		}
 		path = dflt;

@@ -21,10 +21,10 @@ int oci_store_path(const char *opt, char **ret, struct oci_err **err);
 int oci_store_path_euid(const char *opt, uid_t euid, char **ret, struct oci_err **err);
 
 /* Folders inside the store (caller frees). */
-char *oci_store_images_dir(const char *store);     /* images/: one OCI layout */
-char *oci_store_layers_dir(const char *store);     /* layers/ */
+char *oci_store_images_dir(const char *store);	   /* images/: one OCI layout */
+char *oci_store_layers_dir(const char *store);	   /* layers/ */
 char *oci_store_containers_dir(const char *store); /* containers/ */
-char *oci_store_volumes_dir(const char *store);    /* volumes/ */
+char *oci_store_volumes_dir(const char *store);	   /* volumes/ */
 char *oci_store_networks_dir(const char *store);   /* networks/ */
 
 #endif

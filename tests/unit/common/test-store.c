@@ -61,7 +61,8 @@ int main(void)
 	check("/opt/store", 0, "/opt/store", "--store wins as root");
 	check("/opt//store/./x/..//", 0, "/opt/store", "--store is cleaned");
 	check("rel/store", 0, rel_want, "a relative --store is made absolute");
-	check("rel/./sub/../store/", 1000, rel_want, "a relative --store is made absolute and clean");
+	check("rel/./sub/../store/", 1000, rel_want,
+	      "a relative --store is made absolute and clean");
 	check("sub/../st", 0, parent_want, "a relative --store with .. is resolved lexically");
 	check_err("", 0, "--store: the store directory is empty", "an empty --store");
 
@@ -105,7 +106,9 @@ int main(void)
 		_cleanup_err_ struct oci_err *err = NULL;
 		_cleanup_free_ char *p = NULL;
 		ok(oci_store_path(NULL, &p, &err) == 0, "oci_store_path succeeds");
-		is_str(p, geteuid() == 0 ? "/var/lib/oci-tools" : "/home/someone/.local/share/oci-tools",
+		is_str(p,
+		       geteuid() == 0 ? "/var/lib/oci-tools"
+				      : "/home/someone/.local/share/oci-tools",
 		       "oci_store_path follows geteuid()");
 	}
 
