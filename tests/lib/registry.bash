@@ -136,13 +136,16 @@ registry_start() {
 			</dev/null >>"$dir/registry.log" 2>&1 3>&- &
 		pid=$!
 		echo "$pid" >"$dir/pid"
+		# known at once, so that registry_stop in a teardown finds it even
+		# if what follows fails
+		export "${p}_PID=$pid" "${p}_DIR=$dir"
 		url=$scheme://127.0.0.1:$port
 		local cacert=()
-		[ $tls = 1 ] && cacert=(--cacert "$dir/ca.crt")
+		if [ $tls = 1 ]; then cacert=(--cacert "$dir/ca.crt"); fi
 		for i in $(seq 200); do
 			_registry_alive "$pid" || break
 			code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
-				"${cacert[@]}" "$url/v2/" 2>/dev/null)
+				"${cacert[@]}" "$url/v2/" 2>/dev/null) || true
 			case $code in 200 | 401)
 				export "$p=127.0.0.1:$port" "${p}_URL=$url" "${p}_SCHEME=$scheme" \
 					"${p}_PID=$pid" "${p}_DIR=$dir" "${p}_LOG=$dir/registry.log"
@@ -157,8 +160,8 @@ registry_start() {
 			sleep 0.05
 		done
 		# Not up: a port taken meanwhile is retried, anything else is fatal.
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
 		if ! grep -q "address already in use" "$dir/registry.log"; then
 			break
 		fi
@@ -166,6 +169,7 @@ registry_start() {
 	echo "registry_start: docker-registry did not come up; its log:" >&2
 	sed 's/^/  /' "$dir/registry.log" >&2
 	rm -rf "$dir"
+	unset "${p}_PID" "${p}_DIR"
 	return 1
 }
 
@@ -174,16 +178,16 @@ registry_stop() {
 	pidv=${p}_PID dirv=${p}_DIR
 	pid=${!pidv:-} dir=${!dirv:-}
 	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null || true
 		for i in $(seq 100); do
 			_registry_alive "$pid" || break
 			sleep 0.05
 		done
 		if _registry_alive "$pid"; then
-			kill -KILL "$pid" 2>/dev/null
-			pkill -KILL -P "$pid" 2>/dev/null
+			pkill -KILL -P "$pid" 2>/dev/null || true
+			kill -KILL "$pid" 2>/dev/null || true
 		fi
-		wait "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null || true
 	fi
 	case $dir in
 	*/oci-registry.*) rm -rf "$dir" ;;
@@ -231,9 +235,10 @@ registry_push_fixture() {
 		flags+=(--dest-tls-verify=false)
 	fi
 	digestfile=$(mktemp) || return 1
-	skopeo copy -q "${flags[@]}" --digestfile "$digestfile" "$@" "$src" "docker://$reg/$name" >&2
-	rc=$?
-	[ $rc = 0 ] && cat "$digestfile" && echo
+	rc=0
+	skopeo copy -q "${flags[@]}" --digestfile "$digestfile" "$@" "$src" "docker://$reg/$name" >&2 ||
+		rc=$?
+	if [ $rc = 0 ]; then cat "$digestfile"; echo; fi
 	rm -f "$digestfile"
 	return $rc
 }

@@ -1,0 +1,175 @@
+#!/usr/bin/env bats
+# tests/lib/registry.bash: local docker-registry over HTTP and over HTTPS with
+# htpasswd, fixtures pushed with skopeo keep their digests, and stopping
+# leaves no process and no folder behind.
+load ../lib/common
+load ../lib/registry
+
+OCI_MANIFEST=application/vnd.oci.image.manifest.v1+json
+OCI_INDEX=application/vnd.oci.image.index.v1+json
+DOCKER_MANIFEST=application/vnd.docker.distribution.manifest.v2+json
+
+setup_file() {
+	"$OCI_TEST_TOP/tests/fixtures/build.sh" "$OCI_TEST_FIXTURES" >/dev/null
+}
+
+teardown() {
+	registry_stop REGISTRY
+	registry_stop MIRROR
+	registry_stop SEC
+	common_teardown
+}
+
+layout_digest() {
+	jq -r '.manifests[0].digest' "$OCI_TEST_FIXTURES/$1/index.json"
+}
+
+@test "http registry: push tiny, tags/list, manifest digest equals the layout's" {
+	registry_start
+	[[ $REGISTRY =~ ^127\.0\.0\.1:[0-9]+$ ]] || fail "REGISTRY='$REGISTRY'"
+	[ "$REGISTRY_URL" = "http://$REGISTRY" ]
+	[ -z "$REGISTRY_CA" ] && [ -z "$REGISTRY_USER" ]
+	run registry_push_fixture test/tiny "$OCI_TEST_FIXTURES/tiny"
+	assert_status 0
+	[ "$output" = "$(layout_digest tiny)" ] || fail "push printed '$output'"
+	run curl -sf "$REGISTRY_URL/v2/test/tiny/tags/list"
+	assert_status 0
+	[ "$(jq -c . <<<"$output")" = '{"name":"test/tiny","tags":["latest"]}' ] || fail "$output"
+	curl -sf -H "Accept: $OCI_MANIFEST" -D "$T/headers" -o "$T/manifest" \
+		"$REGISTRY_URL/v2/test/tiny/manifests/latest"
+	grep -qi "^docker-content-digest: $(layout_digest tiny)" "$T/headers" || fail "$(cat "$T/headers")"
+	grep -qi "^content-type: $OCI_MANIFEST" "$T/headers"
+	[ "sha256:$(sha256sum <"$T/manifest" | cut -d' ' -f1)" = "$(layout_digest tiny)" ]
+	cmp "$T/manifest" "$OCI_TEST_FIXTURES/tiny/blobs/sha256/$(layout_digest tiny | cut -d: -f2)"
+	# a blob comes back byte for byte
+	local layer
+	layer=$(jq -r '.layers[0].digest' "$T/manifest")
+	curl -sfL -o "$T/layer" "$REGISTRY_URL/v2/test/tiny/blobs/$layer"
+	cmp "$T/layer" "$OCI_TEST_FIXTURES/tiny/blobs/sha256/${layer#sha256:}"
+}
+
+@test "http registry: an unknown tag is 404, a plain-HTTPS client fails" {
+	registry_start
+	run curl -s -o /dev/null -w '%{http_code}' "$REGISTRY_URL/v2/nothing/manifests/latest"
+	[ "$output" = 404 ]
+	run curl -s --max-time 5 "https://$REGISTRY/v2/"
+	[ "$status" -ne 0 ]
+}
+
+@test "multiarch index, Docker schema2 as is, and conversion with --format v2s2" {
+	registry_start
+	run registry_push_fixture multi:v1 "$OCI_TEST_FIXTURES/multiarch"
+	assert_status 0
+	[ "$output" = "$(layout_digest multiarch)" ]
+	curl -sf -H "Accept: $OCI_INDEX" -D "$T/h1" -o "$T/index" "$REGISTRY_URL/v2/multi/manifests/v1"
+	grep -qi "^content-type: $OCI_INDEX" "$T/h1"
+	[ "$(jq '.manifests|length' "$T/index")" = 2 ]
+	# both platform manifests are there by digest
+	local d
+	for d in $(jq -r '.manifests[].digest' "$T/index"); do
+		curl -sf -o /dev/null -H "Accept: $OCI_MANIFEST" "$REGISTRY_URL/v2/multi/manifests/$d" ||
+			fail "manifest $d missing"
+	done
+
+	run registry_push_fixture ds2 "$OCI_TEST_FIXTURES/docker-schema2.dir"
+	assert_status 0
+	[ "$output" = "$(layout_digest docker-schema2)" ] || fail "schema2 digest changed: $output"
+	curl -sf -H "Accept: $DOCKER_MANIFEST" -D "$T/h2" -o /dev/null "$REGISTRY_URL/v2/ds2/manifests/latest"
+	grep -qi "^content-type: $DOCKER_MANIFEST" "$T/h2"
+
+	run registry_push_fixture conv "$OCI_TEST_FIXTURES/tiny" --format v2s2
+	assert_status 0
+	[ "$output" != "$(layout_digest tiny)" ]
+	run curl -sf -H "Accept: $DOCKER_MANIFEST" "$REGISTRY_URL/v2/conv/manifests/latest"
+	[ "$(jq -r .mediaType <<<"$output")" = "$DOCKER_MANIFEST" ]
+}
+
+@test "registry_push_fixture: REF of an 'all' layout, bad source, registry not started" {
+	run registry_push_fixture x "$OCI_TEST_FIXTURES/tiny"
+	assert_status 1
+	assert_output_contains "not started"
+	registry_start
+	run registry_push_fixture lay "$OCI_TEST_FIXTURES/all:layered"
+	assert_status 0
+	[ "$output" = "$(layout_digest layered)" ]
+	run registry_push_fixture x "$T"
+	assert_status 1
+	assert_output_contains "is not an OCI layout"
+}
+
+@test "TLS + htpasswd: 401 without credentials, 200 with them and the CA" {
+	registry_start --tls-htpasswd --prefix SEC
+	[ "$SEC_URL" = "https://$SEC" ]
+	[ -f "$SEC_CA" ] && [ -f "$SEC_CERT_DIR/ca.crt" ]
+	[ "$SEC_USER" = tester ] && [ -n "$SEC_PASS" ]
+	run curl -s --cacert "$SEC_CA" -o /dev/null -w '%{http_code}' "$SEC_URL/v2/"
+	[ "$output" = 401 ] || fail "unauthenticated: $output"
+	run curl -s --cacert "$SEC_CA" -D - -o /dev/null "$SEC_URL/v2/"
+	assert_output_matches '[Ww]ww-[Aa]uthenticate: Basic realm="oci-tools-test"'
+	run curl -s --cacert "$SEC_CA" -u "$SEC_USER:wrong" -o /dev/null -w '%{http_code}' "$SEC_URL/v2/"
+	[ "$output" = 401 ]
+	run curl -s --cacert "$SEC_CA" -u "$SEC_USER:$SEC_PASS" -o /dev/null -w '%{http_code}' "$SEC_URL/v2/"
+	[ "$output" = 200 ] || fail "authenticated: $output"
+	# the certificate is for localhost too, and is not trusted without the CA
+	run curl -s --cacert "$SEC_CA" -u "$SEC_USER:$SEC_PASS" -o /dev/null -w '%{http_code}' \
+		"https://localhost:${SEC##*:}/v2/"
+	[ "$output" = 200 ]
+	run curl -s -u "$SEC_USER:$SEC_PASS" "$SEC_URL/v2/"
+	[ "$status" = 60 ] || fail "curl without the CA: status $status"
+}
+
+@test "TLS + htpasswd: push with credentials, read back with an auth file" {
+	registry_start --tls-htpasswd --prefix SEC
+	run registry_push_fixture --prefix SEC app/tiny:1.0 "$OCI_TEST_FIXTURES/tiny"
+	assert_status 0
+	[ "$output" = "$(layout_digest tiny)" ]
+	run curl -sf --cacert "$SEC_CA" -u "$SEC_USER:$SEC_PASS" "$SEC_URL/v2/app/tiny/tags/list"
+	[ "$(jq -r '.tags[0]' <<<"$output")" = 1.0 ]
+	registry_write_auth --prefix SEC "$T/auth/config.json"
+	run skopeo inspect --authfile "$T/auth/config.json" --cert-dir "$SEC_CERT_DIR" \
+		"docker://$SEC/app/tiny:1.0"
+	assert_status 0
+	[ "$(jq -r .Digest <<<"$output")" = "$(layout_digest tiny)" ]
+	run skopeo inspect --cert-dir "$SEC_CERT_DIR" --no-creds "docker://$SEC/app/tiny:1.0"
+	[ "$status" -ne 0 ]
+}
+
+@test "two registries at once (REGISTRY and MIRROR) are independent" {
+	registry_start
+	registry_start --prefix MIRROR
+	[ "$REGISTRY" != "$MIRROR" ]
+	[ "$REGISTRY_DIR" != "$MIRROR_DIR" ]
+	registry_push_fixture tiny "$OCI_TEST_FIXTURES/tiny" >/dev/null
+	run curl -s -o /dev/null -w '%{http_code}' -H "Accept: $OCI_MANIFEST" \
+		"$MIRROR_URL/v2/tiny/manifests/latest"
+	[ "$output" = 404 ]
+	run curl -s -o /dev/null -w '%{http_code}' -H "Accept: $OCI_MANIFEST" \
+		"$REGISTRY_URL/v2/tiny/manifests/latest"
+	[ "$output" = 200 ]
+	registry_stop MIRROR
+	[ -z "${MIRROR:-}" ]
+	run curl -s -o /dev/null -w '%{http_code}' "$REGISTRY_URL/v2/"
+	[ "$output" = 200 ]
+}
+
+@test "registry_stop leaves no process and no folder, and may be called twice" {
+	registry_start --tls-htpasswd
+	local pid=$REGISTRY_PID dir=$REGISTRY_DIR child
+	child=$(pgrep -P "$pid")
+	[ -n "$child" ] || fail "no docker-registry under $pid"
+	grep -q docker-registry "/proc/$child/cmdline"
+	[ -d "$dir/data" ]
+	registry_stop
+	! _registry_alive "$pid" || fail "wrapper $pid still running"
+	! _registry_alive "$child" || fail "docker-registry $child still running"
+	[ ! -e "$dir" ] || fail "$dir left behind"
+	[ -z "${REGISTRY_PID:-}" ]
+	registry_stop
+}
+
+@test "registry_start: unknown argument is refused" {
+	run registry_start --bogus
+	assert_status 2
+	assert_output_contains "unknown argument"
+	[ -z "${REGISTRY:-}" ]
+}
