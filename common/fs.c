@@ -290,7 +290,8 @@ static int open_in_root(int rootfd, const char *path, int flags, mode_t mode, bo
 	int fd = -ENOSYS;
 	if (use_openat2)
 		fd = do_openat2(rootfd, path, flags, mode);
-	if (fd == -ENOSYS)
+	/* ENOSYS: no openat2; EPERM: a seccomp filter that does not know it. */
+	if (fd == -ENOSYS || fd == -EPERM)
 		fd = walk_open(rootfd, path, flags, mode, false, 0);
 	if (fd < 0)
 		return oci_err_set(err, -fd, "open '%s': %s", path, strerror(-fd));
@@ -334,7 +335,7 @@ static int open_parent_in_root(int rootfd, const char *path, bool mkdirs, mode_t
 	int fd = -ENOSYS;
 	if (use_openat2)
 		fd = do_openat2(rootfd, dir, flags, 0);
-	if (fd == -ENOSYS || (fd == -ENOENT && mkdirs)) {
+	if (fd == -ENOSYS || fd == -EPERM || (fd == -ENOENT && mkdirs)) {
 		/* "dir/" : every component of dir is a directory to enter (and
 		 * create), then "." is opened. */
 		_cleanup_free_ char *dirslash = xasprintf("%s/", dir);
@@ -527,7 +528,8 @@ int oci_write_file_atomicat(int dirfd, const char *name, const void *data, size_
 		if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 			rnd = ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&rnd ^ (uint64_t)tries;
 		free(tmp);
-		tmp = xasprintf(".%s.tmp-%016llx", base, (unsigned long long)rnd);
+		/* Keep the temporary name within NAME_MAX. */
+		tmp = xasprintf(".%.200s.tmp-%016llx", base, (unsigned long long)rnd);
 		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 		if (fd < 0 && (errno != EEXIST || tries >= 16))
 			return oci_err_sys(err, "write '%s': create temporary file", name);

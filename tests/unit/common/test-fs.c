@@ -86,6 +86,8 @@ static void build_layout(void)
 	mksym("etc/passwd", "root/lnkfile");
 	mksym("/created", "root/sd");
 	mksym("/etc/dangling-target", "root/dang");
+	mksym("/etc/dangfile-target-openat2", "root/dangfile-openat2");
+	mksym("/etc/dangfile-target-fallback", "root/dangfile-fallback");
 	mksym("/etc/dangling-openat2", "root/dang-openat2");
 	mksym("/etc/dangling-fallback", "root/dang-fallback");
 	/* A chain of 40 links ends at etc/passwd; a chain of 41 is too long. */
@@ -210,6 +212,19 @@ static void test_open(open_fn fn, const char *kind)
 		_cleanup_free_ char *where = xasprintf("root/escape2-%s", kind);
 		_cleanup_close_ int fd = fn(rootfd, name, O_WRONLY | O_CREAT, 0644, &err);
 		ok(fd >= 0 && same_file(fd, where), "%s: O_CREAT '../../escape2' stays in root", kind);
+	}
+	/* O_CREAT through a dangling absolute symlink creates its target in the root. */
+	{
+		_cleanup_err_ struct oci_err *err = NULL;
+		_cleanup_free_ char *name = xasprintf("dangfile-%s", kind);
+		_cleanup_free_ char *where = xasprintf("root/etc/dangfile-target-%s", kind);
+		_cleanup_close_ int fd = fn(rootfd, name, O_WRONLY | O_CREAT, 0644, &err);
+		ok(fd >= 0 && same_file(fd, where), "%s: O_CREAT through a dangling symlink creates %s",
+		   kind, where);
+		if (err)
+			diag("  error: %s", err->msg);
+		_cleanup_close_ int fd2 = fn(rootfd, "dang", O_WRONLY | O_CREAT | O_NOFOLLOW, 0644, &err);
+		ok(fd2 == -ELOOP, "%s: ... but not with O_NOFOLLOW", kind);
 	}
 	/* Writing through a symlink to a file writes the in-root target. */
 	{
@@ -530,6 +545,35 @@ static void test_rm_rf(void)
 		umount2(m, MNT_DETACH);
 	}
 	is_int(oci_rm_rfat(tfd, "mnt", &err), 0, "after umount it goes");
+
+	/* A bind mount of a directory of the same filesystem (same st_dev). */
+	mkd("bind");
+	mkd("bind/b");
+	_cleanup_free_ char *b = tpath("bind/b");
+	if (mount(keep, b, NULL, MS_BIND, NULL) < 0) {
+		skip("cannot bind mount (needs root)", "rm -rf stops at a bind mount");
+		skip("cannot bind mount (needs root)", "the bind-mounted directory survives");
+	} else {
+		int r = oci_rm_rfat(tfd, "bind", &err);
+		ok(r == -EBUSY && err && strstr(err->msg, "bind/b"),
+		   "rm -rf stops at a bind mount of the same filesystem (%s)",
+		   err ? err->msg : "no error");
+		oci_err_clear(&err);
+		ok(exists("keep/precious"), "the bind-mounted directory survives");
+		umount2(b, MNT_DETACH);
+	}
+	is_int(oci_rm_rfat(tfd, "bind", &err), 0, "after umount it goes");
+
+	/* A long name still gets a temporary file within NAME_MAX. */
+	char longname[256];
+	memset(longname, 'n', 255);
+	longname[255] = '\0';
+	is_int(oci_write_file_atomicat(tfd, longname, "x", 1, 0644, &err), 0,
+	       "atomic write of a 255-byte name");
+	if (err)
+		diag("  error: %s", err->msg);
+	oci_err_clear(&err);
+	unlinkat(tfd, longname, 0);
 	close(tfd);
 }
 
