@@ -613,17 +613,16 @@ static bool is_mount_root(int dirfd, const char *name, dev_t dev, const struct s
 	return false;
 }
 
-/* Empties the directory dfd (whose path is in path, for messages). */
-static int rm_contents(int dfd, dev_t dev, struct sbuf *path, struct oci_err **err)
+/* Empties the directory fd (which it takes over and closes; its path is in
+ * path, for messages). One descriptor per level of depth. */
+static int rm_contents(int fd, dev_t dev, struct sbuf *path, struct oci_err **err)
 {
-	int dupfd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-	if (dupfd < 0)
-		return oci_err_sys(err, "remove '%s'", path->buf);
-	_cleanup_closedir_ DIR *d = fdopendir(dupfd);
+	_cleanup_closedir_ DIR *d = fdopendir(fd);
 	if (!d) {
-		close(dupfd);
+		closep(&fd);
 		return oci_err_sys(err, "remove '%s'", path->buf);
 	}
+	int dfd = dirfd(d);
 	for (;;) {
 		errno = 0;
 		struct dirent *de = readdir(d);
@@ -661,7 +660,7 @@ static int rm_contents(int dfd, dev_t dev, struct sbuf *path, struct oci_err **e
 			if (cst.st_dev != st.st_dev || cst.st_ino != st.st_ino)
 				return oci_err_set(err, EBUSY, "remove '%s': changed while removing",
 						   path->buf);
-			int r = rm_contents(cfd, dev, path, err);
+			int r = rm_contents(TAKE_FD(cfd), dev, path, err);
 			if (r < 0)
 				return r;
 			if (unlinkat(dfd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
@@ -697,7 +696,7 @@ int oci_rm_rfat(int dirfd, const char *name, struct oci_err **err)
 		return oci_err_set(err, EBUSY, "remove '%s': changed while removing", name);
 	_cleanup_sbuf_ struct sbuf path = SBUF_INIT;
 	sbuf_addstr(&path, name);
-	int r = rm_contents(fd, st.st_dev, &path, err);
+	int r = rm_contents(TAKE_FD(fd), st.st_dev, &path, err);
 	if (r < 0)
 		return r;
 	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)

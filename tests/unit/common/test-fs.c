@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -563,6 +564,33 @@ static void test_rm_rf(void)
 		umount2(b, MNT_DETACH);
 	}
 	is_int(oci_rm_rfat(tfd, "bind", &err), 0, "after umount it goes");
+
+	/* A tree deeper than half the default descriptor limit. */
+	{
+		int cur = openat(tfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		must(mkdirat(cur, "deep", 0755), "mkdir deep");
+		for (int i = 0; i < 700; i++) {
+			int next = openat(cur, i ? "d" : "deep", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			must(next, "open deep");
+			close(cur);
+			cur = next;
+			must(mkdirat(cur, "d", 0755), "mkdir d");
+		}
+		close(cur);
+		/* With the usual soft limit of 1024: two descriptors per level would fail. */
+		struct rlimit old, lim;
+		getrlimit(RLIMIT_NOFILE, &old);
+		lim = old;
+		if (lim.rlim_cur > 1024)
+			lim.rlim_cur = 1024;
+		setrlimit(RLIMIT_NOFILE, &lim);
+		is_int(oci_rm_rfat(tfd, "deep", &err), 0, "rm -rf a tree 700 levels deep (1024 fds)");
+		setrlimit(RLIMIT_NOFILE, &old);
+		if (err)
+			diag("  error: %s", err->msg);
+		oci_err_clear(&err);
+		ok(!exists("deep"), "it is gone");
+	}
 
 	/* A long name still gets a temporary file within NAME_MAX. */
 	char longname[256];
