@@ -95,11 +95,12 @@ int oci_json_expect(json_t *v, json_type type, const char *path, struct oci_err 
 static int lookup(json_t *obj, const char *path, const char *key, json_type type, bool required,
 		  json_t **ret, struct oci_err **err)
 {
-	/* A NULL obj is an absent parent (an optional object that was not
-	 * there); anything else that is not an object is a type error. */
-	if (obj && !json_is_object(obj))
+	/* A NULL (or JSON null) obj is an absent parent, an optional object
+	 * that was not there; anything else that is not an object is a type
+	 * error rather than a missing field. */
+	if (obj && !json_is_object(obj) && !json_is_null(obj))
 		return oci_json_expect(obj, JSON_OBJECT, path, err);
-	json_t *v = obj ? json_object_get(obj, key) : NULL;
+	json_t *v = obj && json_is_object(obj) ? json_object_get(obj, key) : NULL;
 	if (!v || json_is_null(v)) {
 		if (!required)
 			return 0;

@@ -189,6 +189,12 @@ int main(void)
 	r = oci_json_get_str(NULL, "x.y", "z", &s, &err);
 	is_err(r, err, EINVAL, "x.y.z: required field is missing", "get_str in an absent object");
 	is_int(oci_json_opt_str(NULL, "x.y", "z", &s, &err), 0, "opt_str in an absent object is 0");
+	json_t *jnull = json_object_get(proc, "rlimits");
+	is_int(oci_json_opt_str(jnull, "process.rlimits", "z", &s, &err), 0,
+	       "opt_str in a null object is 0");
+	r = oci_json_get_int(jnull, "process.rlimits", "z", &i, &err);
+	is_err(r, err, EINVAL, "process.rlimits.z: required field is missing",
+	       "get_int in a null object");
 
 	/* Output. */
 	json_auto_t *small = parse("{\"b\": 1, \"a\": [true]}");
