@@ -1,0 +1,279 @@
+/* oci-fetch internals: options, registry client, auth, credentials, TLS,
+ * transfers, mirrors and progress. main.c fills struct fetch_opts and calls
+ * one fetch_cmd_*() per command. */
+#ifndef OCI_FETCH_H
+#define OCI_FETCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+#include <curl/curl.h>
+
+#include "err.h"
+#include "layout.h"
+#include "platform.h"
+#include "ref.h"
+#include "sbuf.h"
+
+DEFINE_CLEANUP(CURL *, curl_easy_cleanup)
+DEFINE_CLEANUP(struct curl_slist *, curl_slist_free_all)
+
+enum fetch_format {
+	FETCH_FORMAT_TEXT = 0,
+	FETCH_FORMAT_JSON = 1,
+};
+
+enum fetch_tls {
+	FETCH_TLS_DEFAULT = 0, /* verify, per registries.conf */
+	FETCH_TLS_VERIFY = 1,  /* --tls-verify=true */
+	FETCH_TLS_NOVERIFY = 2 /* --tls-verify=false: also allows plain http */
+};
+
+struct fetch_opts {
+	const char *store;     /* --store */
+	enum fetch_tls tls;
+	const char *cert_dir;  /* --cert-dir */
+	const char *authfile;  /* --authfile */
+	const char *creds;     /* --creds USER[:PASS] */
+	const char *registry_token; /* --registry-token */
+	bool no_creds;
+	const char *registries_conf; /* --registries-conf */
+	const char *platform;  /* --platform */
+	bool all_platforms;
+	int jobs;              /* --jobs, default 6 */
+	bool quiet;
+	enum fetch_format format;
+	int retry_times;       /* --retry-times, default 3 */
+	int retry_delay_ms;    /* --retry-delay, default 500 ms (doubles) */
+	int64_t chunk_size;    /* push: chunked uploads above this size (0: monolithic) */
+	/* login */
+	const char *username;
+	bool password_stdin;
+	int progress;          /* -1 auto (TTY), 0 rate lines, 1 bars */
+};
+
+/* ---- auth.c ---- */
+struct fetch_challenge {
+	char *scheme; /* "bearer", "basic" (lowercase) */
+	char *realm;
+	char *service;
+	char *scope;
+	char *error; /* error="insufficient_scope" etc */
+};
+/* Parses a WWW-Authenticate header value (RFC 7235 challenges); the first
+ * challenge with a known scheme wins. */
+int fetch_challenge_parse(const char *header, struct fetch_challenge *ret, struct oci_err **err);
+void fetch_challenge_release(struct fetch_challenge *c);
+
+/* Parses Content-Range "bytes START-END/TOTAL" (TOTAL may be '*'; -1 then). */
+int fetch_content_range_parse(const char *s, int64_t *ret_start, int64_t *ret_end,
+			      int64_t *ret_total);
+
+/* Base64 of a buffer (caller frees), and decoding (NUL-terminated). */
+char *fetch_base64_encode(const void *data, size_t len);
+int fetch_base64_decode(const char *s, char **ret, size_t *ret_len);
+
+/* ---- credentials.c ---- */
+struct fetch_creds {
+	char *username;
+	char *password;
+	char *identity_token; /* refresh token, or NULL */
+};
+void fetch_creds_release(struct fetch_creds *c);
+/* Parses an auth file (docker config.json or containers auth.json) and
+ * looks for HOST: auths (with docker.io's aliases), then credHelpers /
+ * credsStore through docker-credential-NAME. Returns 1 found, 0 not. */
+int fetch_creds_from_file(const char *file, const char *host, struct fetch_creds *ret,
+			  struct oci_err **err);
+/* Looks through --authfile or the default list of files for HOST. */
+int fetch_creds_lookup(const struct fetch_opts *o, const char *host, struct fetch_creds *ret,
+		       struct oci_err **err);
+/* The file login writes to (--authfile, $REGISTRY_AUTH_FILE, else
+ * $XDG_RUNTIME_DIR/containers/auth.json or ~/.config/containers/auth.json). */
+char *fetch_creds_write_path(const struct fetch_opts *o);
+int fetch_creds_store(const char *file, const char *host, const char *user, const char *pass,
+		      struct oci_err **err);
+/* Removes HOST from FILE; returns 1 when removed, 0 when absent. */
+int fetch_creds_erase(const char *file, const char *host, struct oci_err **err);
+/* Runs docker-credential-HELPER get with HOST on stdin. */
+int fetch_creds_helper_get(const char *helper, const char *host, struct fetch_creds *ret,
+			   struct oci_err **err);
+
+/* ---- tls.c ---- */
+struct fetch_tls_conf {
+	char *ca_blob;  /* system CAs + certs.d *.crt, or NULL for curl's default */
+	size_t ca_len;
+	char *cert;     /* client certificate file (*.cert) */
+	char *key;      /* its key (*.key) */
+};
+/* Reads certs.d folders for HOST:PORT (cert_dir when set, else
+ * /etc/containers/certs.d and /etc/docker/certs.d). */
+int fetch_tls_load(const char *cert_dir, const char *host, struct fetch_tls_conf *ret,
+		   struct oci_err **err);
+void fetch_tls_release(struct fetch_tls_conf *t);
+void fetch_tls_apply(const struct fetch_tls_conf *t, bool verify, CURL *c);
+
+/* ---- mirrors.c ---- */
+struct fetch_endpoint {
+	char *host; /* "host[:port]" to contact */
+	char *repo; /* the repository path on that host */
+	bool insecure;
+	bool is_mirror;
+};
+struct fetch_regconf_mirror {
+	char *location;
+	bool insecure;
+	char *pull_from_mirror; /* "all", "digest-only", "tag-only" or NULL */
+};
+struct fetch_regconf_entry {
+	char *prefix;   /* or location when no prefix */
+	char *location;
+	bool insecure;
+	bool blocked;
+	bool mirror_by_digest_only;
+	struct fetch_regconf_mirror *mirrors;
+	size_t n_mirrors;
+};
+struct fetch_regconf {
+	struct fetch_regconf_entry *entries;
+	size_t n;
+};
+/* Parses the registries.conf (TOML, the subset: [[registry]] and
+ * [[registry.mirror]] tables with string and boolean keys). */
+int fetch_regconf_parse(const char *text, const char *name, struct fetch_regconf *ret,
+			struct oci_err **err);
+int fetch_regconf_load(const struct fetch_opts *o, struct fetch_regconf *ret, struct oci_err **err);
+void fetch_regconf_release(struct fetch_regconf *c);
+/* The entry whose prefix matches "domain/path" longest, or NULL. */
+const struct fetch_regconf_entry *fetch_regconf_find(const struct fetch_regconf *c,
+						     const char *name);
+/* Endpoints to try for a reference, mirrors first, in order; the last is
+ * the registry itself. The path part of each location replaces the
+ * matched prefix. */
+int fetch_endpoints(const struct fetch_regconf *c, const struct oci_ref *ref, bool by_digest,
+		    bool push, struct fetch_endpoint **ret, size_t *ret_n, struct oci_err **err);
+void fetch_endpoints_free(struct fetch_endpoint *e, size_t n);
+
+/* ---- registry.c ---- */
+struct fetch_token {
+	char *scope;
+	char *token;
+	time_t expires;
+};
+
+struct fetch_registry {
+	const struct fetch_opts *opts;
+	char *host;       /* "localhost:5000" (what credentials and certs.d are keyed by) */
+	char *base;       /* "https://host" or "http://host", after ping */
+	bool insecure;    /* plain http and no TLS verification allowed */
+	bool verify;
+	struct fetch_tls_conf tls;
+	struct fetch_creds creds;
+	bool have_creds;
+	struct fetch_challenge challenge; /* from the last 401 */
+	bool have_challenge;
+	struct fetch_token *tokens;
+	size_t n_tokens;
+	char *basic; /* "Basic base64" when the registry asked for basic */
+	CURL *curl; /* reused easy handle (connection reuse) */
+	CURLSH *share;
+};
+
+struct fetch_response {
+	long status;
+	struct sbuf body;
+	char *content_type;
+	char *digest;   /* Docker-Content-Digest */
+	char *location;
+	char *www_auth;
+	char *link;
+	char *range;    /* Range header (uploads) */
+	int64_t content_length;
+};
+void fetch_response_release(struct fetch_response *r);
+
+/* Opens a client for HOST (ping not done yet). */
+int fetch_registry_open(const struct fetch_opts *o, const char *host, bool insecure,
+			struct fetch_registry **ret, struct oci_err **err);
+void fetch_registry_free(struct fetch_registry *r);
+DEFINE_CLEANUP(struct fetch_registry *, fetch_registry_free)
+/* GET /v2/: chooses https or http, records the auth challenge. */
+int fetch_registry_ping(struct fetch_registry *r, struct oci_err **err);
+/* Authorization header value for SCOPE (token fetched/renewed as needed), or NULL. */
+int fetch_registry_authorization(struct fetch_registry *r, const char *scope, bool renew,
+				 char **ret, struct oci_err **err);
+/* Applies TLS and common options to an easy handle. */
+void fetch_registry_setup_curl(struct fetch_registry *r, CURL *c);
+
+struct fetch_request {
+	const char *method; /* "GET", "HEAD", "PUT", "POST", "PATCH", "DELETE" */
+	const char *url;    /* absolute, or a path starting with "/v2/" */
+	const char *scope;  /* "repository:NAME:pull" */
+	const char *accept;
+	const char *content_type;
+	const void *body;   /* in-memory body */
+	size_t body_len;
+	int body_fd;        /* or a file descriptor to upload from (-1) */
+	int64_t body_fd_len;
+	const char *content_range;
+	bool no_body;       /* do not keep the response body */
+};
+/* One request with auth (retrying once after a 401 with a fresh token)
+ * and retries with backoff on 5xx/429/transport errors. */
+int fetch_registry_do(struct fetch_registry *r, const struct fetch_request *req,
+		      struct fetch_response *resp, struct oci_err **err);
+/* "repository:NAME:pull" (caller frees). */
+char *fetch_scope(const char *repo, bool push);
+/* One line from an HTTP error: "HTTP 404 (MANIFEST_UNKNOWN: manifest unknown)". */
+char *fetch_http_error(const struct fetch_response *resp);
+
+#define FETCH_ACCEPT_MANIFEST                                                            \
+	"application/vnd.oci.image.index.v1+json, "                                      \
+	"application/vnd.oci.image.manifest.v1+json, "                                   \
+	"application/vnd.docker.distribution.manifest.list.v2+json, "                    \
+	"application/vnd.docker.distribution.manifest.v2+json"
+
+/* ---- transfer.c ---- */
+struct fetch_blob {
+	struct oci_digest digest;
+	int64_t size;
+	const char *media_type;
+	/* results */
+	bool skipped;
+	int64_t done;
+};
+struct fetch_progress;
+/* Downloads BLOBS into the layout with N parallel transfers, verifying each
+ * digest while streaming, resuming with Range after drops and retrying. */
+int fetch_download_blobs(struct fetch_registry *r, const char *repo, struct oci_layout *l,
+			 struct fetch_blob *blobs, size_t n, struct fetch_progress *pg,
+			 struct oci_err **err);
+
+/* ---- progress.c ---- */
+struct fetch_progress *fetch_progress_new(const struct fetch_opts *o, size_t n);
+void fetch_progress_start(struct fetch_progress *p, size_t i, const char *digest, int64_t total);
+void fetch_progress_update(struct fetch_progress *p, size_t i, int64_t done);
+void fetch_progress_done(struct fetch_progress *p, size_t i, const char *what);
+void fetch_progress_free(struct fetch_progress *p);
+DEFINE_CLEANUP(struct fetch_progress *, fetch_progress_free)
+
+/* ---- commands (pull.c, push.c, login in credentials, inspect/tags in pull.c) ---- */
+/* Each command appends its result (what main prints on stdout) to out. */
+int fetch_cmd_pull(const struct fetch_opts *o, const char *src, const char *dest,
+		   struct sbuf *out, struct oci_err **err);
+int fetch_cmd_push(const struct fetch_opts *o, const char *src, const char *dest,
+		   struct sbuf *out, struct oci_err **err);
+int fetch_cmd_inspect(const struct fetch_opts *o, const char *ref, struct sbuf *out,
+		      struct oci_err **err);
+int fetch_cmd_tags(const struct fetch_opts *o, const char *repo, struct sbuf *out,
+		   struct oci_err **err);
+int fetch_cmd_login(const struct fetch_opts *o, const char *registry, struct oci_err **err);
+int fetch_cmd_logout(const struct fetch_opts *o, const char *registry, bool all,
+		     struct oci_err **err);
+
+/* Sleep helper for backoffs (ms). */
+void fetch_sleep_ms(long ms);
+bool fetch_host_is_loopback(const char *host);
+
+#endif
