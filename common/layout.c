@@ -1062,9 +1062,17 @@ static int walk_desc(struct walk *w, json_t *obj, const char *path, int depth,
 	int r = oci_descriptor_from_json(obj, path, &d, err);
 	if (r < 0)
 		return r;
-	if (json_object_get(w->seen, d.digest.str))
+	json_t *seen = json_object_get(w->seen, d.digest.str);
+	if (seen) {
+		/* Every descriptor of a blob must give its size. */
+		if (w->verify && json_integer_value(seen) != d.size)
+			return oci_err_set(err, EINVAL,
+					   "%s: blob %s has %" PRId64 " bytes, the descriptor says %" PRId64,
+					   path, d.digest.str, (int64_t)json_integer_value(seen),
+					   d.size);
 		return 0;
-	json_object_set_new(w->seen, d.digest.str, json_true());
+	}
+	json_object_set_new(w->seen, d.digest.str, json_integer(d.size));
 	if (depth > MAX_DEPTH)
 		return oci_err_set(err, ELOOP, "%s: indexes nested more than %d deep", path,
 				   MAX_DEPTH);
