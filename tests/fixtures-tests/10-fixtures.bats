@@ -44,7 +44,7 @@ unpack_and_list() {
 
 @test "every fixture layout is there with ref 'latest'" {
 	local d
-	for d in tiny layered multiarch docker-schema2; do
+	for d in tiny layered multiarch docker-schema2 zstd docker-list special; do
 		[ -f "$OCI_TEST_FIXTURES/$d/oci-layout" ] || fail "no $d/oci-layout"
 		run jq -r '.manifests[].annotations["org.opencontainers.image.ref.name"]' \
 			"$OCI_TEST_FIXTURES/$d/index.json"
@@ -54,6 +54,12 @@ unpack_and_list() {
 	[ -f "$OCI_TEST_FIXTURES/docker-schema2.dir/manifest.json" ]
 	[ -s "$OCI_TEST_FIXTURES/tiny.expected" ]
 	[ -s "$OCI_TEST_FIXTURES/layered.expected" ]
+	[ -s "$OCI_TEST_FIXTURES/zstd.expected" ]
+	[ -s "$OCI_TEST_FIXTURES/special.expected" ]
+	run jq -r '[.manifests[].annotations["org.opencontainers.image.ref.name"]]|join(" ")' \
+		"$OCI_TEST_FIXTURES/evil/index.json"
+	[ "$output" = "dotdot absolute symlink-same-layer symlink-next-layer hardlink-out whiteout-through-symlink whiteout-dotdot" ] ||
+		fail "evil refs: $output"
 	run jq -r '[.manifests[].annotations["org.opencontainers.image.ref.name"]]|join(" ")' \
 		"$OCI_TEST_FIXTURES/all/index.json"
 	[ "$output" = "tiny layered multiarch tiny-again" ]
@@ -61,9 +67,10 @@ unpack_and_list() {
 
 @test "every document validates against the image-spec schemas, every blob against its digest" {
 	local d kind path n=0 schema
-	for d in tiny layered multiarch docker-schema2 all; do
+	for d in tiny layered multiarch docker-schema2 all zstd docker-list special evil; do
 		run "$FX/walk-layout.py" "$OCI_TEST_FIXTURES/$d"
 		assert_status 0
+		[ "$(grep -c . <<<"$output")" -ge 4 ] || fail "$d: only $output"
 		while read -r kind path; do
 			case $kind in
 			layout) schema=image-layout-schema.json ;;
@@ -78,8 +85,9 @@ unpack_and_list() {
 			n=$((n + 1))
 		done <<<"$output"
 	done
-	# tiny 4, layered 4, multiarch 7, docker-schema2 4, all 13
-	[ "$n" = 32 ] || fail "$n documents checked, not 32"
+	# tiny 4, layered 4, multiarch 7, docker-schema2 4, all 13, zstd 4,
+	# docker-list 7, special 4, evil 2 + 7 * 2
+	[ "$n" = 63 ] || fail "$n documents checked, not 63"
 }
 
 @test "validate-schema.py rejects a bad manifest" {
@@ -104,7 +112,7 @@ unpack_and_list() {
 	local m
 	m=$OCI_TEST_FIXTURES/layered/blobs/sha256/$(jq -r '.manifests[0].digest[7:]' "$OCI_TEST_FIXTURES/layered/index.json")
 	run jq -r '[.layers[].mediaType]|join(" ")' "$m"
-	[ "$output" = "application/vnd.oci.image.layer.v1.tar+gzip application/vnd.oci.image.layer.v1.tar+gzip application/vnd.oci.image.layer.v1.tar application/vnd.oci.image.layer.v1.tar+gzip" ] ||
+	[ "$output" = "application/vnd.oci.image.layer.v1.tar+gzip application/vnd.oci.image.layer.v1.tar+gzip application/vnd.oci.image.layer.v1.tar application/vnd.oci.image.layer.v1.tar+gzip application/vnd.oci.image.layer.v1.tar+gzip" ] ||
 		fail "layered layers: $output"
 	m=$OCI_TEST_FIXTURES/docker-schema2/blobs/sha256/$(jq -r '.manifests[0].digest[7:]' "$OCI_TEST_FIXTURES/docker-schema2/index.json")
 	run jq -r '[.mediaType, .config.mediaType, .layers[0].mediaType]|join(" ")' "$m"
@@ -222,4 +230,69 @@ unpack_and_list() {
 	run "$FX/tree-list.py" --bogus "$T"
 	assert_status 2
 	assert_output_contains "unknown option"
+}
+
+@test "zstd layers decompress with zstd to their diff_ids and hold the marker" {
+	local m l
+	m=$OCI_TEST_FIXTURES/zstd/blobs/sha256/$(jq -r '.manifests[0].digest[7:]' "$OCI_TEST_FIXTURES/zstd/index.json")
+	run jq -r '[.layers[].mediaType]|unique|join(" ")' "$m"
+	[ "$output" = application/vnd.oci.image.layer.v1.tar+zstd ]
+	l=$OCI_TEST_FIXTURES/zstd/blobs/sha256/$(jq -r '.layers[1].digest[7:]' "$m")
+	[ "$(head -c4 "$l" | od -An -tx1 | tr -d ' ')" = 28b52ffd ] || fail "not zstd"
+	run bash -c "zstd -dc '$l' | tar -tf -"
+	assert_output_contains etc/zstd-marker
+	grep -q "^/etc/zstd-marker	f	" "$OCI_TEST_FIXTURES/zstd.expected"
+}
+
+@test "docker-list: a Docker manifest list of two schema2 manifests" {
+	local l
+	l=$OCI_TEST_FIXTURES/docker-list/blobs/sha256/$(jq -r '.manifests[0].digest[7:]' "$OCI_TEST_FIXTURES/docker-list/index.json")
+	[ "$(jq -r .mediaType "$l")" = application/vnd.docker.distribution.manifest.list.v2+json ]
+	[ "$(jq -r '.manifests[0].mediaType' "$OCI_TEST_FIXTURES/docker-list/index.json")" = \
+		application/vnd.docker.distribution.manifest.list.v2+json ]
+	run jq -r '[.manifests[].mediaType]|unique|join(" ")' "$l"
+	[ "$output" = application/vnd.docker.distribution.manifest.v2+json ]
+	# the host entry is the docker-schema2 image
+	[ "$(jq -r '.manifests[0].digest' "$l")" = "$(jq -r '.manifests[0].digest' "$OCI_TEST_FIXTURES/docker-schema2/index.json")" ]
+}
+
+@test "umoci unpacks special (devices, fifo) to special.expected" {
+	[ "$(id -u)" = 0 ] || skip "device nodes need root"
+	unpack_and_list special
+	diff "$T/want" "$T/got"
+	grep -q "^/dev/null	c	0666	0:0	1:3	-$" "$T/want"
+	grep -q "^/run/fifo	p	0600	" "$T/want"
+}
+
+@test "evil images: umoci keeps every one inside the root or refuses it" {
+	local canary=/tmp/oci-evil-canary ref
+	[ ! -e "$canary" ] || fail "$canary exists before the test"
+	mkdir -p "$canary"
+	echo "must survive" >"$canary/victim"
+	for ref in $(jq -r '.manifests[].annotations["org.opencontainers.image.ref.name"]' "$OCI_TEST_FIXTURES/evil/index.json"); do
+		rm -rf "$T/b"
+		umoci unpack --image "$OCI_TEST_FIXTURES/evil:$ref" "$T/b" >/dev/null 2>&1 || true
+		run ls -A "$canary"
+		[ "$output" = victim ] || { rm -rf "$canary"; fail "$ref: canary holds '$output'"; }
+		grep -q "must survive" "$canary/victim" || { rm -rf "$canary"; fail "$ref: victim changed"; }
+	done
+	rm -rf "$canary"
+	# the tricks are really in the tars
+	run bash -c "for b in '$OCI_TEST_FIXTURES'/evil/blobs/sha256/*; do gzip -dc \"\$b\" 2>/dev/null | tar -tvf - 2>/dev/null; done"
+	assert_output_contains "../../../../../../../../../../../../tmp/oci-evil-canary/dotdot.txt"
+	assert_output_contains "/tmp/oci-evil-canary/absolute.txt"
+	assert_output_contains "esc -> /tmp/oci-evil-canary"
+	assert_output_contains "esc/.wh.victim"
+	assert_output_contains "hl link to "
+	# (GNU tar shows the link target without its ../; the raw bytes have them)
+	run /usr/bin/python3 -c 'import glob, tarfile, sys
+for b in glob.glob(sys.argv[1] + "/evil/blobs/sha256/*"):
+    try:
+        with tarfile.open(b) as t:
+            for m in t:
+                if m.islnk():
+                    print(m.name, m.linkname)
+    except tarfile.ReadError:
+        pass' "$OCI_TEST_FIXTURES"
+	[ "$output" = "hl ../../../../../../../../../../../../tmp/oci-evil-canary/victim" ] || fail "$output"
 }

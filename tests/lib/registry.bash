@@ -35,6 +35,12 @@
 #     any transport:reference skopeo knows. Digests are preserved
 #     (--preserve-digests) unless the extra flags contain --format (e.g.
 #     --format v2s2 converts to Docker schema2, which changes the digest).
+# registry_push_layout [--prefix P] NAME[:TAG] LAYOUT[:REF]
+#     Pushes an OCI layout's image exactly as stored, with curl (no skopeo), and
+#     prints its digest: for what skopeo cannot read from a layout, such as
+#     docker-schema2/ and docker-list/ (Docker media types). Uploads every blob
+#     of the layout, then the child manifests of an index by digest, then the
+#     manifest or index under TAG.
 # registry_write_auth [--prefix P] FILE
 #     Writes a Docker-style config.json (auths entry with base64 user:pass) for P.
 #
@@ -241,6 +247,95 @@ registry_push_fixture() {
 	if [ $rc = 0 ]; then cat "$digestfile"; echo; fi
 	rm -f "$digestfile"
 	return $rc
+}
+
+# _registry_curl P ARGS...: curl to registry P with its CA and credentials.
+_registry_curl() {
+	local p=$1 scheme ca user pass
+	shift
+	scheme=${p}_SCHEME ca=${p}_CA user=${p}_USER pass=${p}_PASS
+	if [ "${!scheme}" = https ]; then
+		curl -s --cacert "${!ca}" -u "${!user}:${!pass}" "$@"
+	else
+		curl -s "$@"
+	fi
+}
+
+# _registry_put_manifest P NAME REF FILE MEDIATYPE
+_registry_put_manifest() {
+	local p=$1 name=$2 ref=$3 file=$4 mt=$5 urlv=${1}_URL code
+	code=$(_registry_curl "$p" -o /dev/null -w '%{http_code}' -X PUT \
+		-H "Content-Type: $mt" --data-binary "@$file" \
+		"${!urlv}/v2/$name/manifests/$ref") || true
+	if [ "$code" != 201 ]; then
+		echo "registry_push_layout: PUT manifest $ref of '$name': HTTP $code" >&2
+		return 1
+	fi
+}
+
+registry_push_layout() {
+	local p=REGISTRY name tag src dir ref urlv blob hex code loc desc mt digest child cmt
+	if [ "${1:-}" = --prefix ]; then p=$2; shift 2; fi
+	if [ $# -ne 2 ]; then
+		echo "usage: registry_push_layout [--prefix P] NAME[:TAG] LAYOUT[:REF]" >&2
+		return 2
+	fi
+	urlv=${p}_URL
+	if [ -z "${!urlv:-}" ]; then
+		echo "registry_push_layout: registry '$p' is not started" >&2
+		return 1
+	fi
+	name=${1%%:*} tag=latest
+	case $1 in *:*) tag=${1#*:} ;; esac
+	src=$2 dir=$2 ref=latest
+	if [ ! -f "$dir/oci-layout" ] && [ -f "${src%:*}/oci-layout" ]; then
+		dir=${src%:*} ref=${src##*:}
+	fi
+	if [ ! -f "$dir/index.json" ]; then
+		echo "registry_push_layout: '$src' is not an OCI layout" >&2
+		return 1
+	fi
+	desc=$(jq -c --arg r "$ref" \
+		'[.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $r)][0] // empty' \
+		"$dir/index.json")
+	if [ -z "$desc" ]; then
+		echo "registry_push_layout: no image '$ref' in '$dir'" >&2
+		return 1
+	fi
+	# every blob of the layout, monolithic upload (POST, then PUT ?digest=)
+	for blob in "$dir"/blobs/sha256/*; do
+		hex=${blob##*/}
+		code=$(_registry_curl "$p" -o /dev/null -w '%{http_code}' -I \
+			"${!urlv}/v2/$name/blobs/sha256:$hex") || true
+		[ "$code" = 200 ] && continue
+		loc=$(_registry_curl "$p" -o /dev/null -w '%header{location}' -X POST \
+			"${!urlv}/v2/$name/blobs/uploads/") || true
+		case $loc in
+		"") echo "registry_push_layout: no upload location for '$name'" >&2; return 1 ;;
+		/*) loc=${!urlv}$loc ;;
+		esac
+		case $loc in *\?*) loc="$loc&" ;; *) loc="$loc?" ;; esac
+		code=$(_registry_curl "$p" -o /dev/null -w '%{http_code}' -X PUT \
+			-H "Content-Type: application/octet-stream" --data-binary "@$blob" \
+			"${loc}digest=sha256:$hex") || true
+		if [ "$code" != 201 ]; then
+			echo "registry_push_layout: upload of sha256:$hex: HTTP $code" >&2
+			return 1
+		fi
+	done
+	mt=$(jq -r .mediaType <<<"$desc")
+	digest=$(jq -r .digest <<<"$desc")
+	case $mt in
+	*index* | *manifest.list*)
+		jq -r '.manifests[] | .digest + " " + .mediaType' "$dir/blobs/sha256/${digest#sha256:}" |
+			while read -r child cmt; do
+				_registry_put_manifest "$p" "$name" "$child" \
+					"$dir/blobs/sha256/${child#sha256:}" "$cmt" || exit 1
+			done || return 1 ;;
+	esac
+	_registry_put_manifest "$p" "$name" "$tag" "$dir/blobs/sha256/${digest#sha256:}" "$mt" ||
+		return 1
+	echo "$digest"
 }
 
 registry_write_auth() {
