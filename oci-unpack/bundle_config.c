@@ -1,0 +1,144 @@
+/* The image config → the bundle's config.json (image-spec conversion.md),
+ * on the defaults `runc spec` gives (common/runtime_spec.h), except that
+ * process.terminal and root.readonly are false. */
+#include "unpack.h"
+
+#include <string.h>
+
+#include "runtime_spec.h"
+#include "sbuf.h"
+#include "util.h"
+
+#define ANN_EXPOSED_PORTS "org.opencontainers.image.exposedPorts"
+#define ANN_STOP_SIGNAL "org.opencontainers.image.stopSignal"
+#define ANN_VOLUMES "org.oci-tools.image.volumes"
+/* Every field we write is in runtime-spec 1.0, and older runtimes refuse
+ * newer versions (Debian 12's crun 1.8.1: "unknown version specified" for
+ * 1.2.0), so the bundle claims the version it needs. */
+#define BUNDLE_OCI_VERSION "1.0.2"
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static bool env_has(json_t *env, const char *kv)
+{
+	size_t klen = strcspn(kv, "=");
+	size_t i;
+	json_t *v;
+	json_array_foreach(env, i, v) {
+		const char *s = json_string_value(v);
+		if (s && strncmp(s, kv, klen) == 0 && s[klen] == '=')
+			return true;
+	}
+	return false;
+}
+
+static void set_ann(json_t *ann, const char *key, const char *value)
+{
+	json_object_set_new(ann, key, json_string(value));
+}
+
+static char *join_csv(char **v)
+{
+	struct sbuf sb = SBUF_INIT;
+	for (char **p = v; p && *p; p++) {
+		if (p != v)
+			sbuf_addch(&sb, ',');
+		sbuf_addstr(&sb, *p);
+	}
+	return sbuf_detach(&sb, NULL);
+}
+
+int unpack_bundle_config(const struct oci_image_config *c, int rootfd, json_t **ret,
+			 struct oci_err **err)
+{
+	json_auto_t *spec = oci_runtime_spec_default(false);
+	json_object_set_new(spec, "ociVersion", json_string(BUNDLE_OCI_VERSION));
+	json_t *proc = json_object_get(spec, "process");
+	if (!proc) {
+		proc = json_object();
+		json_object_set_new(spec, "process", proc);
+	}
+	json_object_set_new(proc, "terminal", json_false());
+
+	/* args: Entrypoint + Cmd */
+	if (oci_strv_len(c->entrypoint) + oci_strv_len(c->cmd) > 0) {
+		json_t *args = json_array();
+		for (char **p = c->entrypoint; p && *p; p++)
+			json_array_append_new(args, json_string(*p));
+		for (char **p = c->cmd; p && *p; p++)
+			json_array_append_new(args, json_string(*p));
+		json_object_set_new(proc, "args", args);
+	}
+
+	/* user */
+	struct unpack_user u = { 0 };
+	int r = unpack_user_resolve(rootfd, c->user, &u, err);
+	if (r < 0)
+		return r;
+	json_t *user = json_object();
+	json_object_set_new(user, "uid", json_integer(u.uid));
+	json_object_set_new(user, "gid", json_integer(u.gid));
+	if (u.n_additional_gids) {
+		json_t *g = json_array();
+		for (size_t i = 0; i < u.n_additional_gids; i++)
+			json_array_append_new(g, json_integer(u.additional_gids[i]));
+		json_object_set_new(user, "additionalGids", g);
+	}
+	json_object_set_new(proc, "user", user);
+
+	/* env: the image's, plus PATH and HOME when it lacks them */
+	json_t *env = json_array();
+	for (char **p = c->env; p && *p; p++)
+		json_array_append_new(env, json_string(*p));
+	if (!env_has(env, DEFAULT_PATH))
+		json_array_append_new(env, json_string(DEFAULT_PATH));
+	if (!env_has(env, "HOME=")) {
+		_cleanup_free_ char *h = xasprintf("HOME=%s", u.home ? u.home : "/");
+		json_array_append_new(env, json_string(h));
+	}
+	json_object_set_new(proc, "env", env);
+	unpack_user_release(&u);
+
+	json_object_set_new(proc, "cwd",
+			    json_string(c->working_dir && *c->working_dir ? c->working_dir : "/"));
+
+	json_t *root = json_object();
+	json_object_set_new(root, "path", json_string("rootfs"));
+	json_object_set_new(root, "readonly", json_false());
+	json_object_set_new(spec, "root", root);
+
+	/* annotations: implicit ones first, Labels win over them */
+	json_t *ann = json_object();
+	if (c->os)
+		set_ann(ann, "org.opencontainers.image.os", c->os);
+	if (c->arch)
+		set_ann(ann, "org.opencontainers.image.architecture", c->arch);
+	if (c->variant)
+		set_ann(ann, "org.opencontainers.image.variant", c->variant);
+	if (c->json) {
+		const char *s = json_string_value(json_object_get(c->json, "author"));
+		if (s)
+			set_ann(ann, "org.opencontainers.image.author", s);
+		s = json_string_value(json_object_get(c->json, "created"));
+		if (s)
+			set_ann(ann, "org.opencontainers.image.created", s);
+	}
+	if (c->stop_signal && *c->stop_signal)
+		set_ann(ann, ANN_STOP_SIGNAL, c->stop_signal);
+	if (oci_strv_len(c->exposed_ports)) {
+		_cleanup_free_ char *s = join_csv(c->exposed_ports);
+		set_ann(ann, ANN_EXPOSED_PORTS, s);
+	}
+	if (oci_strv_len(c->volumes)) {
+		_cleanup_free_ char *s = join_csv(c->volumes);
+		set_ann(ann, ANN_VOLUMES, s);
+	}
+	for (char **p = c->labels; p && p[0] && p[1]; p += 2)
+		set_ann(ann, p[0], p[1]);
+	if (json_object_size(ann))
+		json_object_set_new(spec, "annotations", ann);
+	else
+		json_decref(ann);
+
+	*ret = json_incref(spec);
+	return 0;
+}

@@ -1,0 +1,155 @@
+/* oci-unpack's modules: image → layers in the store (or a flat copy) →
+ * overlay mount → bundle config.json. main.c only parses the command line. */
+#ifndef UNPACK_H
+#define UNPACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+#include "digest.h"
+#include "err.h"
+#include "image_config.h"
+#include "layout.h"
+#include "manifest.h"
+
+/* ---- id maps (--uid-map/--gid-map "inside:outside:length") ---- */
+struct unpack_idmap {
+	uint32_t inside, outside, len;
+};
+int unpack_idmap_parse(const char *s, struct unpack_idmap *ret, struct oci_err **err);
+/* Maps an id through the ranges; n == 0 maps every id to itself. */
+int unpack_idmap_apply(const struct unpack_idmap *m, size_t n, uint32_t id, uint32_t *ret);
+
+/* ---- a set of paths (flat mode: what the current layer wrote) ---- */
+struct unpack_pathset;
+struct unpack_pathset *unpack_pathset_new(void);
+void unpack_pathset_free(struct unpack_pathset *s);
+DEFINE_CLEANUP(struct unpack_pathset *, unpack_pathset_free)
+/* Adds a clean absolute path and all its ancestors. */
+void unpack_pathset_add(struct unpack_pathset *s, const char *path);
+/* Adds PATH alone. */
+void unpack_pathset_add_one(struct unpack_pathset *s, const char *path);
+bool unpack_pathset_has(const struct unpack_pathset *s, const char *path);
+void unpack_pathset_clear(struct unpack_pathset *s);
+
+/* ---- whiteouts (whiteout.c) ---- */
+#define UNPACK_WH_PREFIX ".wh."
+#define UNPACK_WH_OPAQUE ".wh..wh..opq"
+#define UNPACK_OVL_OPAQUE_XATTR "trusted.overlay.opaque"
+
+/* Overlay form in a layer directory: a 0/0 character device NAME. */
+int unpack_whiteout_overlay(int parentfd, const char *name, struct oci_err **err);
+/* Overlay form of an opaque directory (the xattr on dirfd). */
+int unpack_opaque_overlay(int dirfd, struct oci_err **err);
+/* Flat form: removes NAME from the lower layers (a no-op when missing or
+ * written by the current layer). */
+int unpack_whiteout_flat(int rootfd, const char *path, const struct unpack_pathset *cur,
+			 struct oci_err **err);
+/* Flat form of an opaque directory: removes everything below PATH that the
+ * current layer did not write. */
+int unpack_opaque_flat(int rootfd, const char *path, const struct unpack_pathset *cur,
+		       struct oci_err **err);
+
+/* ---- extraction (extract.c) ---- */
+struct unpack_extract_opts {
+	bool flat;           /* whiteouts become deletions */
+	const struct unpack_idmap *uid_map, *gid_map;
+	size_t n_uid_map, n_gid_map;
+	const char *what;    /* "layer sha256:..." in messages */
+	/* When set, gets the directories that were created only because an
+	 * entry below them had no directory entry (their metadata then comes
+	 * from the lower layers: see layer_store.c). */
+	char ***ret_implicit;
+};
+
+/* Reads the layer blob from blobfd (tar, tar+gzip or tar+zstd: detected),
+ * and writes its entries below rootfd, never outside it. Verifies the blob
+ * digest (when blob_digest is set) and the uncompressed digest against
+ * diff_id (when set) while extracting; a mismatch is an error after which
+ * the caller must discard what was written. */
+int unpack_extract(int blobfd, const struct oci_digest *blob_digest,
+		   const struct oci_digest *diff_id, int rootfd,
+		   const struct unpack_extract_opts *o, struct oci_err **err);
+
+/* ---- the image (image.c) ---- */
+struct unpack_image {
+	struct oci_layout *layout;
+	char *name; /* as shown in messages and recorded */
+	struct oci_manifest manifest;
+	struct oci_descriptor manifest_desc;
+	struct oci_image_config config;
+	struct oci_digest *chain_ids; /* one per layer */
+	size_t n_layers;
+};
+/* IMAGE: "oci:DIR[:REF]" or a reference in the store's images/ layout. */
+int unpack_image_open(const char *store, const char *image, struct unpack_image *ret,
+		      struct oci_err **err);
+void unpack_image_release(struct unpack_image *im);
+
+/* ---- the layer store (layer_store.c) ---- */
+/* Makes sure every layer of the image is extracted, complete, into
+ * store/layers/<chain hex>/diff, extracting those that are not under each
+ * layer's lock, up to jobs at a time. (*ret_links)[i] is layer i's short
+ * link name ("l/XXXX"). */
+int unpack_layers_ensure_all(const char *layers_dir, struct unpack_image *im, int jobs,
+			     char ***ret_links, struct oci_err **err);
+/* Store-wide lock: shared for unpack and rm, exclusive for gc. */
+int unpack_store_lock(const char *layers_dir, bool exclusive, int *ret_fd, struct oci_err **err);
+
+/* ---- overlay (overlay.c) ---- */
+/* Mounts an overlay at target: lowers (top first) are paths relative to
+ * layers_dir (short links), upper and work absolute. */
+int unpack_overlay_mount(const char *layers_dir, char *const *lowers, const char *upper,
+			 const char *work, const char *target, struct oci_err **err);
+int unpack_umount(const char *target, struct oci_err **err);
+bool unpack_is_mountpoint(const char *path);
+
+/* ---- users (passwd.c) ---- */
+struct unpack_user {
+	uint32_t uid, gid;
+	uint32_t *additional_gids;
+	size_t n_additional_gids;
+	char *home; /* or NULL */
+};
+/* Resolves Config.User ("", "name", "uid", "name:group", ...) through
+ * rootfd's /etc/passwd and /etc/group. */
+int unpack_user_resolve(int rootfd, const char *spec, struct unpack_user *ret,
+			struct oci_err **err);
+void unpack_user_release(struct unpack_user *u);
+
+/* ---- config.json (bundle_config.c) ---- */
+/* Builds config.json for the image from the default spec. rootfd: the
+ * bundle's rootfs (for User). */
+int unpack_bundle_config(const struct oci_image_config *c, int rootfd, json_t **ret,
+			 struct oci_err **err);
+
+/* ---- commands (unpack.c, flat.c, diff.c, gc.c) ---- */
+struct unpack_opts {
+	const char *store; /* --store or NULL */
+	const char *image;
+	const char *bundle;
+	bool flat;
+	struct unpack_idmap *uid_map, *gid_map;
+	size_t n_uid_map, n_gid_map;
+	int jobs;
+};
+#define UNPACK_RECORD "oci-unpack.json"
+
+int unpack_run(const struct unpack_opts *o, char **ret_bundle, struct oci_err **err);
+int unpack_flat(const struct unpack_opts *o, struct unpack_image *im, const char *bundle,
+		struct oci_err **err);
+int unpack_cmd_umount(const char *bundle, struct oci_err **err);
+int unpack_cmd_rm(const char *store, const char *bundle, struct oci_err **err);
+/* Writes the upper dir's changes as an OCI layer tar to fd. */
+int unpack_diff(const char *bundle, int outfd, struct oci_err **err);
+int unpack_diff_dir(const char *upper, int outfd, struct oci_err **err);
+int unpack_gc(const char *store, size_t *ret_removed, uint64_t *ret_bytes, struct oci_err **err);
+int unpack_ls(const char *store, FILE *out, struct oci_err **err);
+
+/* Bundle records in the store (layers/bundles/<sha256 of path>). */
+char *unpack_bundle_record_path(const char *layers_dir, const char *bundle);
+
+#endif
