@@ -84,6 +84,35 @@ layout_digest() {
 	[ "$(jq -r .mediaType <<<"$output")" = "$DOCKER_MANIFEST" ]
 }
 
+@test "registry_push_layout: Docker manifest list and schema2 pushed byte for byte (http and TLS)" {
+	registry_start
+	registry_start --tls-htpasswd --prefix SEC
+	local P l
+	for P in REGISTRY SEC; do
+		run registry_push_layout --prefix $P lists/dl:v2 "$OCI_TEST_FIXTURES/docker-list"
+		assert_status 0
+		[ "$output" = "$(layout_digest docker-list)" ] || fail "$P: pushed $output"
+		l=$OCI_TEST_FIXTURES/docker-list/blobs/sha256/$(layout_digest docker-list | cut -d: -f2)
+		_registry_curl $P -f -H "Accept: application/vnd.docker.distribution.manifest.list.v2+json" \
+			-D "$T/h" -o "$T/list" "$(eval echo \$${P}_URL)/v2/lists/dl/manifests/v2"
+		cmp "$T/list" "$l"
+		grep -qi "^content-type: application/vnd.docker.distribution.manifest.list.v2+json" "$T/h"
+		run registry_push_layout --prefix $P ds2 "$OCI_TEST_FIXTURES/docker-schema2"
+		assert_status 0
+		[ "$output" = "$(layout_digest docker-schema2)" ]
+		run registry_push_layout --prefix $P lay:x "$OCI_TEST_FIXTURES/all:layered"
+		assert_status 0
+		[ "$output" = "$(layout_digest layered)" ]
+	done
+	# skopeo reads the list back from the http registry
+	run skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/lists/dl:v2"
+	assert_status 0
+	[ "$(jq -r '.manifests|length' <<<"$output")" = 2 ]
+	run registry_push_layout x "$OCI_TEST_FIXTURES/all:nosuchref"
+	assert_status 1
+	assert_output_contains "no image 'nosuchref'"
+}
+
 @test "registry_push_fixture: REF of an 'all' layout, bad source, registry not started" {
 	run registry_push_fixture x "$OCI_TEST_FIXTURES/tiny"
 	assert_status 1
