@@ -19,6 +19,11 @@ tree_diff() {
 	fi
 }
 
+# manifest_blob LAYOUT: path of the manifest of the layout's first image.
+manifest_blob() {
+	echo "$1/blobs/sha256/$(jq -r '.manifests[0].digest' "$1/index.json" | cut -d: -f2)"
+}
+
 # layer_blob LAYOUT N: path of the Nth layer blob of the layout's latest image.
 layer_blob() {
 	local man
