@@ -413,7 +413,20 @@ int fetch_registry_ping(struct fetch_registry *r, struct oci_err **err)
 			if (!first_error)
 				first_error = xasprintf("%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
 			fetch_response_release(&resp);
+			/* a server that speaks TLS with a certificate we do not
+			 * trust is not a plain http server: say so */
+			if (i == 0 && (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CERTPROBLEM ||
+				       cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_ISSUER_ERROR))
+				return oci_err_set(err, EPERM,
+						   "registry '%s': TLS certificate not trusted: %s (use --cert-dir DIR with its CA, or --tls-verify=false)",
+						   r->host, first_error);
 			continue;
+		}
+		if (i == 1 && resp.status == 400 && first_error) {
+			/* "Client sent an HTTP request to an HTTPS server" */
+			fetch_response_release(&resp);
+			return oci_err_set(err, EPROTO, "registry '%s': https failed: %s", r->host,
+					   first_error);
 		}
 		if (resp.status == 401 && resp.www_auth) {
 			struct fetch_challenge ch;

@@ -37,3 +37,79 @@ validate_layout() {
 			fail "blob $f does not match its name" || return 1
 	done
 }
+
+_free_port() {
+	/usr/bin/python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+_wait_http() { # URL CODE...
+	local url=$1 code i
+	shift
+	for i in $(seq 200); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" 2>/dev/null) || true
+		for c in "$@"; do [ "$code" = "$c" ] && return 0; done
+		sleep 0.05
+	done
+	return 1
+}
+
+# token_registry_start [token-server flags]: a docker-registry over plain
+# http on 127.0.0.1 whose auth is distribution's bearer token flow, served by
+# tests/lib/token-server.py. Exports TREG (host:port), TREG_DIR, TREG_LOG,
+# TOKEN_LOG (the token server's requests, one JSON line each).
+token_registry_start() {
+	local dir port tport
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/oci-token-registry.XXXXXX") || return 1
+	export TREG_DIR=$dir
+	timeout 1200 /usr/bin/python3 "$OCI_TEST_TOP/tests/lib/token-server.py" "$dir" "$@" \
+		</dev/null >"$dir/token.out" 2>&1 3>&- &
+	echo $! >"$dir/token.pid"
+	for i in $(seq 200); do [ -s "$dir/port" ] && break; sleep 0.05; done
+	[ -s "$dir/port" ] || { cat "$dir/token.out" >&2; return 1; }
+	tport=$(cat "$dir/port")
+	port=$(_free_port)
+	mkdir -p "$dir/data"
+	cat >"$dir/config.yml" <<EOC
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+  secret: oci-tools-test-secret
+auth:
+  token:
+    realm: http://127.0.0.1:$tport/token
+    service: oci-test-registry
+    issuer: oci-tools-test-issuer
+    rootcertbundle: $dir/token.crt
+EOC
+	local unset_env=() v
+	for v in "${!REGISTRY_@}"; do unset_env+=(-u "$v"); done
+	env "${unset_env[@]}" timeout 1200 /usr/bin/docker-registry serve "$dir/config.yml" \
+		</dev/null >"$dir/registry.log" 2>&1 3>&- &
+	echo $! >"$dir/registry.pid"
+	export TREG=127.0.0.1:$port TREG_LOG=$dir/registry.log TOKEN_LOG=$dir/requests.log
+	_wait_http "http://$TREG/v2/" 401 || { cat "$dir/registry.log" >&2; return 1; }
+}
+
+token_registry_stop() {
+	local dir=${TREG_DIR:-} f pid
+	[ -n "$dir" ] || return 0
+	for f in registry.pid token.pid; do
+		if [ -s "$dir/$f" ]; then
+			pid=$(cat "$dir/$f")
+			kill "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+		fi
+	done
+	case $dir in */oci-token-registry.*) rm -rf "$dir" ;; esac
+	unset TREG TREG_DIR TREG_LOG TOKEN_LOG
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env bats
+# oci-fetch auth: htpasswd over TLS (CA from --cert-dir), login/logout and
+# credential files, the bearer token flow against a token server, and the
+# 401 errors.
+load ../lib/common
+bats_require_minimum_version 1.5.0
+load ../lib/registry
+load fetch-helpers
+
+setup_file() {
+	"$OCI_TEST_TOP/tests/fixtures/build.sh" "$OCI_TEST_FIXTURES" >/dev/null
+	registry_start --tls-htpasswd
+	registry_push_fixture test/tiny "$OCI_TEST_FIXTURES/tiny" >/dev/null
+	token_registry_start --user tokuser --password tokpass
+	skopeo copy -q --preserve-digests --dest-tls-verify=false --dest-creds tokuser:tokpass \
+		"oci:$OCI_TEST_FIXTURES/layered:latest" "docker://$TREG/team/layered:1" >&2
+}
+
+teardown_file() {
+	registry_stop
+	token_registry_stop
+}
+
+@test "TLS + htpasswd: --cert-dir and --creds pull; the layout validates" {
+	run --separate-stderr oci-fetch -q --cert-dir "$REGISTRY_CERT_DIR" --creds "$REGISTRY_USER:$REGISTRY_PASS" \
+		pull "$REGISTRY/test/tiny" "oci:$T/l:t"
+	assert_status 0
+	[ "$output" = "$(fixture_digest tiny)" ]
+	validate_layout "$T/l"
+}
+
+@test "TLS: without the CA the certificate is refused; --tls-verify=false skips the check" {
+	run oci-fetch -q --creds "$REGISTRY_USER:$REGISTRY_PASS" pull "$REGISTRY/test/tiny" "oci:$T/l:t"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "$REGISTRY"
+	assert_output_contains "certificate"
+	run --separate-stderr oci-fetch -q --tls-verify=false --creds "$REGISTRY_USER:$REGISTRY_PASS" pull "$REGISTRY/test/tiny" "oci:$T/l:t"
+	assert_status 0
+}
+
+@test "no credentials: one line naming HTTP 401, the registry and the reference" {
+	run oci-fetch -q --cert-dir "$REGISTRY_CERT_DIR" pull "$REGISTRY/test/tiny" "oci:$T/l:t"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "HTTP 401"
+	assert_output_contains "$REGISTRY/test/tiny:latest"
+	assert_output_contains "login"
+}
+
+@test "login checks and saves credentials; pull uses them; logout removes them" {
+	run oci-fetch --cert-dir "$REGISTRY_CERT_DIR" login -u "$REGISTRY_USER" --password-stdin "$REGISTRY" <<<"wrong"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "HTTP 401"
+	[ ! -e "$REGISTRY_AUTH_FILE" ]
+
+	run oci-fetch --cert-dir "$REGISTRY_CERT_DIR" login -u "$REGISTRY_USER" --password-stdin "$REGISTRY" <<<"$REGISTRY_PASS"
+	assert_status 0
+	assert_output_contains "Login Succeeded"
+	# common.bash sets REGISTRY_AUTH_FILE, which login honours as skopeo does
+	local f=$REGISTRY_AUTH_FILE
+	[ "$(stat -c %a "$f")" = 600 ]
+	[ "$(jq -r --arg r "$REGISTRY" '.auths[$r].auth' "$f" | base64 -d)" = "$REGISTRY_USER:$REGISTRY_PASS" ]
+	# skopeo reads what we wrote
+	skopeo inspect --cert-dir "$REGISTRY_CERT_DIR" --authfile "$f" "docker://$REGISTRY/test/tiny" >/dev/null
+
+	run --separate-stderr oci-fetch -q --cert-dir "$REGISTRY_CERT_DIR" pull "$REGISTRY/test/tiny" "oci:$T/l:t"
+	assert_status 0
+
+	run oci-fetch logout "$REGISTRY"
+	assert_status 0
+	[ "$(jq -r --arg r "$REGISTRY" '.auths[$r]' "$f")" = null ]
+	run oci-fetch logout "$REGISTRY"
+	assert_status 1
+	assert_output_contains "not logged in"
+	run oci-fetch -q --cert-dir "$REGISTRY_CERT_DIR" pull "$REGISTRY/test/tiny" "oci:$T/l2:t"
+	assert_status 1
+	assert_output_contains "HTTP 401"
+}
+
+@test "credentials from ~/.docker/config.json and from --authfile" {
+	registry_write_auth "$DOCKER_CONFIG/config.json"
+	run --separate-stderr oci-fetch -q --cert-dir "$REGISTRY_CERT_DIR" pull "$REGISTRY/test/tiny" "oci:$T/a:t"
+	assert_status 0
+	rm "$DOCKER_CONFIG/config.json"
+	registry_write_auth "$T/other.json"
+	run --separate-stderr oci-fetch -q --authfile "$T/other.json" --cert-dir "$REGISTRY_CERT_DIR" pull "$REGISTRY/test/tiny" "oci:$T/b:t"
+	assert_status 0
+	echo '{"auths":{' >"$T/bad.json"
+	run oci-fetch -q --authfile "$T/bad.json" --cert-dir "$REGISTRY_CERT_DIR" pull "$REGISTRY/test/tiny" "oci:$T/c:t"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "bad.json"
+}
+
+@test "a docker-credential helper named in credHelpers supplies the credentials" {
+	mkdir -p "$T/bin"
+	cat >"$T/bin/docker-credential-fake" <<EOS
+#!/bin/sh
+[ "\$1" = get ] || exit 1
+read -r host
+[ "\$host" = "$REGISTRY" ] || { echo "credentials not found" ; exit 1; }
+printf '{"ServerURL":"%s","Username":"%s","Secret":"%s"}\n' "\$host" "$REGISTRY_USER" "$REGISTRY_PASS"
+EOS
+	chmod +x "$T/bin/docker-credential-fake"
+	mkdir -p "$DOCKER_CONFIG"
+	printf '{"credHelpers":{"%s":"fake"}}\n' "$REGISTRY" >"$DOCKER_CONFIG/config.json"
+	PATH=$T/bin:$PATH run --separate-stderr oci-fetch -q --cert-dir "$REGISTRY_CERT_DIR" pull "$REGISTRY/test/tiny" "oci:$T/h:t"
+	assert_status 0
+	[ "$output" = "$(fixture_digest tiny)" ]
+}
+
+@test "bearer token flow: realm, service and scope from WWW-Authenticate, Basic to the token server" {
+	run --separate-stderr oci-fetch -q --creds tokuser:tokpass pull "$TREG/team/layered:1" "oci:$T/tk:t"
+	assert_status 0
+	[ "$output" = "$(fixture_digest layered)" ]
+	validate_layout "$T/tk"
+	# the token server saw our service and pull scope, with our user
+	grep -q '"scope": \["repository:team/layered:pull"\]' "$TOKEN_LOG" || fail "$(cat "$TOKEN_LOG")"
+	grep -q '"service": \["oci-test-registry"\]' "$TOKEN_LOG"
+	grep -q '"user": "tokuser"' "$TOKEN_LOG"
+	# one token for the whole pull, not one per request
+	local n
+	n=$(grep -c '"user": "tokuser"' "$TOKEN_LOG")
+	[ "$n" -le 2 ] || fail "asked for $n tokens"
+}
+
+@test "bearer: wrong credentials give one line naming the token server's 401" {
+	run oci-fetch -q --creds tokuser:nope pull "$TREG/team/layered:1" "oci:$T/tk:t"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "HTTP 401"
+	assert_output_contains "$TREG"
+}
+
+@test "bearer: tags and inspect go through the token flow too" {
+	run --separate-stderr oci-fetch --creds tokuser:tokpass tags "$TREG/team/layered"
+	assert_status 0
+	[ "$output" = 1 ]
+	run --separate-stderr oci-fetch --creds tokuser:tokpass inspect "$TREG/team/layered:1"
+	assert_status 0
+	[ "$(jq -r .digest <<<"$output")" = "$(fixture_digest layered)" ]
+}
