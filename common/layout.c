@@ -329,6 +329,7 @@ struct oci_blob_writer {
 	int64_t offset;
 	struct oci_hasher *h;
 	bool done;
+	bool present; /* the blob was already stored: writes are dropped */
 };
 
 static int open_alg_dir(struct oci_layout *l, enum oci_digest_alg alg, int *ret,
@@ -421,6 +422,23 @@ static int rehash_partial(struct oci_blob_writer *w, struct oci_err **err)
 	return 0;
 }
 
+static void writer_finish(struct oci_blob_writer *w, bool unlink_file);
+
+/* With an expected digest: is that blob already in the layout (with the
+ * expected size)? Then the writer is complete from the start. */
+static bool blob_already_stored(struct oci_blob_writer *w)
+{
+	struct stat st;
+	if (fstatat(w->algfd, oci_digest_hex(&w->expected), &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(st.st_mode))
+		return false;
+	if (w->expected_size >= 0 && st.st_size != w->expected_size)
+		return false;
+	w->present = true;
+	w->offset = st.st_size;
+	return true;
+}
+
 static int writer_new(struct oci_layout *l, enum oci_digest_alg alg,
 		      const struct oci_digest *expected, int64_t expected_size,
 		      struct oci_blob_writer **ret, struct oci_err **err)
@@ -444,7 +462,12 @@ static int writer_new(struct oci_layout *l, enum oci_digest_alg alg,
 		return r;
 	w->h = oci_hasher_new(w->alg);
 	if (expected) {
+		if (blob_already_stored(w)) {
+			*ret = TAKE_PTR(w);
+			return 0;
+		}
 		w->name = xasprintf(PARTIAL_PREFIX "%s", oci_digest_hex(expected));
+		/* Waits while another process writes the same blob. */
 		r = open_locked(w->algfd, w->name, true, true, &w->fd);
 		if (r < 0) {
 			errno = -r;
@@ -452,6 +475,13 @@ static int writer_new(struct oci_layout *l, enum oci_digest_alg alg,
 					   l->path);
 		}
 		w->done = false;
+		if (blob_already_stored(w)) {
+			/* That other process finished it. */
+			writer_finish(w, true);
+			w->done = true;
+			*ret = TAKE_PTR(w);
+			return 0;
+		}
 		r = rehash_partial(w, err);
 		if (r < 0)
 			return r;
@@ -496,6 +526,8 @@ static const char *writer_what(const struct oci_blob_writer *w)
 
 int oci_blob_writer_restart(struct oci_blob_writer *w, struct oci_err **err)
 {
+	if (w->present)
+		return 0;
 	if (w->done)
 		return oci_err_set(err, EINVAL, "blob writer already finished");
 	if (ftruncate(w->fd, 0) < 0 || lseek(w->fd, 0, SEEK_SET) < 0)
@@ -509,6 +541,8 @@ int oci_blob_writer_restart(struct oci_blob_writer *w, struct oci_err **err)
 int oci_blob_writer_write(struct oci_blob_writer *w, const void *data, size_t len,
 			  struct oci_err **err)
 {
+	if (w->present)
+		return 0;
 	if (w->done)
 		return oci_err_set(err, EINVAL, "blob writer already finished");
 	if (w->expected_size >= 0 && (uint64_t)w->offset + len > (uint64_t)w->expected_size)
@@ -539,6 +573,11 @@ static void writer_finish(struct oci_blob_writer *w, bool unlink_file)
 int oci_blob_writer_commit(struct oci_blob_writer *w, struct oci_digest *ret_digest,
 			   struct oci_err **err)
 {
+	if (w->present) {
+		if (ret_digest)
+			*ret_digest = w->expected;
+		return 0;
+	}
 	if (w->done)
 		return oci_err_set(err, EINVAL, "blob writer already finished");
 	if (w->expected_size >= 0 && w->offset < w->expected_size)

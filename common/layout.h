@@ -76,6 +76,10 @@ int oci_layout_blob_put(struct oci_layout *l, const void *data, size_t len,
  * temporary name. commit verifies digest (and size when >= 0), fsyncs,
  * renames into place; abort (or free without commit) keeps a partial file
  * for resumption when keep_partial is true and removes it otherwise. */
+/* When the blob is already stored (or another process that held the
+ * partial's lock finished it while this one waited), the writer is complete
+ * from the start: offset is the blob's size, writes are dropped and commit
+ * succeeds. */
 struct oci_blob_writer;
 int oci_layout_blob_writer(struct oci_layout *l, const struct oci_digest *expected,
 			   int64_t expected_size, struct oci_blob_writer **ret, struct oci_err **err);

@@ -206,6 +206,48 @@ static void test_writer(struct oci_layout *l)
 	oci_blob_writer_free(w);
 	ok(stat(ppath, &st) < 0 && !oci_layout_has_blob(l, &d), "and leaves neither partial nor blob");
 
+	/* a blob that is already stored: the writer is complete from the start */
+	oci_layout_blob_put(l, data, n, &d, NULL, &err);
+	is_int(oci_layout_blob_writer(l, &d, (int64_t)n, &w, &err), 0, "open over a stored blob");
+	is_int(oci_blob_writer_offset(w), n, "offset is the blob's size");
+	is_int(oci_blob_writer_write(w, data, n, &err), 0, "writes are dropped");
+	ok(oci_blob_writer_commit(w, &got, &err) == 0 && streq(got.str, d.str), "commit succeeds");
+	oci_blob_writer_free(w);
+	ok(stat(ppath, &st) < 0, "no partial file");
+	unlink(bpath);
+
+	/* another process holds the partial: wait for it, then find the blob */
+	int pfd[2];
+	if (pipe(pfd) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct oci_blob_writer *cw = NULL;
+		close(pfd[0]);
+		if (oci_layout_blob_writer(l, &d, (int64_t)n, &cw, NULL) < 0)
+			_exit(1);
+		oci_blob_writer_write(cw, data, n / 2, NULL);
+		if (write(pfd[1], "x", 1) != 1)
+			_exit(1);
+		usleep(300000);
+		oci_blob_writer_write(cw, data + n / 2, n - n / 2, NULL);
+		_exit(oci_blob_writer_commit(cw, NULL, NULL) < 0 ? 1 : 0);
+	}
+	close(pfd[1]);
+	char c;
+	ok(read(pfd[0], &c, 1) == 1, "the other writer has started");
+	close(pfd[0]);
+	is_int(oci_layout_blob_writer(l, &d, (int64_t)n, &w, &err), 0,
+	       "a second writer of the same blob waits for the first");
+	int status = 0;
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the first writer committed");
+	is_int(oci_blob_writer_offset(w), n, "the second finds the blob complete");
+	is_int(oci_blob_writer_commit(w, NULL, &err), 0, "and commits");
+	oci_blob_writer_free(w);
+	ok(stat(ppath, &st) < 0 && oci_layout_has_blob(l, &d), "blob present, no partial");
+	unlink(bpath);
+
 	/* no digest: a unique temporary name */
 	is_int(oci_layout_blob_writer(l, NULL, -1, &w, &err), 0, "open a writer without a digest");
 	is_int(count_files("blobs/sha256", ".tmp-"), 1, "a .tmp- file exists while writing");
