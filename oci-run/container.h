@@ -1,0 +1,45 @@
+/* The container lifecycle (runtime-spec "Operations"): create, start,
+ * state, kill, delete, and run (create + start + wait + delete). */
+#ifndef OCI_RUN_CONTAINER_H
+#define OCI_RUN_CONTAINER_H
+
+#include <stdbool.h>
+
+#include "err.h"
+
+struct run_global {
+	const char *root; /* state directory, default /run/oci-run */
+	bool systemd_cgroup;
+};
+
+struct run_create_opts {
+	const char *bundle; /* default "." */
+	const char *pid_file;
+	const char *console_socket;
+	bool no_pivot;
+	bool no_new_keyring;
+	int preserve_fds;
+	bool detach; /* run only */
+	bool keep;   /* run only: do not delete after exit */
+};
+
+int run_create(const struct run_global *g, const char *id, const struct run_create_opts *o,
+	       struct oci_err **err);
+int run_start(const struct run_global *g, const char *id, struct oci_err **err);
+/* Foreground: *ret_status is the container's exit status (128+signo when
+ * killed by a signal). Detached: 0 once started. */
+int run_run(const struct run_global *g, const char *id, const struct run_create_opts *o,
+	    int *ret_status, struct oci_err **err);
+/* The state JSON (indented). Caller frees. */
+int run_state(const struct run_global *g, const char *id, char **ret_json, struct oci_err **err);
+int run_kill(const struct run_global *g, const char *id, int sig, bool all, struct oci_err **err);
+int run_delete(const struct run_global *g, const char *id, bool force, struct oci_err **err);
+/* format: "table" or "json"; quiet: ids only. Returns the text to print. */
+int run_list(const struct run_global *g, const char *format, bool quiet, char **ret,
+	     struct oci_err **err);
+/* Writes BUNDLE/config.json (the default spec); fails when it exists. */
+int run_spec_write(const char *bundle, bool rootless, struct oci_err **err);
+/* The features document (features-schema.json). Caller frees. */
+char *run_features_json(void);
+
+#endif

@@ -1,0 +1,28 @@
+/* Namespaces: joining by path, creating, uid/gid maps, time offsets. */
+#ifndef OCI_RUN_LINUX_NS_H
+#define OCI_RUN_LINUX_NS_H
+
+#include <sys/types.h>
+
+#include "err.h"
+#include "spec.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* Opens every namespace given by path (in the parent, before any setns);
+ * *ret holds one fd per spec namespace (-1 for new ones). */
+int run_ns_open_paths(const struct run_spec *s, int **ret, struct oci_err **err);
+void run_ns_close_paths(const struct run_spec *s, int *fds);
+/* Joins them: the user namespace first, the mount namespace last. */
+int run_ns_join(const struct run_spec *s, const int *fds, struct oci_err **err);
+/* CLONE_NEW* flags of the namespaces to create. */
+int run_ns_new_flags(const struct run_spec *s);
+/* Writes /proc/PID/{uid,gid}_map. */
+int run_ns_write_idmaps(pid_t pid, const struct run_spec *s, struct oci_err **err);
+/* Writes /proc/self/timens_offsets (after unshare(CLONE_NEWTIME)). */
+int run_ns_write_time_offsets(const struct run_spec *s, struct oci_err **err);
+const char *run_ns_name(int type);
+
+#endif

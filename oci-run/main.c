@@ -1,0 +1,397 @@
+/* oci-run: a runc-compatible OCI runtime (command line only). */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "container.h"
+#include "err.h"
+#include "log.h"
+#include "memfd_exec.h"
+#include "runtime_spec.h"
+#include "spec.h"
+#include "util.h"
+
+#define PROG "oci-run"
+
+static const char usage_text[] =
+	"Usage: oci-run [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
+	"\n"
+	"Runs containers from OCI runtime bundles (config.json + rootfs), like runc.\n"
+	"\n"
+	"Commands:\n"
+	"  create [--bundle DIR] [--pid-file F] [--console-socket SOCK] [--no-pivot]\n"
+	"         [--no-new-keyring] [--preserve-fds N] ID\n"
+	"                      set up a container; its process waits for start\n"
+	"  start ID            run the process of a created container\n"
+	"  run [-d] [--bundle DIR] [create options] ID\n"
+	"                      create and start; in the foreground wait for the\n"
+	"                      process, return its status and delete the container\n"
+	"  state ID            print the state JSON\n"
+	"  kill [--all] ID [SIGNAL]\n"
+	"                      send SIGNAL (name or number, default TERM)\n"
+	"  delete [--force] ID remove a stopped container (--force: kill it first)\n"
+	"  list [--format table|json] [-q]\n"
+	"  spec [--rootless] [--bundle DIR]\n"
+	"                      write a default config.json\n"
+	"  features            print the features JSON\n"
+	"\n"
+	"Global options:\n"
+	"  --root DIR          state directory (default /run/oci-run)\n"
+	"  --log FILE          write messages to FILE\n"
+	"  --log-format F      text or json\n"
+	"  --debug             log debug messages\n"
+	"  --systemd-cgroup    use the systemd cgroup driver\n"
+	"  -h, --help          show this help\n"
+	"  -v, --version       show the version\n"
+	"\n"
+	"Exit status: 0 success, 1 the operation failed, 2 bad usage; a foreground\n"
+	"run returns the container's status (128+N when killed by signal N).\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: error: ", PROG);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see '%s --help')\n", PROG);
+	return 2;
+}
+
+static int fail(struct oci_err *e)
+{
+	oci_error("%s", e ? e->msg : "failed");
+	oci_err_free(e);
+	return 1;
+}
+
+enum {
+	OPT_ROOT = 256,
+	OPT_LOG,
+	OPT_LOG_FORMAT,
+	OPT_DEBUG,
+	OPT_SYSTEMD_CGROUP,
+	OPT_ROOTLESS,
+	OPT_CRIU,
+	OPT_PID_FILE,
+	OPT_CONSOLE_SOCKET,
+	OPT_NO_PIVOT,
+	OPT_NO_NEW_KEYRING,
+	OPT_PRESERVE_FDS,
+	OPT_NO_SUBREAPER,
+	OPT_KEEP,
+	OPT_PIDFD_SOCKET,
+};
+
+static const struct option create_opts[] = {
+	{ "bundle", required_argument, NULL, 'b' },
+	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
+	{ "console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET },
+	{ "no-pivot", no_argument, NULL, OPT_NO_PIVOT },
+	{ "no-new-keyring", no_argument, NULL, OPT_NO_NEW_KEYRING },
+	{ "preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS },
+	{ "detach", no_argument, NULL, 'd' },
+	{ "keep", no_argument, NULL, OPT_KEEP },
+	{ "no-subreaper", no_argument, NULL, OPT_NO_SUBREAPER },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cmd_create_run(const struct run_global *g, bool is_run, int argc, char **argv,
+			  char **full_argv)
+{
+	struct run_create_opts o = { 0 };
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, is_run ? "+b:dh" : "+b:h", create_opts, NULL)) != -1) {
+		long long n;
+		switch (c) {
+		case 'b':
+			o.bundle = optarg;
+			break;
+		case 'd':
+			if (!is_run)
+				return usage_error("create: unknown option '%s'", "--detach");
+			o.detach = true;
+			break;
+		case OPT_KEEP:
+			o.keep = true;
+			break;
+		case OPT_NO_SUBREAPER:
+			break;
+		case OPT_PID_FILE:
+			o.pid_file = optarg;
+			break;
+		case OPT_CONSOLE_SOCKET:
+			o.console_socket = optarg;
+			break;
+		case OPT_NO_PIVOT:
+			o.no_pivot = true;
+			break;
+		case OPT_NO_NEW_KEYRING:
+			o.no_new_keyring = true;
+			break;
+		case OPT_PRESERVE_FDS:
+			if (oci_parse_int64(optarg, 0, 1 << 20, &n) < 0)
+				return usage_error("--preserve-fds: '%s' is not a number", optarg);
+			o.preserve_fds = (int)n;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("%s: needs exactly one container id", is_run ? "run" : "create");
+	const char *id = argv[optind];
+	struct oci_err *e = NULL;
+	/* CVE-2019-5736: the init must not run from the binary on disk */
+	if (run_ensure_cloned_binary(full_argv, &e) < 0)
+		return fail(e);
+	if (!is_run)
+		return run_create(g, id, &o, &e) < 0 ? fail(e) : 0;
+	int status = 0;
+	if (run_run(g, id, &o, &status, &e) < 0)
+		return fail(e);
+	return status;
+}
+
+static int cmd_id_only(const char *name, int argc, char **argv, const char **ret_id)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage_text, stdout);
+			return 0;
+		}
+		return 2;
+	}
+	if (optind + 1 != argc)
+		return usage_error("%s: needs exactly one container id", name);
+	*ret_id = argv[optind];
+	return -1;
+}
+
+static int cmd_kill(const struct run_global *g, int argc, char **argv)
+{
+	static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	bool all = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+ah", opts, NULL)) != -1) {
+		if (c == 'a')
+			all = true;
+		else if (c == 'h') {
+			fputs(usage_text, stdout);
+			return 0;
+		} else
+			return 2;
+	}
+	if (optind >= argc || argc - optind > 2)
+		return usage_error("%s: usage: kill [--all] ID [SIGNAL]", "kill");
+	int sig = SIGTERM;
+	if (argc - optind == 2) {
+		sig = run_signal_from_name(argv[optind + 1]);
+		if (sig < 0)
+			return usage_error("kill: unknown signal '%s'", argv[optind + 1]);
+	}
+	struct oci_err *e = NULL;
+	return run_kill(g, argv[optind], sig, all, &e) < 0 ? fail(e) : 0;
+}
+
+static int cmd_delete(const struct run_global *g, int argc, char **argv)
+{
+	static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	bool force = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
+		if (c == 'f')
+			force = true;
+		else if (c == 'h') {
+			fputs(usage_text, stdout);
+			return 0;
+		} else
+			return 2;
+	}
+	if (optind + 1 != argc)
+		return usage_error("%s: needs exactly one container id", "delete");
+	struct oci_err *e = NULL;
+	return run_delete(g, argv[optind], force, &e) < 0 ? fail(e) : 0;
+}
+
+static int cmd_list(const struct run_global *g, int argc, char **argv)
+{
+	static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
+					      { "quiet", no_argument, NULL, 'q' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	const char *format = "table";
+	bool quiet = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+f:qh", opts, NULL)) != -1) {
+		if (c == 'f')
+			format = optarg;
+		else if (c == 'q')
+			quiet = true;
+		else if (c == 'h') {
+			fputs(usage_text, stdout);
+			return 0;
+		} else
+			return 2;
+	}
+	if (!streq(format, "table") && !streq(format, "json"))
+		return usage_error("list: unknown format '%s' (use table or json)", format);
+	if (optind != argc)
+		return usage_error("list: unexpected argument '%s'", argv[optind]);
+	struct oci_err *e = NULL;
+	_cleanup_free_ char *out = NULL;
+	if (run_list(g, format, quiet, &out, &e) < 0)
+		return fail(e);
+	fputs(out, stdout);
+	return 0;
+}
+
+static int cmd_spec(int argc, char **argv)
+{
+	static const struct option opts[] = { { "bundle", required_argument, NULL, 'b' },
+					      { "rootless", no_argument, NULL, OPT_ROOTLESS },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	const char *bundle = ".";
+	bool rootless = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+b:h", opts, NULL)) != -1) {
+		if (c == 'b')
+			bundle = optarg;
+		else if (c == OPT_ROOTLESS)
+			rootless = true;
+		else if (c == 'h') {
+			fputs(usage_text, stdout);
+			return 0;
+		} else
+			return 2;
+	}
+	if (optind != argc)
+		return usage_error("spec: unexpected argument '%s'", argv[optind]);
+	struct oci_err *e = NULL;
+	return run_spec_write(bundle, rootless, &e) < 0 ? fail(e) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "debug", no_argument, NULL, OPT_DEBUG },
+		{ "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD_CGROUP },
+		{ "rootless", required_argument, NULL, OPT_ROOTLESS },
+		{ "criu", required_argument, NULL, OPT_CRIU },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_global g = { .root = "/run/oci-run" };
+	const char *log_file = NULL, *log_format = NULL;
+	int c;
+
+	oci_log_init(PROG);
+	signal(SIGPIPE, SIG_IGN);
+	while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ROOT:
+			g.root = optarg;
+			break;
+		case OPT_LOG:
+			log_file = optarg;
+			break;
+		case OPT_LOG_FORMAT:
+			log_format = optarg;
+			break;
+		case OPT_DEBUG:
+			oci_log_set_level(OCI_LOG_DEBUG);
+			break;
+		case OPT_SYSTEMD_CGROUP:
+			g.systemd_cgroup = true;
+			break;
+		case OPT_ROOTLESS:
+		case OPT_CRIU:
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case 'v':
+			printf("%s %s\nspec: %s\n", PROG, OCI_TOOLS_VERSION, OCI_RUNTIME_SPEC_VERSION);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (log_format) {
+		enum oci_log_format f;
+		if (oci_log_parse_format(log_format, &f) < 0)
+			return usage_error("--log-format: unknown format '%s' (use text or json)",
+					   log_format);
+	}
+	if (log_file || log_format) {
+		struct oci_err *e = NULL;
+		if (oci_log_open(log_file, log_format, &e) < 0)
+			return fail(e);
+	}
+	if (optind >= argc)
+		return usage_error("%s", "no command given");
+	const char *cmd = argv[optind];
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+	const char *id = NULL;
+	struct oci_err *e = NULL;
+	int r;
+
+	if (streq(cmd, "create") || streq(cmd, "run"))
+		return cmd_create_run(&g, streq(cmd, "run"), sub_argc, sub_argv, argv);
+	if (streq(cmd, "start")) {
+		if ((r = cmd_id_only(cmd, sub_argc, sub_argv, &id)) >= 0)
+			return r;
+		return run_start(&g, id, &e) < 0 ? fail(e) : 0;
+	}
+	if (streq(cmd, "state")) {
+		if ((r = cmd_id_only(cmd, sub_argc, sub_argv, &id)) >= 0)
+			return r;
+		_cleanup_free_ char *json = NULL;
+		if (run_state(&g, id, &json, &e) < 0)
+			return fail(e);
+		puts(json);
+		return 0;
+	}
+	if (streq(cmd, "kill"))
+		return cmd_kill(&g, sub_argc, sub_argv);
+	if (streq(cmd, "delete"))
+		return cmd_delete(&g, sub_argc, sub_argv);
+	if (streq(cmd, "list"))
+		return cmd_list(&g, sub_argc, sub_argv);
+	if (streq(cmd, "spec"))
+		return cmd_spec(sub_argc, sub_argv);
+	if (streq(cmd, "features")) {
+		if (sub_argc > 1 && (streq(sub_argv[1], "--help") || streq(sub_argv[1], "-h"))) {
+			fputs(usage_text, stdout);
+			return 0;
+		}
+		if (sub_argc > 1)
+			return usage_error("features: unexpected argument '%s'", sub_argv[1]);
+		_cleanup_free_ char *json = run_features_json();
+		puts(json);
+		return 0;
+	}
+	return usage_error("unknown command '%s'", cmd);
+}

@@ -1,0 +1,138 @@
+/* The user process's environment inside the container. */
+#include "process.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "caps.h"
+#include "fs.h"
+#include "util.h"
+
+int run_process_limits(const struct run_process *p, struct oci_err **err)
+{
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
+		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+			return oci_err_sys(err, "process.rlimits[%zu]: setrlimit", i);
+	}
+	if (p->has_oom_score_adj) {
+		char buf[32];
+		int n = snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
+		_cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, buf, (size_t)n) < 0)
+			return oci_err_sys(err, "process.oomScoreAdj: write %d", p->oom_score_adj);
+	}
+	return 0;
+}
+
+static const char *env_get(char *const *env, const char *key)
+{
+	size_t n = strlen(key);
+	for (; env && *env; env++)
+		if (strncmp(*env, key, n) == 0 && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
+static bool is_exec_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+int run_process_find_exec(const struct run_process *p, char **ret, struct oci_err **err)
+{
+	const char *name = p->args[0];
+	if (strchr(name, '/')) {
+		struct stat st;
+		if (stat(name, &st) < 0)
+			return oci_err_sys(err, "process.args[0]: '%s'", name);
+		if (S_ISDIR(st.st_mode))
+			return oci_err_set(err, EISDIR, "process.args[0]: '%s' is a directory",
+					   name);
+		*ret = xstrdup(name);
+		return 0;
+	}
+	const char *path = env_get(p->env, "PATH");
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	_cleanup_free_ char *copy = xstrdup(path);
+	char *save = NULL;
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *full = oci_path_join(*dir ? dir : ".", name);
+		if (is_exec_file(full)) {
+			*ret = TAKE_PTR(full);
+			return 0;
+		}
+	}
+	return oci_err_set(err, ENOENT,
+			   "process.args[0]: executable '%s' not found in $PATH of the container",
+			   name);
+}
+
+int run_process_identity(const struct run_process *p, struct oci_err **err)
+{
+	if (chdir(p->cwd) < 0)
+		return oci_err_sys(err, "process.cwd: chdir '%s'", p->cwd);
+	if (setgroups(p->n_additional_gids, p->additional_gids) < 0) {
+		/* a user namespace with setgroups denied allows no change */
+		if (!(errno == EPERM && p->n_additional_gids == 0))
+			return oci_err_sys(err, "process.user.additionalGids: setgroups");
+	}
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return oci_err_sys(err, "prctl(PR_SET_KEEPCAPS)");
+	if (setresgid(p->gid, p->gid, p->gid) < 0)
+		return oci_err_sys(err, "process.user.gid: setgid %u", p->gid);
+	if (setresuid(p->uid, p->uid, p->uid) < 0)
+		return oci_err_sys(err, "process.user.uid: setuid %u", p->uid);
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		return oci_err_sys(err, "prctl(PR_SET_KEEPCAPS)");
+	int r = run_caps_apply(p->caps, err);
+	if (r < 0)
+		return r;
+	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return oci_err_sys(err, "process.noNewPrivileges");
+	umask(p->has_umask ? p->umask : 022);
+	/* CVE-2024-21626: the working directory must be inside the container */
+	_cleanup_free_ char *cwd = getcwd(NULL, 0);
+	if (!cwd || cwd[0] != '/')
+		return oci_err_set(err, EPERM, "process.cwd: '%s' is outside the container",
+				   p->cwd);
+	return 0;
+}
+
+static char *home_of(uid_t uid)
+{
+	_cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	if (!f)
+		return NULL;
+	while (getline(&line, &cap, f) > 0) {
+		/* name:pw:uid:gid:gecos:home:shell */
+		char *fields[7] = { 0 };
+		char *save = NULL, *p = line;
+		int n = 0;
+		for (char *t; n < 7 && (t = strsep(&p, ":\n")); n++)
+			fields[n] = t;
+		(void)save;
+		if (n >= 6 && fields[2] && strtoul(fields[2], NULL, 10) == uid && *fields[2] &&
+		    fields[5] && *fields[5])
+			return xstrdup(fields[5]);
+	}
+	return NULL;
+}
+
+char **run_process_env(const struct run_process *p)
+{
+	char **env = oci_strv_dup(p->env);
+	if (!env_get(env, "HOME")) {
+		_cleanup_free_ char *home = home_of(p->uid);
+		_cleanup_free_ char *kv = xasprintf("HOME=%s", home ? home : "/");
+		oci_strv_push(&env, kv);
+	}
+	return env;
+}

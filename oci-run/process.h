@@ -1,0 +1,18 @@
+/* The container's process: limits, user, capabilities, cwd, environment,
+ * the program to execute. Runs in the init after the rootfs is entered. */
+#ifndef OCI_RUN_PROCESS_H
+#define OCI_RUN_PROCESS_H
+
+#include "err.h"
+#include "spec.h"
+
+/* rlimits and oomScoreAdj (while still privileged). */
+int run_process_limits(const struct run_process *p, struct oci_err **err);
+/* Resolves args[0] through the PATH of process.env inside the container. */
+int run_process_find_exec(const struct run_process *p, char **ret, struct oci_err **err);
+/* cwd, groups, gid, uid, capabilities, noNewPrivileges, umask. */
+int run_process_identity(const struct run_process *p, struct oci_err **err);
+/* process.env, plus HOME from /etc/passwd (or "/") when not set. */
+char **run_process_env(const struct run_process *p);
+
+#endif

@@ -1,0 +1,582 @@
+/* Root filesystem setup inside the container's mount namespace. */
+#include "rootfs.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <linux/magic.h>
+#include <linux/mount.h>
+
+#include "fs.h"
+#include "sbuf.h"
+#include "util.h"
+
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#endif
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+struct mount_attr_compat {
+	__u64 attr_set;
+	__u64 attr_clr;
+	__u64 propagation;
+	__u64 userns_fd;
+};
+
+static int fdpath(int fd, char *buf, size_t len)
+{
+	return snprintf(buf, len, "/proc/self/fd/%d", fd);
+}
+
+/* Flags of the mount at path that an unprivileged remount must keep. */
+static unsigned long locked_flags(const char *path)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+	if (statvfs(path, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_RDONLY)
+		f |= MS_RDONLY;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+/* A bind remount with flags; on EPERM (flags locked by a user namespace)
+ * again with the flags the mount already has. */
+static int remount_bind(const char *target, unsigned long flags, const char *what,
+			struct oci_err **err)
+{
+	unsigned long f = MS_BIND | MS_REMOUNT | flags;
+	if (mount(NULL, target, NULL, f, NULL) == 0)
+		return 0;
+	if (errno == EPERM || errno == EACCES) {
+		unsigned long keep = locked_flags(target) & ~MS_RDONLY;
+		if (mount(NULL, target, NULL, f | keep, NULL) == 0)
+			return 0;
+	}
+	return oci_err_sys(err, "remount '%s'", what);
+}
+
+/* Opens (creating it, a directory or a file) DEST inside the rootfs. */
+static int open_dest(int rootfd, const char *dest, bool is_dir, struct oci_err **err)
+{
+	_cleanup_free_ char *name = NULL;
+	int fd = oci_open_in_root(rootfd, dest, O_PATH, 0, err);
+	if (fd >= 0)
+		return fd;
+	if ((*err)->code != ENOENT)
+		return -(*err)->code;
+	oci_err_clear(err);
+	_cleanup_close_ int pfd = oci_open_parent_in_root(rootfd, dest, true, 0755, &name, err);
+	if (pfd < 0)
+		return pfd;
+	if (!*name)
+		return oci_open_in_root(rootfd, dest, O_PATH, 0, err);
+	if (is_dir) {
+		if (mkdirat(pfd, name, 0755) < 0 && errno != EEXIST)
+			return oci_err_sys(err, "create directory '%s'", dest);
+	} else {
+		int f = openat(pfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (f < 0 && errno != EEXIST)
+			return oci_err_sys(err, "create file '%s'", dest);
+		if (f >= 0)
+			close(f);
+	}
+	return oci_open_in_root(rootfd, dest, O_PATH, 0, err);
+}
+
+static int mount_cgroup_v1(int rootfd, const struct run_mount *m, const char *target,
+			   const struct run_rootfs_opts *o, struct oci_err **err)
+{
+	unsigned long base = m->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME);
+	if (mount("tmpfs", target, "tmpfs", base, "mode=755") < 0)
+		return oci_err_sys(err, "mount tmpfs on '%s'", m->destination);
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return oci_err_sys(err, "open '/proc/self/mountinfo'");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	_cleanup_close_ int dirfd = oci_open_in_root(rootfd, m->destination, O_RDONLY | O_DIRECTORY,
+						     0, err);
+	if (dirfd < 0)
+		return dirfd;
+	while (getline(&line, &cap, f) > 0) {
+		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
+		char *sep = strstr(line, " - ");
+		if (!sep)
+			continue;
+		char fstype[32], source[64], super[512];
+		if (sscanf(sep + 3, "%31s %63s %511s", fstype, source, super) != 3)
+			continue;
+		char mp[4096];
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+			continue;
+		if (!startswith(mp, "/sys/fs/cgroup/"))
+			continue;
+		const char *name = mp + strlen("/sys/fs/cgroup/");
+		if (!*name || strchr(name, '/'))
+			continue;
+		bool v2 = streq(fstype, "cgroup2");
+		if (!v2 && !streq(fstype, "cgroup"))
+			continue;
+		/* the controllers: super options except rw/ro and the like */
+		_cleanup_sbuf_ struct sbuf opts = SBUF_INIT;
+		if (!v2) {
+			char *save = NULL;
+			for (char *t = strtok_r(super, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+				if (streq(t, "rw") || streq(t, "ro") || startswith(t, "release_agent") ||
+				    streq(t, "clone_children") || streq(t, "noprefix") ||
+				    streq(t, "xattr"))
+					continue;
+				sbuf_addf(&opts, "%s%s", opts.len ? "," : "", t);
+			}
+		}
+		if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+			return oci_err_sys(err, "create '%s/%s'", m->destination, name);
+		_cleanup_close_ int sub = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			return oci_err_sys(err, "open '%s/%s'", m->destination, name);
+		char sp[64];
+		fdpath(sub, sp, sizeof(sp));
+		unsigned long fl = base | (m->flags & MS_RDONLY);
+		int rc = mount(v2 ? "cgroup2" : "cgroup", sp, v2 ? "cgroup2" : "cgroup", fl,
+			       v2 ? NULL : opts.buf);
+		if (rc < 0 && (errno == EPERM || errno == EBUSY)) {
+			/* in a user namespace: bind the host's hierarchy instead */
+			rc = mount(mp, sp, NULL, MS_BIND | MS_REC, NULL);
+			if (rc == 0 && (m->flags & MS_RDONLY)) {
+				_cleanup_close_ int again =
+					openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+				char ap[64];
+				fdpath(again, ap, sizeof(ap));
+				if (remount_bind(ap, fl, mp, err) < 0)
+					return -(*err)->code;
+			}
+		}
+		if (rc < 0)
+			return oci_err_sys(err, "mount cgroup '%s' on '%s/%s'", opts.buf,
+					   m->destination, name);
+		/* co-mounted controllers: cpu -> cpu,cpuacct */
+		if (strchr(name, ',')) {
+			_cleanup_free_ char *copy = xstrdup(name);
+			char *save = NULL;
+			for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+				if (symlinkat(name, dirfd, t) < 0 && errno != EEXIST)
+					return oci_err_sys(err, "symlink '%s/%s'", m->destination, t);
+		}
+	}
+	(void)o;
+	if (m->flags & MS_RDONLY) {
+		_cleanup_close_ int again = oci_open_in_root(rootfd, m->destination, O_PATH, 0, err);
+		if (again < 0)
+			return again;
+		char ap[64];
+		fdpath(again, ap, sizeof(ap));
+		if (remount_bind(ap, base | MS_RDONLY, m->destination, err) < 0)
+			return -(*err)->code;
+	}
+	return 0;
+}
+
+static int mount_cgroup(int rootfd, const struct run_mount *m, const char *target,
+			const struct run_rootfs_opts *o, struct oci_err **err)
+{
+	struct statfs sf;
+	unsigned long fl = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+	if (streq(m->type, "cgroup2") ||
+	    (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)) {
+		if (mount("cgroup2", target, "cgroup2", fl, NULL) == 0)
+			return 0;
+		if (errno != EPERM && errno != EBUSY)
+			return oci_err_sys(err, "mount cgroup2 on '%s'", m->destination);
+		if (mount("/sys/fs/cgroup", target, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return oci_err_sys(err, "bind '/sys/fs/cgroup' on '%s'", m->destination);
+		return 0;
+	}
+	return mount_cgroup_v1(rootfd, m, target, o, err);
+}
+
+static int mount_one(int rootfd, const struct run_mount *m, const struct run_rootfs_opts *o,
+		     struct oci_err **err)
+{
+	bool is_dir = true;
+	if (m->bind) {
+		struct stat st;
+		if (stat(m->source, &st) < 0)
+			return oci_err_sys(err, "bind source '%s'", m->source);
+		is_dir = S_ISDIR(st.st_mode);
+	}
+	_cleanup_close_ int fd = open_dest(rootfd, m->destination, is_dir, err);
+	if (fd < 0)
+		return fd;
+	char target[64];
+	fdpath(fd, target, sizeof(target));
+
+	if (streq(m->type, "cgroup") || streq(m->type, "cgroup2")) {
+		int r = mount_cgroup(rootfd, m, target, o, err);
+		if (r < 0)
+			return r;
+	} else if (m->bind) {
+		if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
+			return oci_err_sys(err, "bind '%s' on '%s'", m->source, m->destination);
+		unsigned long extra = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+		if (extra) {
+			_cleanup_close_ int again =
+				oci_open_in_root(rootfd, m->destination, O_PATH, 0, err);
+			if (again < 0)
+				return again;
+			char ap[64];
+			fdpath(again, ap, sizeof(ap));
+			if (remount_bind(ap, extra, m->destination, err) < 0)
+				return -(*err)->code;
+		}
+	} else {
+		unsigned long fl = m->flags & ~(MS_BIND | MS_REC);
+		int rc = mount(m->source, target, m->type, fl, m->data);
+		if (rc < 0 && o->userns && (errno == EPERM || errno == EACCES) &&
+		    (streq(m->type, "sysfs") || streq(m->type, "mqueue"))) {
+			/* not allowed in a user namespace without its own netns/ipcns:
+			 * bind the host's, as runc does */
+			const char *src = streq(m->type, "sysfs") ? "/sys" : "/dev/mqueue";
+			rc = mount(src, target, NULL, MS_BIND | MS_REC, NULL);
+			if (rc == 0) {
+				_cleanup_close_ int again =
+					oci_open_in_root(rootfd, m->destination, O_PATH, 0, err);
+				if (again < 0)
+					return again;
+				char ap[64];
+				fdpath(again, ap, sizeof(ap));
+				if (remount_bind(ap, fl & ~MS_REMOUNT, m->destination, err) < 0)
+					return -(*err)->code;
+			}
+		}
+		if (rc < 0)
+			return oci_err_sys(err, "mount %s on '%s'", m->type, m->destination);
+	}
+
+	if (m->propagation || m->rro) {
+		_cleanup_close_ int again = oci_open_in_root(rootfd, m->destination, O_PATH, 0, err);
+		if (again < 0)
+			return again;
+		char ap[64];
+		fdpath(again, ap, sizeof(ap));
+		if (m->propagation && mount(NULL, ap, NULL, m->propagation, NULL) < 0)
+			return oci_err_sys(err, "set propagation of '%s'", m->destination);
+		if (m->rro) {
+			struct mount_attr_compat a = { .attr_set = MOUNT_ATTR_RDONLY };
+			if (syscall(SYS_mount_setattr, again, "", AT_EMPTY_PATH | AT_RECURSIVE, &a,
+				    sizeof(a)) < 0)
+				return oci_err_sys(err, "make '%s' recursively read-only",
+						   m->destination);
+		}
+	}
+	return 0;
+}
+
+static bool has_mount_at(const struct run_spec *s, const char *dest)
+{
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (streq(s->mounts[i].destination, dest))
+			return true;
+	return false;
+}
+
+static bool dev_is_bind(const struct run_spec *s)
+{
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (streq(s->mounts[i].destination, "/dev") && s->mounts[i].bind)
+			return true;
+	return false;
+}
+
+static int make_device(int rootfd, const char *path, char type, dev_t dev, mode_t mode, uid_t uid,
+		       gid_t gid, bool userns, struct oci_err **err)
+{
+	_cleanup_free_ char *name = NULL;
+	_cleanup_close_ int pfd = oci_open_parent_in_root(rootfd, path, true, 0755, &name, err);
+	if (pfd < 0)
+		return pfd;
+	if (!*name)
+		return oci_err_set(err, EINVAL, "device path '%s'", path);
+	unlinkat(pfd, name, 0);
+	if (userns) {
+		/* mknod is not allowed: bind the host's node */
+		int f = openat(pfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (f < 0)
+			return oci_err_sys(err, "create '%s'", path);
+		close(f);
+		_cleanup_close_ int t = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		char tp[64];
+		fdpath(t, tp, sizeof(tp));
+		if (mount(path, tp, NULL, MS_BIND, NULL) < 0)
+			return oci_err_sys(err, "bind device '%s'", path);
+		return 0;
+	}
+	mode_t kind = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+	if (mknodat(pfd, name, kind | (mode & 07777), dev) < 0)
+		return oci_err_sys(err, "mknod '%s'", path);
+	if (fchmodat(pfd, name, mode & 07777, 0) < 0)
+		return oci_err_sys(err, "chmod '%s'", path);
+	if (fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return oci_err_sys(err, "chown '%s'", path);
+	return 0;
+}
+
+static int setup_dev(int rootfd, const struct run_spec *s, const struct run_rootfs_opts *o,
+		     struct oci_err **err)
+{
+	static const struct {
+		const char *path;
+		unsigned maj, min;
+	} defaults[] = {
+		{ "/dev/null", 1, 3 },	 { "/dev/zero", 1, 5 },	   { "/dev/full", 1, 7 },
+		{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
+	};
+	static const struct {
+		const char *target, *link;
+	} links[] = {
+		{ "/proc/self/fd", "/dev/fd" },	       { "/proc/self/fd/0", "/dev/stdin" },
+		{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
+	};
+	int r;
+	if (!dev_is_bind(s)) {
+		for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) {
+			r = make_device(rootfd, defaults[i].path, 'c',
+					makedev(defaults[i].maj, defaults[i].min), 0666, 0, 0,
+					o->userns, err);
+			if (r < 0)
+				return r;
+		}
+		_cleanup_close_ int devfd = oci_open_in_root(rootfd, "/dev", O_RDONLY | O_DIRECTORY,
+							     0, err);
+		if (devfd < 0)
+			return devfd;
+		for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+			if (symlinkat(links[i].target, devfd, links[i].link + 5) < 0 &&
+			    errno != EEXIST)
+				return oci_err_sys(err, "symlink '%s'", links[i].link);
+		if (access("/proc/kcore", F_OK) == 0)
+			(void)symlinkat("/proc/kcore", devfd, "core");
+		if (has_mount_at(s, "/dev/pts")) {
+			unlinkat(devfd, "ptmx", 0);
+			if (symlinkat("pts/ptmx", devfd, "ptmx") < 0)
+				return oci_err_sys(err, "symlink '/dev/ptmx'");
+		}
+		if (o->console_slave >= 0) {
+			int f = openat(devfd, "console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+				       0600);
+			if (f >= 0)
+				close(f);
+			_cleanup_close_ int t = openat(devfd, "console", O_PATH | O_NOFOLLOW |
+									 O_CLOEXEC);
+			char tp[64], sp[64];
+			fdpath(t, tp, sizeof(tp));
+			fdpath(o->console_slave, sp, sizeof(sp));
+			if (t < 0 || mount(sp, tp, NULL, MS_BIND, NULL) < 0)
+				return oci_err_sys(err, "bind the terminal on '/dev/console'");
+		}
+	}
+	for (size_t i = 0; i < s->n_devices; i++) {
+		const struct run_device *d = &s->devices[i];
+		r = make_device(rootfd, d->path, d->type, makedev(d->major, d->minor),
+				d->has_mode ? d->mode : 0666, d->has_uid ? d->uid : 0,
+				d->has_gid ? d->gid : 0, o->userns, err);
+		if (r < 0)
+			return oci_err_wrap(err, "linux.devices[%zu]", i);
+	}
+	return 0;
+}
+
+int run_rootfs_prepare(const struct run_spec *s, const struct run_rootfs_opts *o,
+		       struct oci_err **err)
+{
+	unsigned long prop = MS_SLAVE | MS_REC;
+	if (s->rootfs_propagation && !(s->rootfs_propagation & MS_SHARED))
+		prop = s->rootfs_propagation | MS_REC;
+	if (mount(NULL, "/", NULL, prop, NULL) < 0)
+		return oci_err_sys(err, "make '/' %s", prop & MS_PRIVATE ? "private" : "slave");
+	struct stat st;
+	if (stat(s->root_path, &st) < 0)
+		return oci_err_sys(err, "root.path '%s'", s->root_path);
+	if (!S_ISDIR(st.st_mode))
+		return oci_err_set(err, ENOTDIR, "root.path: '%s' is not a directory", s->root_path);
+	if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return oci_err_sys(err, "bind the rootfs '%s'", s->root_path);
+	_cleanup_close_ int rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return oci_err_sys(err, "open rootfs '%s'", s->root_path);
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		int r = mount_one(rootfd, &s->mounts[i], o, err);
+		if (r < 0)
+			return oci_err_wrap(err, "mounts[%zu]", i);
+	}
+	return setup_dev(rootfd, s, o, err);
+}
+
+int run_rootfs_make_cwd(const struct run_spec *s, struct oci_err **err)
+{
+	if (!s->has_process || streq(s->process.cwd, "/"))
+		return 0;
+	_cleanup_close_ int rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return oci_err_sys(err, "open rootfs '%s'", s->root_path);
+	int fd = oci_open_in_root(rootfd, s->process.cwd, O_PATH | O_DIRECTORY, 0, err);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if ((*err)->code != ENOENT)
+		return oci_err_wrap(err, "process.cwd");
+	oci_err_clear(err);
+	_cleanup_free_ char *dir = xasprintf("%s/", s->process.cwd);
+	_cleanup_free_ char *name = NULL;
+	fd = oci_open_parent_in_root(rootfd, dir, true, 0755, &name, err);
+	if (fd < 0)
+		return oci_err_wrap(err, "process.cwd");
+	close(fd);
+	return 0;
+}
+
+static long pivot_root(const char *new_root, const char *put_old)
+{
+	return syscall(SYS_pivot_root, new_root, put_old);
+}
+
+int run_rootfs_enter(const struct run_spec *s, const struct run_rootfs_opts *o,
+		     struct oci_err **err)
+{
+	if (o->no_pivot) {
+		if (chdir(s->root_path) < 0)
+			return oci_err_sys(err, "chdir '%s'", s->root_path);
+		if (mount(s->root_path, "/", NULL, MS_MOVE, NULL) < 0)
+			return oci_err_sys(err, "move the rootfs to '/'");
+		if (chroot(".") < 0)
+			return oci_err_sys(err, "chroot '%s'", s->root_path);
+		if (chdir("/") < 0)
+			return oci_err_sys(err, "chdir '/'");
+		return 0;
+	}
+	_cleanup_close_ int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int newroot = open(s->root_path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (oldroot < 0 || newroot < 0)
+		return oci_err_sys(err, "open the roots for pivot_root");
+	if (fchdir(newroot) < 0)
+		return oci_err_sys(err, "chdir '%s'", s->root_path);
+	if (pivot_root(".", ".") < 0)
+		return oci_err_sys(err, "pivot_root to '%s'", s->root_path);
+	if (fchdir(oldroot) < 0)
+		return oci_err_sys(err, "chdir to the old root");
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return oci_err_sys(err, "make the old root slave");
+	if (umount2(".", MNT_DETACH) < 0)
+		return oci_err_sys(err, "unmount the old root");
+	if (chdir("/") < 0)
+		return oci_err_sys(err, "chdir '/'");
+	return 0;
+}
+
+static int write_sysctl(const char *key, const char *value, struct oci_err **err)
+{
+	if (strstr(key, "..") || strchr(key, '/') != NULL)
+		return oci_err_set(err, EINVAL, "linux.sysctl: invalid key '%s'", key);
+	_cleanup_free_ char *path = xasprintf("/proc/sys/%s", key);
+	for (char *p = path + strlen("/proc/sys/"); *p; p++)
+		if (*p == '.')
+			*p = '/';
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return oci_err_sys(err, "linux.sysctl: '%s'", key);
+	if (write(fd, value, strlen(value)) < 0)
+		return oci_err_sys(err, "linux.sysctl: write '%s' to '%s'", value, key);
+	return 0;
+}
+
+static int readonly_path(const char *path, struct oci_err **err)
+{
+	_cleanup_close_ int fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return oci_err_sys(err, "linux.readonlyPaths: '%s'", path);
+	}
+	char p[64];
+	fdpath(fd, p, sizeof(p));
+	if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return oci_err_sys(err, "linux.readonlyPaths: bind '%s'", path);
+	_cleanup_close_ int again = open(path, O_PATH | O_CLOEXEC);
+	if (again < 0)
+		return oci_err_sys(err, "linux.readonlyPaths: '%s'", path);
+	fdpath(again, p, sizeof(p));
+	if (remount_bind(p, MS_RDONLY | MS_REC | MS_NOSUID | MS_NODEV | MS_NOEXEC, path, err) < 0)
+		return oci_err_wrap(err, "linux.readonlyPaths");
+	return 0;
+}
+
+static int mask_path(const char *path, struct oci_err **err)
+{
+	struct stat st;
+	_cleanup_close_ int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return oci_err_sys(err, "linux.maskedPaths: '%s'", path);
+	}
+	if (fstat(fd, &st) < 0)
+		return oci_err_sys(err, "linux.maskedPaths: stat '%s'", path);
+	char p[64];
+	fdpath(fd, p, sizeof(p));
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0k") < 0)
+			return oci_err_sys(err, "linux.maskedPaths: mount tmpfs on '%s'", path);
+	} else if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0) {
+		return oci_err_sys(err, "linux.maskedPaths: bind /dev/null on '%s'", path);
+	}
+	return 0;
+}
+
+int run_rootfs_finalize(const struct run_spec *s, const struct run_rootfs_opts *o,
+			struct oci_err **err)
+{
+	int r;
+	for (size_t i = 0; s->sysctl && s->sysctl[i] && s->sysctl[i + 1]; i += 2) {
+		r = write_sysctl(s->sysctl[i], s->sysctl[i + 1], err);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; s->readonly_paths && s->readonly_paths[i]; i++) {
+		r = readonly_path(s->readonly_paths[i], err);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; s->masked_paths && s->masked_paths[i]; i++) {
+		r = mask_path(s->masked_paths[i], err);
+		if (r < 0)
+			return r;
+	}
+	if (s->root_readonly) {
+		if (remount_bind("/", MS_RDONLY, "/", err) < 0)
+			return oci_err_wrap(err, "root.readonly");
+	}
+	if (s->rootfs_propagation && !o->no_pivot) {
+		if (mount(NULL, "/", NULL, s->rootfs_propagation, NULL) < 0)
+			return oci_err_sys(err, "linux.rootfsPropagation");
+	}
+	return 0;
+}

@@ -1,0 +1,32 @@
+/* The container's root filesystem, set up by its init in its own mount
+ * namespace: mounts in config order (destinations resolved inside the
+ * rootfs, mounted through /proc/self/fd/N of an O_PATH fd), /dev, devices,
+ * pivot_root (or chroot), then masked and read-only paths. */
+#ifndef OCI_RUN_ROOTFS_H
+#define OCI_RUN_ROOTFS_H
+
+#include <stdbool.h>
+
+#include "err.h"
+#include "spec.h"
+
+struct run_rootfs_opts {
+	bool no_pivot;
+	bool userns; /* in a user namespace: bind devices instead of mknod */
+	int console_slave; /* -1 or a pty slave to bind on /dev/console */
+};
+
+/* Before pivot_root: propagation, the rootfs bind, every mount, /dev. */
+int run_rootfs_prepare(const struct run_spec *s, const struct run_rootfs_opts *o,
+		       struct oci_err **err);
+/* Enters the rootfs (pivot_root, or chroot with no_pivot). */
+int run_rootfs_enter(const struct run_spec *s, const struct run_rootfs_opts *o,
+		     struct oci_err **err);
+/* After entering: sysctl, readonly and masked paths, read-only root,
+ * rootfsPropagation. */
+int run_rootfs_finalize(const struct run_spec *s, const struct run_rootfs_opts *o,
+			struct oci_err **err);
+/* Creates process.cwd inside the rootfs when missing (before entering). */
+int run_rootfs_make_cwd(const struct run_spec *s, struct oci_err **err);
+
+#endif

@@ -1,0 +1,153 @@
+/* config.json (runtime-spec) unpacked into C structs. This module is the only
+ * one that reads the document; errors name the field ("process.args: ..."). */
+#ifndef OCI_RUN_SPEC_H
+#define OCI_RUN_SPEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+enum run_hook_kind {
+	RUN_HOOK_PRESTART,
+	RUN_HOOK_CREATE_RUNTIME,
+	RUN_HOOK_CREATE_CONTAINER,
+	RUN_HOOK_START_CONTAINER,
+	RUN_HOOK_POSTSTART,
+	RUN_HOOK_POSTSTOP,
+	RUN_HOOK_COUNT,
+};
+
+struct run_hook {
+	char *path;
+	char **args;
+	char **env;
+	int timeout; /* seconds; 0: none */
+};
+
+struct run_hooks {
+	struct run_hook *v[RUN_HOOK_COUNT];
+	size_t n[RUN_HOOK_COUNT];
+};
+
+struct run_mount {
+	char *destination;
+	char *type;   /* "" when absent */
+	char *source; /* "" when absent */
+	unsigned long flags;	 /* MS_* set */
+	unsigned long clear;	 /* MS_* cleared by an explicit option (rw, suid, ...) */
+	unsigned long propagation; /* MS_PRIVATE|MS_REC etc., 0: none */
+	bool bind;		   /* bind or rbind */
+	bool rro;		   /* recursive read-only (mount_setattr) */
+	char *data;		   /* the other options, comma-joined; NULL: none */
+};
+
+struct run_idmap {
+	uint32_t container_id, host_id, size;
+};
+
+struct run_ns {
+	int type; /* CLONE_NEW* */
+	char *path; /* NULL: create a new one */
+};
+
+struct run_rlimit {
+	int resource;
+	uint64_t soft, hard;
+};
+
+struct run_device {
+	char *path;
+	char type; /* c, b, u, p */
+	int64_t major, minor;
+	bool has_mode;
+	mode_t mode;
+	bool has_uid, has_gid;
+	uint32_t uid, gid;
+};
+
+enum run_cap_set {
+	RUN_CAP_BOUNDING,
+	RUN_CAP_EFFECTIVE,
+	RUN_CAP_INHERITABLE,
+	RUN_CAP_PERMITTED,
+	RUN_CAP_AMBIENT,
+	RUN_CAP_SETS,
+};
+
+struct run_process {
+	bool terminal;
+	unsigned console_height, console_width;
+	char *cwd;
+	char **args;
+	char **env;
+	uint32_t uid, gid;
+	gid_t *additional_gids;
+	size_t n_additional_gids;
+	bool has_umask;
+	mode_t umask;
+	struct run_rlimit *rlimits;
+	size_t n_rlimits;
+	bool has_caps;
+	uint64_t caps[RUN_CAP_SETS];
+	bool no_new_privileges;
+	bool has_oom_score_adj;
+	int oom_score_adj;
+};
+
+struct run_spec {
+	char *oci_version;
+	char *root_path; /* absolute */
+	bool root_readonly;
+	char *hostname, *domainname;
+	bool has_process;
+	struct run_process process;
+	struct run_mount *mounts;
+	size_t n_mounts;
+	struct run_hooks hooks;
+	char **annotations; /* k, v, k, v, NULL */
+
+	/* linux */
+	int ns_flags; /* every CLONE_NEW* requested (new or path) */
+	struct run_ns *namespaces;
+	size_t n_namespaces;
+	struct run_idmap *uid_mappings, *gid_mappings;
+	size_t n_uid_mappings, n_gid_mappings;
+	struct run_device *devices;
+	size_t n_devices;
+	char **masked_paths, **readonly_paths;
+	unsigned long rootfs_propagation; /* 0: default (rslave then private) */
+	char **sysctl; /* k, v, ... */
+	bool has_time_offsets;
+	int64_t monotonic_secs, monotonic_nsecs, boottime_secs, boottime_nsecs;
+	char *cgroups_path;
+	bool has_resources;
+};
+
+/* Parses BUNDLE/config.json; root.path is made absolute against bundle. */
+int run_spec_load(const char *bundle, struct run_spec **ret, struct oci_err **err);
+/* The same from a buffer (for tests); name prefixes errors. */
+int run_spec_parse(const char *buf, size_t len, const char *bundle, struct run_spec **ret,
+		   struct oci_err **err);
+void run_spec_free(struct run_spec *s);
+DEFINE_CLEANUP(struct run_spec *, run_spec_free)
+
+/* Finds a namespace entry of type CLONE_NEW*; NULL when absent. */
+const struct run_ns *run_spec_ns(const struct run_spec *s, int type);
+
+/* Capability names and numbers: "CAP_SYS_ADMIN" -> 21; -1 when unknown. */
+int run_cap_from_name(const char *name);
+const char *run_cap_name(int cap);
+int run_cap_max(void); /* highest number in our table */
+
+/* Signal names: "KILL", "SIGKILL", "9" -> 9; -1 when unknown. */
+int run_signal_from_name(const char *s);
+
+/* Parses one mount option into m; unknown options go to m->data. */
+void run_mount_add_option(struct run_mount *m, const char *opt);
+
+extern const char *const run_mount_option_names[];
+extern const char *const run_hook_names[RUN_HOOK_COUNT];
+
+#endif
