@@ -132,12 +132,19 @@ int oci_layout_remove_ref(struct oci_layout *l, const char *name, struct oci_err
 
 /* Removes every blob no index.json entry reaches (through indexes,
  * manifests, configs and layers), and stale partial/temporary files not
- * locked by a writer. Returns how many blobs and bytes it removed. */
+ * locked by a writer. Returns how many files and bytes it removed.
+ * It first waits until no other handle that has written blobs is open (in
+ * any process, including this one: call it on the handle you wrote with),
+ * so that a blob stored but not yet tagged is never removed. A reachable
+ * manifest that does not parse stops it before anything is removed. */
 int oci_layout_gc(struct oci_layout *l, size_t *ret_blobs, uint64_t *ret_bytes,
 		  struct oci_err **err);
 
 /* Checks the layout: oci-layout and index.json parse, every blob reachable
- * from index.json is present with its digest and size. */
+ * from index.json is present with its digest and size (every blob is
+ * re-hashed). The error names the first problem and the path to it
+ * ("index.json: manifests[0] (sha256:...).layers[1]: blob sha256:... is
+ * missing"). */
 int oci_layout_verify(struct oci_layout *l, struct oci_err **err);
 
 #endif

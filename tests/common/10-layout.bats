@@ -343,3 +343,30 @@ EOF
 	assert_status 0
 	validate_image_json image-spec/image-index-schema.json "$L/index.json"
 }
+
+@test "skopeo and umoci read a layout we wrote, and we verify what skopeo writes into it" {
+	command -v skopeo >/dev/null || skip "skopeo is not installed"
+	command -v umoci >/dev/null || skip "umoci is not installed"
+	run layout-tool add-image "$L" mine:1
+	assert_status 0
+	d=$output
+	run skopeo inspect --raw "oci:$L:mine:1"
+	assert_status 0
+	assert_output_contains '"schemaVersion":2'
+	[ "sha256:$(skopeo inspect --raw "oci:$L:mine:1" | sha256sum | cut -d' ' -f1)" = "$d" ] ||
+		fail "skopeo reads other bytes than $d"
+	run umoci ls --layout "$L"
+	assert_status 0
+	assert_output_contains "mine:1"
+	[ -d "$OCI_TEST_FIXTURES/layered" ] || skip "fixtures not built (make check builds them)"
+	run skopeo copy "oci:$OCI_TEST_FIXTURES/layered:latest" "oci:$L:theirs"
+	assert_status 0
+	run layout-tool verify "$L"
+	assert_status 0
+	run layout-tool resolve "$L" theirs
+	assert_status 0
+	[ "$(layout-tool resolve "$L" mine:1)" = "$d" ] || fail "mine:1 lost after skopeo wrote"
+	run layout-tool gc "$L"
+	assert_status 0
+	assert_output_contains "removed 0 blobs"
+}
