@@ -1,0 +1,488 @@
+/* connect, disconnect, rm and gc: each runs under the networks lock and
+ * leaves either the whole change or none of it. */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netlink/socket.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "net.h"
+#include "sbuf.h"
+#include "util.h"
+
+DEFINE_CLEANUP(struct nl_sock *, nl_socket_free)
+
+static bool id_valid(const char *s)
+{
+	if (!*s || strlen(s) > 200 || s[0] == '.')
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_' || *p == '-' || *p == '.'))
+			return false;
+	return true;
+}
+
+/* Whether the host end of the endpoint's veth still exists (it vanishes
+ * with the namespace when the container dies). */
+static bool endpoint_alive(struct nl_sock *sk, const struct net_endpoint *e)
+{
+	int idx = net_link_index(sk, e->host_ifname, NULL);
+	if (idx < 0)
+		return true; /* unknown: keep it */
+	return idx > 0 && (e->host_ifindex == 0 || idx == e->host_ifindex);
+}
+
+static int write_etc(const struct net_network *n, const struct net_endpoint *e, const char *dir,
+		     struct oci_err **err)
+{
+	_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
+	_cleanup_free_ char *gw = net_cidr_str(&n->gateway, false);
+	_cleanup_free_ char *ip = net_cidr_str(&e->ip, false);
+	int r;
+	if (n->dns) {
+		sbuf_addf(&sb, "nameserver %s\noptions ndots:0\n", gw);
+	} else {
+		_cleanup_fclose_ FILE *f = fopen("/etc/resolv.conf", "re");
+		char line[512];
+		while (f && fgets(line, sizeof(line), f))
+			sbuf_addstr(&sb, line);
+	}
+	_cleanup_free_ char *p = xasprintf("%s/resolv.conf", dir);
+	if ((r = net_write_atomic(p, sb.buf, sb.len, err)) < 0)
+		return r;
+	sbuf_reset(&sb);
+	sbuf_addstr(&sb, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+	if (e->name || e->aliases) {
+		sbuf_addf(&sb, "%s\t%s", ip, e->name ? e->name : "");
+		for (char **a = e->aliases; a && *a; a++)
+			sbuf_addf(&sb, " %s", *a);
+		sbuf_addch(&sb, '\n');
+	}
+	free(p);
+	p = xasprintf("%s/hosts", dir);
+	if ((r = net_write_atomic(p, sb.buf, sb.len, err)) < 0)
+		return r;
+	if (e->name) {
+		free(p);
+		p = xasprintf("%s/hostname", dir);
+		_cleanup_free_ char *h = xasprintf("%s\n", e->name);
+		if ((r = net_write_atomic(p, h, strlen(h), err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static bool target_matches(const struct net_endpoint *e, const char *container, uint64_t dev,
+			   uint64_t ino, const char *ifname)
+{
+	if (ifname && e->ifname && !streq(ifname, e->ifname))
+		return false;
+	if (container)
+		return (e->container && streq(e->container, container)) || streq(e->id, container);
+	return ino && e->ns_ino == ino && e->ns_dev == dev;
+}
+
+/* Deletes the veth and the record of one endpoint. */
+static int endpoint_drop(struct net_ctx *ctx, struct nl_sock *sk, const char *network,
+			 const struct net_endpoint *e, struct oci_err **err)
+{
+	int r = 0;
+	if (endpoint_alive(sk, e))
+		r = net_link_delete(sk, e->host_ifname, err);
+	if (r < 0)
+		return r;
+	return net_endpoint_remove(ctx, network, e->id, err);
+}
+
+/* Removes the stale endpoints of one network; returns how many. */
+static int gc_network(struct net_ctx *ctx, struct nl_sock *sk, const char *network,
+		      struct oci_err **err)
+{
+	_cleanup_(net_endpoints_freep) struct net_endpoint **eps = NULL;
+	int r = net_endpoints_load(ctx, network, &eps, err);
+	int n = 0;
+	if (r < 0)
+		return r;
+	for (struct net_endpoint **e = eps; *e; e++) {
+		if (endpoint_alive(sk, *e))
+			continue;
+		if ((r = net_endpoint_remove(ctx, network, (*e)->id, err)) < 0)
+			return r;
+		n++;
+	}
+	return n;
+}
+
+int net_endpoint_find(struct net_ctx *ctx, const char *network, const struct net_target *t,
+		      const char *ifname, struct net_endpoint **ret, struct oci_err **err)
+{
+	uint64_t dev = 0, ino = 0;
+	if (!t->container) {
+		_cleanup_close_ int fd = -1;
+		int r = net_netns_open(t, &fd, NULL, &dev, &ino, err);
+		if (r < 0)
+			return r;
+	}
+	_cleanup_(net_endpoints_freep) struct net_endpoint **eps = NULL;
+	int r = net_endpoints_load(ctx, network, &eps, err);
+	if (r < 0)
+		return r;
+	*ret = NULL;
+	for (struct net_endpoint **e = eps; *e; e++) {
+		if (target_matches(*e, t->container, dev, ino, ifname)) {
+			*ret = *e;
+			/* Take it out of the vector. */
+			for (struct net_endpoint **q = e; *q; q++)
+				q[0] = q[1];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int net_connect(struct net_ctx *ctx, const char *network, const struct net_connect_opts *o,
+		struct net_endpoint **ret, struct oci_err **err)
+{
+	int r;
+	if (o->target.container && !id_valid(o->target.container))
+		return oci_err_set(err, EINVAL, "'%s' is not a valid container ID", o->target.container);
+	if (o->name && !net_name_valid(o->name))
+		return oci_err_set(err, EINVAL, "'%s' is not a valid name", o->name);
+	for (char **a = o->aliases; a && *a; a++)
+		if (!net_name_valid(*a))
+			return oci_err_set(err, EINVAL, "'%s' is not a valid alias", *a);
+	if (o->ifname && (strlen(o->ifname) > 15 || !net_name_valid(o->ifname)))
+		return oci_err_set(err, EINVAL, "'%s' is not a valid interface name", o->ifname);
+
+	_cleanup_close_ int nsfd = -1;
+	_cleanup_free_ char *nspath = NULL;
+	uint64_t dev = 0, ino = 0;
+	if ((r = net_netns_open(&o->target, &nsfd, &nspath, &dev, &ino, err)) < 0)
+		return r;
+	if ((r = net_ctx_lock(ctx, err)) < 0)
+		return r;
+	_cleanup_(net_network_freep) struct net_network *n = NULL;
+	if ((r = net_network_get(ctx, network, true, &n, err)) < 0)
+		return r;
+	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+	if ((r = net_nl_open(&sk, err)) < 0)
+		return r;
+	/* The endpoints of containers that died are cleaned up first. */
+	int stale = gc_network(ctx, sk, network, err);
+	if (stale < 0)
+		return stale;
+
+	_cleanup_(net_endpoints_freep) struct net_endpoint **eps = NULL;
+	if ((r = net_endpoints_load(ctx, network, &eps, err)) < 0)
+		return r;
+	size_t n_eps = 0, n_used6 = 0;
+	for (struct net_endpoint **e = eps; *e; e++)
+		n_eps++;
+	_cleanup_free_ struct net_cidr *used = xcalloc(n_eps + 1, sizeof(*used));
+	_cleanup_free_ struct net_cidr *used6 = xcalloc(n_eps + 1, sizeof(*used6));
+	for (size_t i = 0; i < n_eps; i++) {
+		const struct net_endpoint *e = eps[i];
+		used[i] = e->ip;
+		if (e->ip6.family)
+			used6[n_used6++] = e->ip6;
+		bool same_ns = e->ns_ino == ino && e->ns_dev == dev;
+		if ((same_ns && (!o->ifname || !e->ifname || streq(o->ifname, e->ifname))) ||
+		    (o->target.container && e->container && streq(o->target.container, e->container) &&
+		     (!o->ifname || streq(o->ifname, e->ifname))))
+			return oci_err_set(err, EEXIST, "'%s' is already connected to network '%s'",
+					   o->target.container ? o->target.container : nspath,
+					   network);
+		if (o->name && e->name && streq(o->name, e->name))
+			return oci_err_set(err, EEXIST, "name '%s' is already in use on network '%s'",
+					   o->name, network);
+	}
+
+	_cleanup_(net_endpoint_freep) struct net_endpoint *e = xcalloc(1, sizeof(*e));
+	if (o->ip) {
+		if ((r = net_ip_parse(o->ip, &e->ip, err)) < 0)
+			return oci_err_wrap(err, "--ip");
+		if ((r = net_ipam_check(&n->subnet, &n->gateway, used, n_eps, &e->ip, err)) < 0)
+			return r;
+		e->ip.prefix = n->subnet.prefix;
+	} else if ((r = net_ipam_alloc(&n->subnet, &n->gateway, used, n_eps, &e->ip, err)) < 0) {
+		return oci_err_wrap(err, "network '%s'", network);
+	}
+	if (n->ipv6) {
+		if (o->ip6) {
+			if ((r = net_ip_parse(o->ip6, &e->ip6, err)) < 0)
+				return oci_err_wrap(err, "--ip6");
+			if ((r = net_ipam_check(&n->subnet6, &n->gateway6, used6, n_used6, &e->ip6,
+						err)) < 0)
+				return r;
+			e->ip6.prefix = n->subnet6.prefix;
+		} else if ((r = net_ipam_alloc(&n->subnet6, &n->gateway6, used6, n_used6, &e->ip6,
+					       err)) < 0) {
+			return oci_err_wrap(err, "network '%s'", network);
+		}
+	}
+	if (o->id)
+		e->id = xstrdup(o->id);
+	else if (o->target.container)
+		e->id = xstrdup(o->target.container);
+	else
+		e->id = xasprintf("ns-%" PRIu64 "-%" PRIu64, dev, ino);
+	e->container = o->target.container ? xstrdup(o->target.container) : NULL;
+	e->name = o->name ? xstrdup(o->name) : NULL;
+	e->aliases = o->aliases ? oci_strv_dup(o->aliases) : NULL;
+	e->netns = xstrdup(nspath);
+	e->ns_dev = dev;
+	e->ns_ino = ino;
+	{
+		_cleanup_free_ char *hex = net_random_hex(8);
+		e->host_ifname = xasprintf("veth%s", hex);
+	}
+	e->created = net_now_rfc3339();
+	if (o->n_ports) {
+		if (n->internal)
+			return oci_err_set(err, EINVAL, "network '%s' is internal: it cannot publish ports",
+					   network);
+		e->ports = xcalloc(o->n_ports, sizeof(*e->ports));
+		memcpy(e->ports, o->ports, o->n_ports * sizeof(*e->ports));
+		e->n_ports = o->n_ports;
+	}
+	/* A published host port is taken once per protocol and address. */
+	for (size_t i = 0; i < e->n_ports; i++) {
+		for (size_t k = 0; k < n_eps; k++) {
+			for (size_t j = 0; j < eps[k]->n_ports; j++) {
+				const struct net_port *a = &e->ports[i], *b = &eps[k]->ports[j];
+				if (a->host_port == b->host_port && a->proto == b->proto &&
+				    (!a->host_ip.family || !b->host_ip.family ||
+				     net_ip_equal(&a->host_ip, &b->host_ip)))
+					return oci_err_set(err, EADDRINUSE,
+							   "host port %u/%s is already published on network '%s'",
+							   a->host_port, net_proto_name(a->proto), network);
+			}
+		}
+	}
+
+	if ((r = net_link_bridge_ensure(sk, n, err)) < 0)
+		return r;
+	/* The veth pair, the inside end named ifname (or the first free ethN). */
+	for (int i = 0;; i++) {
+		_cleanup_free_ char *name = o->ifname ? xstrdup(o->ifname) : xasprintf("eth%d", i);
+		r = net_link_veth_create(sk, n, e->host_ifname, nsfd, name, &e->host_ifindex, err);
+		if (r == -EEXIST && !o->ifname && i < 31) {
+			oci_err_clear(err);
+			continue;
+		}
+		if (r < 0)
+			return r;
+		e->ifname = TAKE_PTR(name);
+		break;
+	}
+	/* From here on a failure removes the veth again. */
+	struct net_inside in = { .n = n, .e = e };
+	r = net_in_netns(nsfd, net_link_configure_inside, &in, err);
+	e->mac = in.mac;
+	if (r >= 0) {
+		_cleanup_free_ char *hp =
+			xasprintf("/sys/class/net/%s/brport/hairpin_mode", e->host_ifname);
+		net_sysctl_write(hp, "1", NULL);
+		r = net_endpoint_save(ctx, network, e, err);
+	}
+	if (r >= 0)
+		r = net_firewall_sync(ctx, err);
+	if (r >= 0 && n->dns)
+		r = net_dns_update(ctx, n, true, err);
+	if (r >= 0 && o->etc_dir)
+		r = write_etc(n, e, o->etc_dir, err);
+	if (r < 0) {
+		net_link_delete(sk, e->host_ifname, NULL);
+		net_endpoint_remove(ctx, network, e->id, NULL);
+		net_firewall_sync(ctx, NULL);
+		return r;
+	}
+	if (ret)
+		*ret = TAKE_PTR(e);
+	return 0;
+}
+
+int net_disconnect(struct net_ctx *ctx, const char *network, const struct net_target *t,
+		   const char *ifname, bool missing_ok, struct oci_err **err)
+{
+	int r;
+	if ((r = net_ctx_lock(ctx, err)) < 0)
+		return r;
+	_cleanup_(net_network_freep) struct net_network *n = NULL;
+	if ((r = net_network_load(ctx, network, &n, err)) < 0) {
+		if (r == -ENOENT && missing_ok) {
+			oci_err_clear(err);
+			return 0;
+		}
+		return r;
+	}
+	_cleanup_(net_endpoint_freep) struct net_endpoint *e = NULL;
+	r = net_endpoint_find(ctx, network, t, ifname, &e, err);
+	if (r < 0) {
+		/* A namespace that is gone cannot be looked up: gc instead. */
+		if (!missing_ok)
+			return r;
+		oci_err_clear(err);
+		r = 0;
+	}
+	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+	if ((r = net_nl_open(&sk, err)) < 0)
+		return r;
+	if (!e) {
+		if (!missing_ok)
+			return oci_err_set(err, ENOENT, "'%s' is not connected to network '%s'",
+					   t->container ? t->container : t->netns ? t->netns : "pid",
+					   network);
+	} else if ((r = endpoint_drop(ctx, sk, network, e, err)) < 0) {
+		return r;
+	}
+	if ((r = gc_network(ctx, sk, network, err)) < 0)
+		return r;
+	if ((r = net_firewall_sync(ctx, err)) < 0)
+		return r;
+	if (n->dns)
+		return net_dns_update(ctx, n, false, err);
+	return 0;
+}
+
+static int rm_dir(const char *dir, struct oci_err **err)
+{
+	_cleanup_free_ char *ep = xasprintf("%s/endpoints", dir);
+	const char *dirs[] = { ep, dir };
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		_cleanup_closedir_ DIR *d = opendir(dirs[i]);
+		if (!d) {
+			if (errno == ENOENT)
+				continue;
+			return oci_err_sys(err, "open '%s'", dirs[i]);
+		}
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+				continue;
+			if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != EISDIR && errno != ENOENT)
+				return oci_err_sys(err, "remove '%s/%s'", dirs[i], de->d_name);
+		}
+		if (rmdir(dirs[i]) < 0 && errno != ENOENT)
+			return oci_err_sys(err, "remove '%s'", dirs[i]);
+	}
+	return 0;
+}
+
+int net_remove(struct net_ctx *ctx, const char *network, bool force, struct oci_err **err)
+{
+	int r;
+	if ((r = net_ctx_lock(ctx, err)) < 0)
+		return r;
+	_cleanup_(net_network_freep) struct net_network *n = NULL;
+	if ((r = net_network_load(ctx, network, &n, err)) < 0)
+		return r;
+	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+	if ((r = net_nl_open(&sk, err)) < 0)
+		return r;
+	if ((r = gc_network(ctx, sk, network, err)) < 0)
+		return r;
+	_cleanup_(net_endpoints_freep) struct net_endpoint **eps = NULL;
+	if ((r = net_endpoints_load(ctx, network, &eps, err)) < 0)
+		return r;
+	if (eps[0] && !force) {
+		size_t cnt = 0;
+		for (struct net_endpoint **e = eps; *e; e++)
+			cnt++;
+		return oci_err_set(err, EBUSY,
+				   "network '%s' has %zu connected endpoint%s (disconnect them or use --force)",
+				   network, cnt, cnt == 1 ? "" : "s");
+	}
+	for (struct net_endpoint **e = eps; *e; e++)
+		if ((r = endpoint_drop(ctx, sk, network, *e, err)) < 0)
+			return r;
+	if ((r = net_dns_stop(ctx, network, err)) < 0)
+		return r;
+	if ((r = net_link_delete(sk, n->bridge, err)) < 0)
+		return r;
+	_cleanup_free_ char *dir = net_network_dir(ctx, network);
+	if ((r = rm_dir(dir, err)) < 0)
+		return r;
+	return net_firewall_sync(ctx, err);
+}
+
+int net_gc(struct net_ctx *ctx, const char *network, int *ret_removed, struct oci_err **err)
+{
+	int r, total = 0;
+	if ((r = net_ctx_lock(ctx, err)) < 0)
+		return r;
+	_cleanup_strv_ char **names = NULL;
+	if (network) {
+		_cleanup_(net_network_freep) struct net_network *n = NULL;
+		if ((r = net_network_load(ctx, network, &n, err)) < 0)
+			return r;
+		oci_strv_push(&names, network);
+	} else if ((r = net_network_list(ctx, &names, err)) < 0) {
+		return r;
+	}
+	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+	if ((r = net_nl_open(&sk, err)) < 0)
+		return r;
+	for (char **p = names; p && *p; p++) {
+		_cleanup_(net_network_freep) struct net_network *n = NULL;
+		if ((r = net_network_load(ctx, *p, &n, err)) < 0)
+			return r;
+		int cnt = gc_network(ctx, sk, *p, err);
+		if (cnt < 0)
+			return cnt;
+		total += cnt;
+		_cleanup_(net_endpoints_freep) struct net_endpoint **eps = NULL;
+		if ((r = net_endpoints_load(ctx, *p, &eps, err)) < 0)
+			return r;
+		if (!eps[0])
+			r = net_dns_stop(ctx, *p, err);
+		else if (n->dns)
+			r = net_dns_update(ctx, n, false, err);
+		if (r < 0)
+			return r;
+	}
+	if ((r = net_firewall_sync(ctx, err)) < 0)
+		return r;
+	if (ret_removed)
+		*ret_removed = total;
+	return 0;
+}
+
+int net_gc_keep(struct net_ctx *ctx, const char *network, char **keep, struct oci_err **err)
+{
+	int r;
+	if ((r = net_ctx_lock(ctx, err)) < 0)
+		return r;
+	_cleanup_(net_network_freep) struct net_network *n = NULL;
+	if ((r = net_network_load(ctx, network, &n, err)) < 0) {
+		if (r == -ENOENT) {
+			oci_err_clear(err);
+			return 0;
+		}
+		return r;
+	}
+	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+	if ((r = net_nl_open(&sk, err)) < 0)
+		return r;
+	_cleanup_(net_endpoints_freep) struct net_endpoint **eps = NULL;
+	if ((r = net_endpoints_load(ctx, network, &eps, err)) < 0)
+		return r;
+	for (struct net_endpoint **e = eps; *e; e++) {
+		bool kept = false;
+		for (char **k = keep; k && *k && !kept; k++) {
+			_cleanup_free_ char *key =
+				xasprintf("%s/%s", (*e)->container ? (*e)->container : "", (*e)->ifname);
+			kept = streq(*k, key);
+		}
+		if (!kept && (r = endpoint_drop(ctx, sk, network, *e, err)) < 0)
+			return r;
+	}
+	if ((r = net_firewall_sync(ctx, err)) < 0)
+		return r;
+	if (n->dns)
+		return net_dns_update(ctx, n, false, err);
+	return 0;
+}

@@ -1,0 +1,305 @@
+/* The host side: one nftables table (inet oci_net) rebuilt from the store
+ * in a single atomic transaction on every change (so a crash or kill -9
+ * never leaves a half-applied rule set, and gc is a rebuild), and the
+ * forwarding sysctls, saved in host.json before the first change and put
+ * back when the last network that needed them is gone. */
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "json.h"
+#include "net.h"
+#include "sbuf.h"
+#include "util.h"
+
+#define SYSCTL_FWD4 "/proc/sys/net/ipv4/ip_forward"
+#define SYSCTL_FWD6 "/proc/sys/net/ipv6/conf/all/forwarding"
+
+int net_sysctl_read(const char *path, char **ret, struct oci_err **err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char buf[64];
+	if (fd < 0)
+		return oci_err_sys(err, "open '%s'", path);
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return oci_err_sys(err, "read '%s'", path);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	*ret = xstrdup(buf);
+	return 0;
+}
+
+int net_sysctl_write(const char *path, const char *value, struct oci_err **err)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return oci_err_sys(err, "open '%s'", path);
+	size_t len = strlen(value);
+	if (write(fd, value, len) != (ssize_t)len)
+		return oci_err_sys(err, "write '%s'", path);
+	return 0;
+}
+
+struct fw_state {
+	struct net_network **nets;
+	struct net_endpoint ***eps; /* per network */
+	size_t n;
+};
+
+static void fw_state_release(struct fw_state *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		net_network_free(s->nets[i]);
+		net_endpoints_free(s->eps[i]);
+	}
+	free(s->nets);
+	free(s->eps);
+}
+
+static int fw_state_load(struct net_ctx *ctx, struct fw_state *s, struct oci_err **err)
+{
+	_cleanup_strv_ char **names = NULL;
+	int r = net_network_list(ctx, &names, err);
+	if (r < 0)
+		return r;
+	size_t n = oci_strv_len(names);
+	s->nets = xcalloc(n + 1, sizeof(*s->nets));
+	s->eps = xcalloc(n + 1, sizeof(*s->eps));
+	for (size_t i = 0; i < n; i++) {
+		struct net_network *net = NULL;
+		struct net_endpoint **eps = NULL;
+		if ((r = net_network_load(ctx, names[i], &net, err)) < 0)
+			return r;
+		if ((r = net_endpoints_load(ctx, names[i], &eps, err)) < 0) {
+			net_network_free(net);
+			return r;
+		}
+		s->nets[s->n] = net;
+		s->eps[s->n] = eps;
+		s->n++;
+	}
+	return 0;
+}
+
+static void add_ports(struct sbuf *sb, const struct net_network *n, struct net_endpoint **eps)
+{
+	for (struct net_endpoint **e = eps; *e; e++) {
+		for (size_t i = 0; i < (*e)->n_ports; i++) {
+			const struct net_port *p = &(*e)->ports[i];
+			const char *proto = net_proto_name(p->proto);
+			_cleanup_free_ char *hip = net_cidr_str(&p->host_ip, false);
+			bool v6host = p->host_ip.family == AF_INET6;
+			if (!v6host) {
+				_cleanup_free_ char *cip = net_cidr_str(&(*e)->ip, false);
+				sbuf_addf(sb, "\t\tmeta nfproto ipv4 ");
+				if (p->host_ip.family == AF_INET)
+					sbuf_addf(sb, "ip daddr %s ", hip);
+				sbuf_addf(sb, "%s dport %u dnat ip to %s:%u\n", proto, p->host_port,
+					  cip, p->container_port);
+			}
+			if ((*e)->ip6.family && (v6host || !p->host_ip.family)) {
+				_cleanup_free_ char *cip6 = net_cidr_str(&(*e)->ip6, false);
+				sbuf_addf(sb, "\t\tmeta nfproto ipv6 ");
+				if (v6host)
+					sbuf_addf(sb, "ip6 daddr %s ", hip);
+				sbuf_addf(sb, "%s dport %u dnat ip6 to [%s]:%u\n", proto, p->host_port,
+					  cip6, p->container_port);
+			}
+		}
+	}
+	(void)n;
+}
+
+static int script_from(struct fw_state *s, char **ret)
+{
+	struct sbuf ports = SBUF_INIT, post = SBUF_INIT, fwd = SBUF_INIT;
+	_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
+	bool any = false;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct net_network *n = s->nets[i];
+		bool has_eps = s->eps[i][0] != NULL;
+		if (n->internal) {
+			/* No way out, and no way in, but between its own members. */
+			sbuf_addf(&fwd, "\t\tiifname \"%s\" oifname != \"%s\" drop\n", n->bridge,
+				  n->bridge);
+			sbuf_addf(&fwd, "\t\toifname \"%s\" iifname != \"%s\" drop\n", n->bridge,
+				  n->bridge);
+			any = true;
+			continue;
+		}
+		if (!has_eps)
+			continue;
+		any = true;
+		_cleanup_free_ char *sub = net_cidr_str(&n->subnet, true);
+		sbuf_addf(&post, "\t\tip saddr %s oifname != \"%s\" masquerade\n", sub, n->bridge);
+		/* Hairpin and the host's loopback reaching a published port. */
+		sbuf_addf(&post,
+			  "\t\toifname \"%s\" ct status dnat ip saddr { %s, 127.0.0.0/8 } masquerade\n",
+			  n->bridge, sub);
+		if (n->ipv6) {
+			_cleanup_free_ char *sub6 = net_cidr_str(&n->subnet6, true);
+			sbuf_addf(&post, "\t\tip6 saddr %s oifname != \"%s\" masquerade\n", sub6,
+				  n->bridge);
+			sbuf_addf(&post,
+				  "\t\toifname \"%s\" ct status dnat ip6 saddr { %s, ::1 } masquerade\n",
+				  n->bridge, sub6);
+		}
+		/* Networks are isolated from each other. */
+		for (size_t k = 0; k < s->n; k++) {
+			if (k != i)
+				sbuf_addf(&fwd, "\t\tiifname \"%s\" oifname \"%s\" drop\n", n->bridge,
+					  s->nets[k]->bridge);
+		}
+		add_ports(&ports, n, s->eps[i]);
+	}
+	sbuf_addf(&sb, "table inet %s\ndelete table inet %s\n", NET_NFT_TABLE, NET_NFT_TABLE);
+	if (any) {
+		sbuf_addf(&sb, "table inet %s {\n", NET_NFT_TABLE);
+		sbuf_addf(&sb, "\tchain ports {\n%s\t}\n", ports.buf);
+		sbuf_addstr(&sb, "\tchain prerouting {\n"
+				 "\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+				 "\t\tfib daddr type local jump ports\n\t}\n");
+		sbuf_addstr(&sb, "\tchain output {\n"
+				 "\t\ttype nat hook output priority -100; policy accept;\n"
+				 "\t\tfib daddr type local jump ports\n\t}\n");
+		sbuf_addf(&sb,
+			  "\tchain postrouting {\n"
+			  "\t\ttype nat hook postrouting priority srcnat; policy accept;\n%s\t}\n",
+			  post.buf);
+		sbuf_addf(&sb,
+			  "\tchain forward {\n"
+			  "\t\ttype filter hook forward priority filter; policy accept;\n%s\t}\n",
+			  fwd.buf);
+		sbuf_addstr(&sb, "}\n");
+	}
+	sbuf_release(&ports);
+	sbuf_release(&post);
+	sbuf_release(&fwd);
+	*ret = sbuf_detach(&sb, NULL);
+	return 0;
+}
+
+int net_firewall_script(struct net_ctx *ctx, char **ret, struct oci_err **err)
+{
+	struct fw_state s = { 0 };
+	int r = fw_state_load(ctx, &s, err);
+	if (r >= 0)
+		r = script_from(&s, ret);
+	fw_state_release(&s);
+	return r;
+}
+
+static int nft_apply(const char *script, struct oci_err **err)
+{
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!nft)
+		return oci_err_set(err, ENOMEM, "nftables context");
+	nft_ctx_buffer_output(nft);
+	nft_ctx_buffer_error(nft);
+	int r = nft_run_cmd_from_buffer(nft, script);
+	if (r != 0) {
+		_cleanup_free_ char *msg = xstrdup(nft_ctx_get_error_buffer(nft));
+		nft_ctx_free(nft);
+		/* One line: the first line of nft's message. */
+		msg[strcspn(msg, "\n")] = '\0';
+		return oci_err_set(err, EIO, "nftables: %s", msg);
+	}
+	nft_ctx_free(nft);
+	return 0;
+}
+
+/* host.json: {"ipv4Forward": "0", "ipv6Forward": "0"}; a key is present
+ * while oci-net holds the sysctl changed. */
+static int sysctl_hold(struct net_ctx *ctx, json_t *saved, const char *key, const char *path,
+		       bool need, bool *changed, struct oci_err **err)
+{
+	json_t *v = json_object_get(saved, key);
+	int r;
+	if (need) {
+		_cleanup_free_ char *cur = NULL;
+		if ((r = net_sysctl_read(path, &cur, err)) < 0)
+			return r;
+		if (streq(cur, "1"))
+			return 0;
+		if (!v) {
+			json_object_set_new(saved, key, json_string(cur));
+			*changed = true;
+		}
+		return net_sysctl_write(path, "1", err);
+	}
+	if (v && json_is_string(v)) {
+		if ((r = net_sysctl_write(path, json_string_value(v), err)) < 0)
+			return r;
+		json_object_del(saved, key);
+		*changed = true;
+	}
+	(void)ctx;
+	return 0;
+}
+
+static int sysctls_sync(struct net_ctx *ctx, struct fw_state *s, struct oci_err **err)
+{
+	bool need4 = false, need6 = false, changed = false;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->nets[i]->internal)
+			continue;
+		need4 = true;
+		if (s->nets[i]->ipv6)
+			need6 = true;
+	}
+	_cleanup_free_ char *file = xasprintf("%s/host.json", ctx->dir);
+	json_auto_t *saved = NULL;
+	if (access(file, F_OK) == 0) {
+		int r = oci_json_load_file(file, 0, &saved, err);
+		if (r < 0)
+			return r;
+	}
+	if (!saved || !json_is_object(saved)) {
+		json_decref(saved);
+		saved = json_object();
+	}
+	int r = sysctl_hold(ctx, saved, "ipv4Forward", SYSCTL_FWD4, need4, &changed, err);
+	if (r >= 0)
+		r = sysctl_hold(ctx, saved, "ipv6Forward", SYSCTL_FWD6, need6, &changed, err);
+	if (changed) {
+		if (json_object_size(saved) == 0) {
+			unlink(file);
+		} else {
+			_cleanup_free_ char *txt = oci_json_dumps(saved);
+			int w = net_write_atomic(file, txt, strlen(txt), err);
+			if (r >= 0)
+				r = w;
+		}
+	}
+	/* route_localnet lets the host's 127.0.0.1 reach published ports. */
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->nets[i]->internal || !s->eps[i][0])
+			continue;
+		_cleanup_free_ char *p =
+			xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", s->nets[i]->bridge);
+		if (access(p, F_OK) == 0)
+			net_sysctl_write(p, "1", NULL);
+	}
+	return r;
+}
+
+int net_firewall_sync(struct net_ctx *ctx, struct oci_err **err)
+{
+	struct fw_state s = { 0 };
+	_cleanup_free_ char *script = NULL;
+	int r = fw_state_load(ctx, &s, err);
+	if (r >= 0)
+		r = script_from(&s, &script);
+	if (r >= 0)
+		r = nft_apply(script, err);
+	if (r >= 0)
+		r = sysctls_sync(ctx, &s, err);
+	fw_state_release(&s);
+	return r;
+}

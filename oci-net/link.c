@@ -1,0 +1,316 @@
+/* Links, addresses and routes through libnl-route: the bridge, the veth
+ * pair with its inside end created straight in the container's namespace,
+ * and the inside configuration (loopback, address, default route, MTU). */
+#include <linux/if.h>
+#include <linux/if_addr.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+#include <netlink/socket.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "net.h"
+#include "util.h"
+
+DEFINE_CLEANUP(struct nl_sock *, nl_socket_free)
+DEFINE_CLEANUP(struct rtnl_link *, rtnl_link_put)
+DEFINE_CLEANUP(struct rtnl_addr *, rtnl_addr_put)
+DEFINE_CLEANUP(struct rtnl_route *, rtnl_route_put)
+DEFINE_CLEANUP(struct nl_addr *, nl_addr_put)
+DEFINE_CLEANUP(struct nl_cache *, nl_cache_free)
+
+/* libnl errors as errno values, for the caller's checks. */
+static int nl_errno(int nlerr)
+{
+	switch (-nlerr < 0 ? nlerr : -nlerr) {
+	case NLE_EXIST:
+		return EEXIST;
+	case NLE_OBJ_NOTFOUND:
+	case NLE_NODEV:
+		return ENODEV;
+	case NLE_PERM:
+		return EPERM;
+	case NLE_NOMEM:
+		return ENOMEM;
+	case NLE_INVAL:
+		return EINVAL;
+	case NLE_BUSY:
+		return EBUSY;
+	case NLE_AF_NOSUPPORT:
+	case NLE_OPNOTSUPP:
+		return EOPNOTSUPP;
+	default:
+		return EIO;
+	}
+}
+
+#define NL_FAIL(err, r, ...)                                                                       \
+	({                                                                                         \
+		_cleanup_free_ char *m_ = xasprintf(__VA_ARGS__);                                  \
+		oci_err_set(err, nl_errno(r), "%s: %s", m_, nl_geterror(r));                       \
+	})
+
+int net_nl_open(struct nl_sock **ret, struct oci_err **err)
+{
+	_cleanup_(nl_socket_freep) struct nl_sock *sk = nl_socket_alloc();
+	if (!sk)
+		return oci_err_set(err, ENOMEM, "netlink socket");
+	int r = nl_connect(sk, NETLINK_ROUTE);
+	if (r < 0)
+		return NL_FAIL(err, r, "connect to rtnetlink");
+	*ret = TAKE_PTR(sk);
+	return 0;
+}
+
+static struct nl_addr *to_nl_addr(const struct net_cidr *c)
+{
+	struct nl_addr *a = nl_addr_build(c->family, c->addr, c->family == AF_INET ? 4 : 16);
+	if (a)
+		nl_addr_set_prefixlen(a, c->prefix);
+	return a;
+}
+
+int net_link_index(struct nl_sock *sk, const char *ifname, struct oci_err **err)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *l = NULL;
+	int r = rtnl_link_get_kernel(sk, 0, ifname, &l);
+	if (r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV)
+		return 0;
+	if (r < 0)
+		return NL_FAIL(err, r, "look up link '%s'", ifname);
+	return rtnl_link_get_ifindex(l);
+}
+
+static int link_up(struct nl_sock *sk, struct rtnl_link *l, struct oci_err **err)
+{
+	if (rtnl_link_get_flags(l) & IFF_UP)
+		return 0;
+	_cleanup_(rtnl_link_putp) struct rtnl_link *ch = rtnl_link_alloc();
+	rtnl_link_set_flags(ch, IFF_UP);
+	int r = rtnl_link_change(sk, l, ch, 0);
+	if (r < 0)
+		return NL_FAIL(err, r, "set link '%s' up", rtnl_link_get_name(l));
+	return 0;
+}
+
+static int addr_add(struct nl_sock *sk, int ifindex, const struct net_cidr *c,
+		    struct oci_err **err)
+{
+	_cleanup_(rtnl_addr_putp) struct rtnl_addr *a = rtnl_addr_alloc();
+	_cleanup_(nl_addr_putp) struct nl_addr *local = to_nl_addr(c);
+	if (!a || !local)
+		return oci_err_set(err, ENOMEM, "address");
+	rtnl_addr_set_ifindex(a, ifindex);
+	rtnl_addr_set_family(a, c->family);
+	int r = rtnl_addr_set_local(a, local);
+	if (r >= 0)
+		rtnl_addr_set_prefixlen(a, c->prefix);
+	if (c->family == AF_INET6)
+		rtnl_addr_set_flags(a, IFA_F_NODAD);
+	if (r >= 0)
+		r = rtnl_addr_add(sk, a, 0);
+	if (r == -NLE_EXIST)
+		return 0;
+	if (r < 0) {
+		_cleanup_free_ char *s = net_cidr_str(c, true);
+		return NL_FAIL(err, r, "add address %s", s);
+	}
+	return 0;
+}
+
+int net_link_bridge_ensure(struct nl_sock *sk, const struct net_network *n, struct oci_err **err)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *l = NULL;
+	int r = rtnl_link_get_kernel(sk, 0, n->bridge, &l);
+	bool created = false;
+	if (r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV) {
+		_cleanup_(rtnl_link_putp) struct rtnl_link *nl = rtnl_link_alloc();
+		rtnl_link_set_name(nl, n->bridge);
+		if ((r = rtnl_link_set_type(nl, "bridge")) < 0)
+			return NL_FAIL(err, r, "bridge '%s'", n->bridge);
+		if (n->mtu)
+			rtnl_link_set_mtu(nl, n->mtu);
+		r = rtnl_link_add(sk, nl, NLM_F_CREATE | NLM_F_EXCL);
+		if (r < 0 && r != -NLE_EXIST)
+			return NL_FAIL(err, r, "create bridge '%s'", n->bridge);
+		if ((r = rtnl_link_get_kernel(sk, 0, n->bridge, &l)) < 0)
+			return NL_FAIL(err, r, "look up bridge '%s'", n->bridge);
+		created = true;
+	} else if (r < 0) {
+		return NL_FAIL(err, r, "look up bridge '%s'", n->bridge);
+	} else if (!rtnl_link_get_type(l) || !streq(rtnl_link_get_type(l), "bridge")) {
+		return oci_err_set(err, EEXIST, "link '%s' exists and is not a bridge", n->bridge);
+	}
+	int idx = rtnl_link_get_ifindex(l);
+	if (created || !(rtnl_link_get_flags(l) & IFF_UP)) {
+		if ((r = addr_add(sk, idx, &n->gateway, err)) < 0)
+			return oci_err_wrap(err, "bridge '%s'", n->bridge);
+		if (n->ipv6 && (r = addr_add(sk, idx, &n->gateway6, err)) < 0)
+			return oci_err_wrap(err, "bridge '%s'", n->bridge);
+	}
+	return link_up(sk, l, err);
+}
+
+int net_link_delete(struct nl_sock *sk, const char *ifname, struct oci_err **err)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *l = rtnl_link_alloc();
+	rtnl_link_set_name(l, ifname);
+	int r = rtnl_link_delete(sk, l);
+	if (r < 0 && r != -NLE_OBJ_NOTFOUND && r != -NLE_NODEV)
+		return NL_FAIL(err, r, "delete link '%s'", ifname);
+	return 0;
+}
+
+int net_link_veth_create(struct nl_sock *sk, const struct net_network *n, const char *host_ifname,
+			 int nsfd, const char *ifname, int *ret_host_index, struct oci_err **err)
+{
+	int br = net_link_index(sk, n->bridge, err);
+	if (br < 0)
+		return br;
+	if (br == 0)
+		return oci_err_set(err, ENODEV, "bridge '%s' is missing", n->bridge);
+	_cleanup_(rtnl_link_putp) struct rtnl_link *l = rtnl_link_veth_alloc();
+	if (!l)
+		return oci_err_set(err, ENOMEM, "veth");
+	rtnl_link_set_name(l, host_ifname);
+	rtnl_link_set_master(l, br);
+	if (n->mtu)
+		rtnl_link_set_mtu(l, n->mtu);
+	rtnl_link_set_flags(l, IFF_UP);
+	struct rtnl_link *peer = rtnl_link_veth_get_peer(l);
+	rtnl_link_set_name(peer, ifname);
+	rtnl_link_set_ns_fd(peer, nsfd);
+	if (n->mtu)
+		rtnl_link_set_mtu(peer, n->mtu);
+	rtnl_link_put(peer);
+	int r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	if (r < 0)
+		return NL_FAIL(err, r, "create veth pair '%s' and '%s'", host_ifname, ifname);
+	r = net_link_index(sk, host_ifname, err);
+	if (r <= 0)
+		return r < 0 ? r : oci_err_set(err, ENODEV, "veth '%s' vanished", host_ifname);
+	*ret_host_index = r;
+	return 0;
+}
+
+static int route_default(struct nl_sock *sk, int ifindex, const struct net_cidr *gw, bool check,
+			 struct oci_err **err)
+{
+	if (check)
+		return 0;
+	_cleanup_(rtnl_route_putp) struct rtnl_route *rt = rtnl_route_alloc();
+	_cleanup_(nl_addr_putp) struct nl_addr *dst = NULL;
+	struct net_cidr any = { .family = gw->family, .prefix = 0 };
+	dst = to_nl_addr(&any);
+	_cleanup_(nl_addr_putp) struct nl_addr *via = NULL;
+	struct net_cidr g = *gw;
+	g.prefix = gw->family == AF_INET ? 32 : 128;
+	via = to_nl_addr(&g);
+	rtnl_route_set_family(rt, (uint8_t)gw->family);
+	rtnl_route_set_dst(rt, dst);
+	rtnl_route_set_table(rt, RT_TABLE_MAIN);
+	rtnl_route_set_protocol(rt, RTPROT_BOOT);
+	rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	rtnl_route_nh_set_ifindex(nh, ifindex);
+	rtnl_route_nh_set_gateway(nh, via);
+	rtnl_route_add_nexthop(rt, nh);
+	int r = rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_REPLACE);
+	if (r < 0) {
+		_cleanup_free_ char *s = net_cidr_str(gw, false);
+		return NL_FAIL(err, r, "add default route via %s", s);
+	}
+	return 0;
+}
+
+static int has_addr(struct nl_sock *sk, int ifindex, const struct net_cidr *c, bool *ret,
+		    struct oci_err **err)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	int r = rtnl_addr_alloc_cache(sk, &cache);
+	if (r < 0)
+		return NL_FAIL(err, r, "list addresses");
+	*ret = false;
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *a = (struct rtnl_addr *)o;
+		struct nl_addr *l = rtnl_addr_get_local(a);
+		if (rtnl_addr_get_ifindex(a) != ifindex || !l ||
+		    nl_addr_get_family(l) != c->family)
+			continue;
+		if (memcmp(nl_addr_get_binary_addr(l), c->addr, c->family == AF_INET ? 4 : 16) == 0)
+			*ret = true;
+	}
+	return 0;
+}
+
+int net_link_configure_inside(void *arg, struct oci_err **err)
+{
+	struct net_inside *in = arg;
+	const struct net_endpoint *e = in->e;
+	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+	int r = net_nl_open(&sk, err);
+	if (r < 0)
+		return r;
+	_cleanup_(rtnl_link_putp) struct rtnl_link *lo = NULL;
+	if (!in->check_only && rtnl_link_get_kernel(sk, 0, "lo", &lo) == 0 &&
+	    (r = link_up(sk, lo, err)) < 0)
+		return r;
+	_cleanup_(rtnl_link_putp) struct rtnl_link *l = NULL;
+	r = rtnl_link_get_kernel(sk, 0, e->ifname, &l);
+	if (r < 0)
+		return NL_FAIL(err, r, "interface '%s' in the namespace", e->ifname);
+	int idx = rtnl_link_get_ifindex(l);
+	struct nl_addr *mac = rtnl_link_get_addr(l);
+	if (mac) {
+		char buf[64];
+		in->mac = xstrdup(nl_addr2str(mac, buf, sizeof(buf)));
+	}
+	if (in->check_only) {
+		bool ok = false;
+		if (!(rtnl_link_get_flags(l) & IFF_UP))
+			return oci_err_set(err, ENODEV, "interface '%s' is down", e->ifname);
+		if ((r = has_addr(sk, idx, &e->ip, &ok, err)) < 0)
+			return r;
+		if (!ok) {
+			_cleanup_free_ char *s = net_cidr_str(&e->ip, true);
+			return oci_err_set(err, ENOENT, "interface '%s' lacks address %s",
+					   e->ifname, s);
+		}
+		return 0;
+	}
+	if ((r = addr_add(sk, idx, &e->ip, err)) < 0)
+		return r;
+	if (e->ip6.family && (r = addr_add(sk, idx, &e->ip6, err)) < 0)
+		return r;
+	if ((r = link_up(sk, l, err)) < 0)
+		return r;
+	if (!in->n->internal) {
+		if ((r = route_default(sk, idx, &in->n->gateway, false, err)) < 0)
+			return r;
+		if (e->ip6.family && (r = route_default(sk, idx, &in->n->gateway6, false, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+int net_link_lo_up(struct oci_err **err)
+{
+	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+	_cleanup_(rtnl_link_putp) struct rtnl_link *lo = NULL;
+	int r = net_nl_open(&sk, err);
+	if (r < 0)
+		return r;
+	if ((r = rtnl_link_get_kernel(sk, 0, "lo", &lo)) < 0)
+		return NL_FAIL(err, r, "look up 'lo'");
+	return link_up(sk, lo, err);
+}
+
+int net_link_lo_up_arg(void *arg, struct oci_err **err)
+{
+	(void)arg;
+	return net_link_lo_up(err);
+}

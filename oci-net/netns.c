@@ -1,0 +1,98 @@
+/* Network namespaces: opening one by path or pid, and running code inside
+ * one. setns(CLONE_NEWNET) changes only the calling thread, so the work runs
+ * in a short-lived thread and the rest of the program stays on the host. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "net.h"
+#include "util.h"
+
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+
+int net_netns_open(const struct net_target *t, int *ret_fd, char **ret_path, uint64_t *ret_dev,
+		   uint64_t *ret_ino, struct oci_err **err)
+{
+	_cleanup_free_ char *path = NULL;
+	if (t->netns)
+		path = xstrdup(t->netns);
+	else if (t->pid > 0)
+		path = xasprintf("/proc/%d/ns/net", (int)t->pid);
+	else
+		return oci_err_set(err, EINVAL, "no network namespace given (--netns PATH or --pid PID)");
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return oci_err_sys(err, "open network namespace '%s'", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return oci_err_sys(err, "stat '%s'", path);
+	/* A namespace file is on nsfs; setns() will tell if it is not a net one. */
+	int cur = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (cur >= 0) {
+		struct stat cst;
+		if (fstat(cur, &cst) == 0 && cst.st_ino == st.st_ino && cst.st_dev == st.st_dev) {
+			close(cur);
+			return oci_err_set(err, EINVAL,
+					   "'%s' is the host's network namespace (use --network host)",
+					   path);
+		}
+		close(cur);
+	}
+	*ret_dev = (uint64_t)st.st_dev;
+	*ret_ino = (uint64_t)st.st_ino;
+	*ret_fd = TAKE_FD(fd);
+	if (ret_path)
+		*ret_path = TAKE_PTR(path);
+	return 0;
+}
+
+struct ns_job {
+	int nsfd;
+	int (*fn)(void *arg, struct oci_err **err);
+	void *arg;
+	struct oci_err *err;
+	int r;
+};
+
+static void *ns_thread(void *p)
+{
+	struct ns_job *job = p;
+	/* A private fs context keeps /proc/thread-self/... and cwd to ourselves. */
+	if (unshare(CLONE_FS) < 0) {
+		job->r = oci_err_sys(&job->err, "unshare");
+		return NULL;
+	}
+	if (setns(job->nsfd, CLONE_NEWNET) < 0) {
+		job->r = oci_err_sys(&job->err, "enter network namespace");
+		return NULL;
+	}
+	job->r = job->fn(job->arg, &job->err);
+	return NULL;
+}
+
+int net_in_netns(int nsfd, int (*fn)(void *arg, struct oci_err **err), void *arg,
+		 struct oci_err **err)
+{
+	struct ns_job job = { .nsfd = nsfd, .fn = fn, .arg = arg };
+	pthread_t th;
+	int r = pthread_create(&th, NULL, ns_thread, &job);
+	if (r != 0) {
+		errno = r;
+		return oci_err_sys(err, "create thread");
+	}
+	pthread_join(th, NULL);
+	if (job.r < 0) {
+		if (err && !*err)
+			*err = TAKE_PTR(job.err);
+		else
+			oci_err_free(job.err);
+		return job.r;
+	}
+	return job.r;
+}
