@@ -8,6 +8,7 @@
 #include "fs.h"
 #include "json.h"
 #include "layout.h"
+#include "lock.h"
 #include "tap.h"
 #include "util.h"
 
@@ -509,6 +510,32 @@ static void test_concurrent(struct oci_layout *l)
 	is_int(found, PROCS * EACH, "all %d refs are present", PROCS * EACH);
 }
 
+static void test_lock(void)
+{
+	struct oci_err *err = NULL;
+	_cleanup_free_ char *p = oci_path_join(dir, "test.lock");
+	int a = -1, b = -1, c = -1;
+	is_int(oci_lock_path(p, true, &a, &err), 0, "take an exclusive lock (creating the file)");
+	ok(oci_trylock_path(p, false, &b, &err) == -EWOULDBLOCK && strstr(err->msg, "locked by another"),
+	   "a second lock does not wait: %s", err ? err->msg : "");
+	oci_err_clear(&err);
+	close(a);
+	is_int(oci_lock_path(p, false, &a, &err), 0, "shared lock");
+	is_int(oci_trylock_path(p, false, &b, &err), 0, "a second shared lock");
+	ok(oci_trylock_path(p, true, &c, &err) == -EWOULDBLOCK, "no exclusive lock while shared ones are held");
+	oci_err_clear(&err);
+	close(a);
+	close(b);
+	is_int(oci_lock_pathat(AT_FDCWD, p, true, &c, &err), 0, "exclusive once they are released");
+	ok(fcntl(c, F_GETFD) & FD_CLOEXEC, "the lock fd is close-on-exec");
+	close(c);
+	_cleanup_free_ char *bad = oci_path_join(dir, "no/such/dir/x.lock");
+	ok(oci_lock_path(bad, true, &a, &err) == -ENOENT && strstr(err->msg, "open lock file"),
+	   "a lock in a missing folder: %s", err ? err->msg : "");
+	oci_err_clear(&err);
+	unlink(p);
+}
+
 int main(void)
 {
 	struct oci_err *err = NULL;
@@ -516,6 +543,7 @@ int main(void)
 		printf("Bail out! %s\n", err->msg);
 		return 1;
 	}
+	test_lock();
 	test_open();
 	struct oci_layout *l = NULL;
 	if (oci_layout_open(dir, false, &l, &err) < 0) {
