@@ -17,6 +17,7 @@ teardown() {
 	registry_stop REGISTRY
 	registry_stop MIRROR
 	registry_stop SEC
+	registry_stop TOK
 	common_teardown
 }
 
@@ -201,4 +202,79 @@ layout_digest() {
 	assert_status 2
 	assert_output_contains "unknown argument"
 	[ -z "${REGISTRY:-}" ]
+}
+
+# token TOKEN_URL SCOPE [curl args] (TOK_CA is the CA): a bearer token from the token server.
+token() {
+	local url=$1 scope=$2
+	shift 2
+	curl -s --cacert "$TOK_CA" -G --data-urlencode "service=oci-tools-test-registry" \
+		--data-urlencode "scope=$scope" "$@" "$url" | jq -r .token
+}
+
+@test "token auth: Bearer challenge, user token pulls, anonymous only public/, wrong password 401" {
+	registry_start --token --token-expires 120 --prefix TOK
+	[ "$TOK_AUTH" = token ]
+	[[ $TOK_TOKEN_URL =~ ^https://127\.0\.0\.1:[0-9]+/token$ ]] || fail "$TOK_TOKEN_URL"
+	run curl -s --cacert "$TOK_CA" -D - -o /dev/null "$TOK_URL/v2/"
+	assert_output_contains "401"
+	assert_output_contains "Bearer realm=\"$TOK_TOKEN_URL\",service=\"oci-tools-test-registry\""
+	# basic credentials are not enough for the registry itself
+	run curl -s --cacert "$TOK_CA" -u "$TOK_USER:$TOK_PASS" -o /dev/null -w '%{http_code}' "$TOK_URL/v2/"
+	[ "$output" = 401 ]
+	registry_push_fixture --prefix TOK app/tiny "$OCI_TEST_FIXTURES/tiny" >/dev/null
+	registry_push_fixture --prefix TOK public/tiny "$OCI_TEST_FIXTURES/tiny" >/dev/null
+	local t get=(-s -o /dev/null -w '%{http_code}' --cacert "$TOK_CA" -H "Accept: $OCI_MANIFEST")
+	t=$(token "$TOK_TOKEN_URL" repository:app/tiny:pull -u "$TOK_USER:$TOK_PASS")
+	run curl "${get[@]}" -H "Authorization: Bearer $t" "$TOK_URL/v2/app/tiny/manifests/latest"
+	[ "$output" = 200 ] || fail "user token: $output"
+	# a token for one repository does not open another
+	run curl "${get[@]}" -H "Authorization: Bearer $t" "$TOK_URL/v2/public/tiny/manifests/latest"
+	[ "$output" = 401 ]
+	t=$(token "$TOK_TOKEN_URL" repository:app/tiny:pull)
+	run curl "${get[@]}" -H "Authorization: Bearer $t" "$TOK_URL/v2/app/tiny/manifests/latest"
+	[ "$output" = 401 ] || fail "anonymous private: $output"
+	t=$(token "$TOK_TOKEN_URL" repository:public/tiny:pull)
+	run curl "${get[@]}" -H "Authorization: Bearer $t" "$TOK_URL/v2/public/tiny/manifests/latest"
+	[ "$output" = 200 ] || fail "anonymous public: $output"
+	run curl -s -o /dev/null -w '%{http_code}' --cacert "$TOK_CA" -u "$TOK_USER:nope" "$TOK_TOKEN_URL?service=x"
+	[ "$output" = 401 ]
+	run curl -s --cacert "$TOK_CA" -u "$TOK_USER:$TOK_PASS" "$TOK_TOKEN_URL?service=x"
+	[ "$(jq -r .expires_in <<<"$output")" = 120 ]
+	# the log has every request, with its scope
+	grep -q '"scope": \["repository:public/tiny:pull"\].*"user": "", .*"status": 200' "$TOK_TOKEN_LOG"
+	grep -q '"user": "?", .*"status": 401' "$TOK_TOKEN_LOG"
+}
+
+@test "token auth: OAuth2 POST with password and refresh_token; skopeo and registry_push_layout" {
+	registry_start --token --prefix TOK
+	run curl -s --cacert "$TOK_CA" -d grant_type=password -d username="$TOK_USER" \
+		--data-urlencode "password=$TOK_PASS" -d access_type=offline -d service=oci-tools-test-registry \
+		-d scope=repository:a/b:pull "$TOK_TOKEN_URL"
+	[ "$(jq -r .refresh_token <<<"$output")" = "$TOK_REFRESH_TOKEN" ] || fail "$output"
+	run curl -s --cacert "$TOK_CA" -d grant_type=refresh_token -d refresh_token="$TOK_REFRESH_TOKEN" \
+		-d service=oci-tools-test-registry -d scope=repository:a/b:pull "$TOK_TOKEN_URL"
+	[ "$(jq -r '.access_token|split(".")|length' <<<"$output")" = 3 ] || fail "$output"
+	run curl -s -o /dev/null -w '%{http_code}' --cacert "$TOK_CA" -d grant_type=refresh_token \
+		-d refresh_token=wrong "$TOK_TOKEN_URL"
+	[ "$output" = 401 ]
+	run registry_push_layout --prefix TOK lists/dl "$OCI_TEST_FIXTURES/docker-list"
+	assert_status 0
+	[ "$output" = "$(layout_digest docker-list)" ]
+	run skopeo inspect --raw --cert-dir "$TOK_CERT_DIR" --creds "$TOK_USER:$TOK_PASS" "docker://$TOK/lists/dl"
+	assert_status 0
+	[ "$(jq -r .mediaType <<<"$output")" = application/vnd.docker.distribution.manifest.list.v2+json ]
+	run skopeo inspect --raw --cert-dir "$TOK_CERT_DIR" --no-creds "docker://$TOK/lists/dl"
+	[ "$status" -ne 0 ]
+}
+
+@test "token registry_stop ends the token server too" {
+	registry_start --token --prefix TOK
+	local tp=$TOK_TOKEN_PID rp=$TOK_PID dir=$TOK_DIR
+	_registry_alive "$tp"
+	registry_stop TOK
+	! _registry_alive "$tp" || fail "token server $tp still running"
+	! _registry_alive "$rp"
+	[ ! -e "$dir" ]
+	[ -z "${TOK_TOKEN_URL:-}" ]
 }

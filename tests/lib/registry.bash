@@ -14,6 +14,7 @@
 #       P_URL       http://host:port or https://host:port
 #       P_SCHEME    http or https
 #       P_PID       process id (the `timeout` wrapper; it ends the registry when killed)
+#       P_AUTH      none or htpasswd (token with --token, below)
 #       P_DIR       its private folder (config.yml, data/, registry.log, certs);
 #                   removed by registry_stop
 #       P_LOG       the registry's log file
@@ -25,6 +26,21 @@
 #     Without --tls-htpasswd, P_CA, P_CERT_DIR, P_USER and P_PASS are empty.
 #     The registry dies by itself after REGISTRY_MAX_SECONDS (default 1800)
 #     in case a test run is killed before registry_stop.
+# registry_start --token [--token-expires SECONDS] [--prefix P]
+#     HTTPS registry with token auth (distribution spec/auth/token.md): GET /v2/
+#     answers 401 with WWW-Authenticate: Bearer realm="P_TOKEN_URL",
+#     service="oci-tools-test-registry"; tests/fixtures/token-server.py (HTTPS,
+#     same CA) issues RS256 JWTs. User P_USER/P_PASS gets the actions asked for;
+#     anonymous requests get pull on repositories named public/..., nothing else;
+#     wrong credentials 401. POST /token takes grant_type=password or
+#     grant_type=refresh_token (refresh_token=P_REFRESH_TOKEN). Exports too:
+#       P_AUTH           none, htpasswd or token
+#       P_TOKEN_URL      the realm, https://127.0.0.1:PORT/token
+#       P_TOKEN_LOG      one JSON line per token request: method, path, query
+#                        (scope, service, account), user, grant_type, status
+#       P_TOKEN_PID      the token server's process
+#       P_REFRESH_TOKEN  a refresh (identity) token the server accepts
+#     Tokens last --token-expires seconds (default 300).
 # registry_stop [P]
 #     Stops that registry (waits until its process is gone) and removes P_DIR.
 #     Safe to call twice or when it never started: call it from teardown/teardown_file.
@@ -82,11 +98,50 @@ _registry_tls() {
 	htpasswd -Bbc "$d/htpasswd" tester 's3cr3t:p@ss' >/dev/null 2>&1
 }
 
+# _registry_token_server P DIR EXPIRES: the token signing certificate, the
+# users and refresh token files, and token-server.py on a free port.
+_registry_token_server() {
+	local p=$1 d=$2 expires=$3 tport tpid i code here
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../fixtures" && pwd)
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/token.key" -out "$d/token.crt" \
+		-days 2 -subj "/CN=oci-tools test token issuer" >/dev/null 2>&1 || return 1
+	echo 'tester:s3cr3t:p@ss' >"$d/users"
+	echo "refresh-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')" >"$d/refresh_token"
+	echo "$expires" >"$d/expires"
+	for i in 1 2 3 4 5; do
+		tport=$(_registry_free_port) || return 1
+		timeout "${REGISTRY_MAX_SECONDS:-1800}" /usr/bin/python3 "$here/token-server.py" "$d" \
+			"$tport" </dev/null >>"$d/token-server.log" 2>&1 3>&- &
+		tpid=$!
+		export "${p}_TOKEN_PID=$tpid"
+		for i in $(seq 200); do
+			_registry_alive "$tpid" || break
+			code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$d/ca.crt" \
+				"https://127.0.0.1:$tport/token?service=probe") || true
+			if [ "$code" = 200 ]; then
+				: >"$d/token.log"
+				export "${p}_TOKEN_URL=https://127.0.0.1:$tport/token" \
+					"${p}_TOKEN_LOG=$d/token.log" "${p}_REFRESH_TOKEN=$(cat "$d/refresh_token")"
+				return 0
+			fi
+			sleep 0.05
+		done
+		kill "$tpid" 2>/dev/null || true
+		wait "$tpid" 2>/dev/null || true
+		grep -q "Address already in use" "$d/token-server.log" || break
+	done
+	echo "registry_start: the token server did not come up; its log:" >&2
+	sed 's/^/  /' "$d/token-server.log" >&2
+	return 1
+}
+
 registry_start() {
-	local tls=0 p=REGISTRY dir port cfg scheme url code pid tries i
+	local tls=0 token=0 expires=300 p=REGISTRY dir port cfg scheme url code pid tries i
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--tls-htpasswd) tls=1 ;;
+		--token) tls=1 token=1 ;;
+		--token-expires) expires=$2; shift ;;
 		--prefix) p=$2; shift ;;
 		*) echo "registry_start: unknown argument '$1'" >&2; return 2 ;;
 		esac
@@ -103,6 +158,12 @@ registry_start() {
 			return 1
 		fi
 	fi
+	export "${p}_DIR=$dir"
+	if [ $token = 1 ] && ! _registry_token_server "$p" "$dir" "$expires"; then
+		registry_stop "$p"
+		return 1
+	fi
+	local tokv=${p}_TOKEN_URL
 	for tries in 1 2 3 4 5; do
 		port=$(_registry_free_port) || { rm -rf "$dir"; return 1; }
 		cfg=$dir/config.yml
@@ -128,6 +189,14 @@ registry_start() {
 				echo "    certificate: $dir/server.crt"
 				echo "    key: $dir/server.key"
 				echo "auth:"
+			fi
+			if [ $token = 1 ]; then
+				echo "  token:"
+				echo "    realm: ${!tokv}"
+				echo "    service: oci-tools-test-registry"
+				echo "    issuer: oci-tools-test-issuer"
+				echo "    rootcertbundle: $dir/token.crt"
+			elif [ $tls = 1 ]; then
 				echo "  htpasswd:"
 				echo "    realm: oci-tools-test"
 				echo "    path: $dir/htpasswd"
@@ -155,6 +224,10 @@ registry_start() {
 			case $code in 200 | 401)
 				export "$p=127.0.0.1:$port" "${p}_URL=$url" "${p}_SCHEME=$scheme" \
 					"${p}_PID=$pid" "${p}_DIR=$dir" "${p}_LOG=$dir/registry.log"
+				local auth=none
+				[ $tls = 1 ] && auth=htpasswd
+				[ $token = 1 ] && auth=token
+				export "${p}_AUTH=$auth"
 				if [ $tls = 1 ]; then
 					export "${p}_CA=$dir/ca.crt" "${p}_CERT_DIR=$dir/certs.d" \
 						"${p}_USER=tester" "${p}_PASS=s3cr3t:p@ss"
@@ -174,32 +247,38 @@ registry_start() {
 	done
 	echo "registry_start: docker-registry did not come up; its log:" >&2
 	sed 's/^/  /' "$dir/registry.log" >&2
-	rm -rf "$dir"
-	unset "${p}_PID" "${p}_DIR"
+	registry_stop "$p"
 	return 1
 }
 
-registry_stop() {
-	local p=${1:-REGISTRY} pidv dirv pid dir i
-	pidv=${p}_PID dirv=${p}_DIR
-	pid=${!pidv:-} dir=${!dirv:-}
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null || true
-		for i in $(seq 100); do
-			_registry_alive "$pid" || break
-			sleep 0.05
-		done
-		if _registry_alive "$pid"; then
-			pkill -KILL -P "$pid" 2>/dev/null || true
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-		wait "$pid" 2>/dev/null || true
+# _registry_kill PID: TERM, wait up to 5 s, then KILL (with its children).
+_registry_kill() {
+	local pid=$1 i
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null || true
+	for i in $(seq 100); do
+		_registry_alive "$pid" || break
+		sleep 0.05
+	done
+	if _registry_alive "$pid"; then
+		pkill -KILL -P "$pid" 2>/dev/null || true
+		kill -KILL "$pid" 2>/dev/null || true
 	fi
+	wait "$pid" 2>/dev/null || true
+}
+
+registry_stop() {
+	local p=${1:-REGISTRY} pidv tpidv dirv dir
+	pidv=${p}_PID tpidv=${p}_TOKEN_PID dirv=${p}_DIR
+	_registry_kill "${!pidv:-}"
+	_registry_kill "${!tpidv:-}"
+	dir=${!dirv:-}
 	case $dir in
 	*/oci-registry.*) rm -rf "$dir" ;;
 	esac
-	unset "$p" "${p}_URL" "${p}_SCHEME" "${p}_PID" "${p}_DIR" "${p}_LOG" \
-		"${p}_CA" "${p}_CERT_DIR" "${p}_USER" "${p}_PASS"
+	unset "$p" "${p}_URL" "${p}_SCHEME" "${p}_PID" "${p}_DIR" "${p}_LOG" "${p}_AUTH" \
+		"${p}_CA" "${p}_CERT_DIR" "${p}_USER" "${p}_PASS" \
+		"${p}_TOKEN_PID" "${p}_TOKEN_URL" "${p}_TOKEN_LOG" "${p}_REFRESH_TOKEN"
 	return 0
 }
 
@@ -250,11 +329,14 @@ registry_push_fixture() {
 }
 
 # _registry_curl P ARGS...: curl to registry P with its CA and credentials.
+# With token auth, the bearer token of _REG_BEARER (see _registry_bearer).
 _registry_curl() {
-	local p=$1 scheme ca user pass
+	local p=$1 scheme ca user pass auth
 	shift
-	scheme=${p}_SCHEME ca=${p}_CA user=${p}_USER pass=${p}_PASS
-	if [ "${!scheme}" = https ]; then
+	scheme=${p}_SCHEME ca=${p}_CA user=${p}_USER pass=${p}_PASS auth=${p}_AUTH
+	if [ "${!auth:-}" = token ]; then
+		curl -s --cacert "${!ca}" -H "Authorization: Bearer ${_REG_BEARER:-}" "$@"
+	elif [ "${!scheme}" = https ]; then
 		curl -s --cacert "${!ca}" -u "${!user}:${!pass}" "$@"
 	else
 		curl -s "$@"
@@ -271,6 +353,15 @@ _registry_put_manifest() {
 		echo "registry_push_layout: PUT manifest $ref of '$name': HTTP $code" >&2
 		return 1
 	fi
+}
+
+# _registry_bearer P SCOPE: prints a token for SCOPE from P's token server,
+# asked with P's user and password.
+_registry_bearer() {
+	local p=$1 scope=$2 ca=${1}_CA user=${1}_USER pass=${1}_PASS tok=${1}_TOKEN_URL
+	curl -sf --cacert "${!ca}" -u "${!user}:${!pass}" -G \
+		--data-urlencode "service=oci-tools-test-registry" --data-urlencode "scope=$scope" \
+		"${!tok}" | jq -r .token
 }
 
 registry_push_layout() {
@@ -301,6 +392,10 @@ registry_push_layout() {
 	if [ -z "$desc" ]; then
 		echo "registry_push_layout: no image '$ref' in '$dir'" >&2
 		return 1
+	fi
+	local authv=${p}_AUTH _REG_BEARER=
+	if [ "${!authv}" = token ]; then
+		_REG_BEARER=$(_registry_bearer "$p" "repository:$name:pull,push") || return 1
 	fi
 	# every blob of the layout, monolithic upload (POST, then PUT ?digest=)
 	for blob in "$dir"/blobs/sha256/*; do
