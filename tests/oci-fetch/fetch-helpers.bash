@@ -113,3 +113,39 @@ token_registry_stop() {
 	case $dir in */oci-token-registry.*) rm -rf "$dir" ;; esac
 	unset TREG TREG_DIR TREG_LOG TOKEN_LOG
 }
+
+# proxy_start VAR UPSTREAM [drop-proxy flags]: starts tests/lib/drop-proxy.py
+# in front of UPSTREAM; exports VAR=127.0.0.1:port, VAR_DIR and VAR_LOG.
+proxy_start() {
+	local var=$1 up=$2 dir i
+	shift 2
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/oci-drop-proxy.XXXXXX") || return 1
+	timeout 1200 /usr/bin/python3 "$OCI_TEST_TOP/tests/lib/drop-proxy.py" "$up" "$dir" "$@" \
+		</dev/null >"$dir/out" 2>&1 3>&- &
+	echo $! >"$dir/pid"
+	export "${var}_DIR=$dir"
+	for i in $(seq 200); do [ -s "$dir/port" ] && break; sleep 0.05; done
+	[ -s "$dir/port" ] || { cat "$dir/out" >&2; return 1; }
+	export "$var=127.0.0.1:$(cat "$dir/port")" "${var}_LOG=$dir/proxy.log"
+}
+
+proxy_stop() {
+	local var=$1 dirv dir pid
+	dirv=${var}_DIR
+	dir=${!dirv:-}
+	[ -n "$dir" ] || return 0
+	if [ -s "$dir/pid" ]; then
+		pid=$(cat "$dir/pid")
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	case $dir in */oci-drop-proxy.*) rm -rf "$dir" ;; esac
+	unset "$var" "${var}_DIR" "${var}_LOG"
+}
+
+# big_layer_digest: the largest layer of the layered fixture (8 MiB of noise)
+big_layer_digest() {
+	local m
+	m=$(fixture_digest layered)
+	jq -r '.layers | max_by(.size) | .digest' "$OCI_TEST_FIXTURES/layered/blobs/sha256/${m#sha256:}"
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env bats
+# oci-fetch blob transfers that go wrong: a connection dropped mid-blob is
+# resumed with Range, 503s are retried with backoff, a server that ignores
+# Range is handled, a corrupt blob is refused and nothing is stored, and a
+# pull killed with SIGKILL is finished by a rerun.
+load ../lib/common
+bats_require_minimum_version 1.5.0
+load ../lib/registry
+load fetch-helpers
+
+setup_file() {
+	"$OCI_TEST_TOP/tests/fixtures/build.sh" "$OCI_TEST_FIXTURES" >/dev/null
+	registry_start
+	registry_push_fixture test/layered "$OCI_TEST_FIXTURES/layered" >/dev/null
+}
+
+teardown_file() {
+	registry_stop
+}
+
+teardown() {
+	proxy_stop PROXY
+	proxy_stop PROXY2
+	registry_stop BAD
+	[ -z "${PULL_PID:-}" ] || kill -9 "$PULL_PID" 2>/dev/null || true
+	common_teardown
+}
+
+@test "a connection dropped mid-blob is resumed with Range from where it stopped" {
+	proxy_start PROXY "$REGISTRY" --drop 2 --drop-after 300000
+	run --separate-stderr oci-fetch -q --jobs 1 --retry-delay 10ms pull "$PROXY/test/layered" "oci:$T/r:t"
+	assert_status 0
+	[ "$output" = "$(fixture_digest layered)" ]
+	validate_layout "$T/r"
+	# two drops happened, and after each one the blob was asked again with
+	# Range from where it stopped (answered 206)
+	[ "$(grep -c '"action": "drop"' "$PROXY_LOG")" = 2 ] || fail "$(cat "$PROXY_LOG")"
+	/usr/bin/python3 - "$PROXY_LOG" <<'EOP' || fail "$(cat "$PROXY_LOG")"
+import json, sys
+log = [json.loads(l) for l in open(sys.argv[1])]
+for i, e in enumerate(log):
+    if e["action"] != "drop":
+        continue
+    start = int(e["range"][6:-1]) if e["range"] else 0
+    want = "bytes=%d-" % (start + e["sent"])
+    if not any(f["path"] == e["path"] and f["range"] == want and f["status"] == 206
+               for f in log[i + 1:]):
+        sys.exit("no resume %s for %s" % (want, e["path"]))
+EOP
+}
+
+@test "503s are retried with backoff; --retry-times 0 fails naming the status and digest" {
+	proxy_start PROXY "$REGISTRY" --fail 2
+	run --separate-stderr oci-fetch -q --jobs 1 --retry-delay 10ms pull "$PROXY/test/layered" "oci:$T/r:t"
+	assert_status 0
+	validate_layout "$T/r"
+	[ "$(grep -c '"action": "fail"' "$PROXY_LOG")" = 2 ]
+
+	proxy_start PROXY2 "$REGISTRY" --fail 100
+	run oci-fetch -q --retry-times 0 pull "$PROXY2/test/layered" "oci:$T/r2:t"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "HTTP 503"
+	assert_output_contains "sha256:"
+	assert_output_contains "$PROXY2/test/layered"
+}
+
+@test "a server that ignores Range: the blob starts over and still verifies" {
+	proxy_start PROXY "$REGISTRY" --drop 1 --drop-after 200000 --ignore-range
+	run --separate-stderr oci-fetch -q --jobs 1 --retry-delay 10ms pull "$PROXY/test/layered" "oci:$T/r:t"
+	assert_status 0
+	[ "$output" = "$(fixture_digest layered)" ]
+	validate_layout "$T/r"
+}
+
+@test "drops with no retries left keep the partial blob; a rerun resumes it" {
+	proxy_start PROXY "$REGISTRY" --drop 100 --drop-after 1000000
+	run oci-fetch -q --retry-times 0 --jobs 1 pull "$PROXY/test/layered" "oci:$T/r:t"
+	assert_status 1
+	assert_one_line
+	# the blob that was cut is there under its partial name only
+	local partial hex
+	partial=$(cd "$T/r/blobs/sha256" && ls .partial-* | head -1)
+	[ -n "$partial" ] || fail "no partial blob: $(ls -la "$T/r/blobs/sha256")"
+	hex=${partial#.partial-}
+	[ "$(stat -c %s "$T/r/blobs/sha256/$partial")" = 1000000 ]
+	[ ! -e "$T/r/blobs/sha256/$hex" ]
+	[ "$(jq '.manifests | length' "$T/r/index.json")" = 0 ]
+	proxy_start PROXY2 "$REGISTRY"
+	run --separate-stderr oci-fetch -q pull "$PROXY2/test/layered" "oci:$T/r:t"
+	assert_status 0
+	validate_layout "$T/r"
+	grep "sha256:$hex" "$PROXY2_LOG" | grep -q '"range": "bytes=1000000-"' || fail "$(cat "$PROXY2_LOG")"
+}
+
+@test "a corrupt blob in the registry: digest mismatch names the digest, nothing is stored" {
+	registry_start --prefix BAD
+	registry_push_fixture --prefix BAD test/layered "$OCI_TEST_FIXTURES/layered" >/dev/null
+	local big f
+	big=$(big_layer_digest)
+	f=$BAD_DIR/data/docker/registry/v2/blobs/sha256/${big:7:2}/${big#sha256:}/data
+	[ -f "$f" ]
+	# same size, one byte changed in the middle
+	printf 'X' | dd of="$f" bs=1 seek=4000000 conv=notrunc status=none
+	run oci-fetch -q pull "$BAD/test/layered" "oci:$T/c:t"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "digest mismatch"
+	assert_output_contains "$big"
+	[ ! -e "$T/c/blobs/sha256/${big#sha256:}" ]
+	[ ! -e "$T/c/blobs/sha256/.partial-${big#sha256:}" ]
+	[ "$(jq '.manifests | length' "$T/c/index.json")" = 0 ]
+}
+
+@test "kill -9 during a pull, then a rerun completes and leaves a valid layout" {
+	proxy_start PROXY "$REGISTRY" --rate 2000000
+	oci-fetch -q pull "$PROXY/test/layered" "oci:$T/k:t" >/dev/null 2>&1 &
+	PULL_PID=$!
+	local big i
+	big=$(big_layer_digest)
+	for i in $(seq 100); do
+		[ -s "$T/k/blobs/sha256/.partial-${big#sha256:}" ] && break
+		sleep 0.05
+	done
+	sleep 0.5
+	kill -9 "$PULL_PID"
+	wait "$PULL_PID" 2>/dev/null || true
+	PULL_PID=
+	[ -s "$T/k/blobs/sha256/.partial-${big#sha256:}" ] || fail "no partial blob after the kill"
+	[ ! -e "$T/k/blobs/sha256/${big#sha256:}" ]
+	# what is there still reads as a layout (no name yet)
+	vjson image-spec/image-index-schema.json "$T/k/index.json"
+	proxy_start PROXY2 "$REGISTRY"
+	run --separate-stderr oci-fetch -q pull "$PROXY2/test/layered" "oci:$T/k:t"
+	assert_status 0
+	[ "$output" = "$(fixture_digest layered)" ]
+	validate_layout "$T/k"
+	grep "$big" "$PROXY2_LOG" | grep -q '"range": "bytes=' || fail "not resumed: $(cat "$PROXY2_LOG")"
+	skopeo inspect "oci:$T/k:t" >/dev/null
+}
