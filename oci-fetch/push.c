@@ -280,11 +280,11 @@ int fetch_cmd_push(const struct fetch_opts *o, const char *src, const char *dest
 	}
 	_cleanup_(oci_layout_freep) struct oci_layout *l = NULL;
 	if (oci_layout_open(layout_path, false, &l, err) < 0)
-		return -(*err)->code;
+		return oci_err_wrap(err, "cannot push '%s'", src);
 	struct oci_descriptor desc = { 0 };
 	if (name) {
 		if (oci_layout_resolve(l, name, &desc, err) < 0)
-			return -(*err)->code;
+			return oci_err_wrap(err, "cannot push '%s'", src);
 	} else {
 		struct oci_descriptor *all = NULL;
 		size_t n = 0;
