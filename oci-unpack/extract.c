@@ -102,6 +102,17 @@ static void parent_cache_drop(struct parent_cache *pc)
 	pc->fd = -1;
 }
 
+/* An entry at PATH can replace PATH and so everything below it: a cached
+ * directory there is stale. */
+static void parent_cache_invalidate(struct parent_cache *pc, const char *path)
+{
+	if (!pc->dir)
+		return;
+	size_t n = strlen(path);
+	if (strncmp(pc->dir, path, n) == 0 && (pc->dir[n] == '\0' || pc->dir[n] == '/'))
+		parent_cache_drop(pc);
+}
+
 struct dir_time {
 	char *path;
 	struct timespec ts[2];
@@ -113,6 +124,7 @@ struct xctx {
 	struct parent_cache pc;
 	struct unpack_pathset *cur; /* flat mode */
 	char **implicit;            /* directories made for entries without their own */
+	struct unpack_pathset *timed; /* directories whose times are restored */
 	struct unpack_pathset *explicit_dirs;
 	struct dir_time *dirs;
 	size_t n_dirs, alloc_dirs;
@@ -125,6 +137,19 @@ static void split_path(const char *path, char **ret_dir, const char **ret_name)
 	const char *slash = strrchr(path, '/');
 	*ret_name = slash + 1;
 	*ret_dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+}
+
+static void record_dir_time(struct xctx *x, const char *path, const struct timespec ts[2])
+{
+	if (x->n_dirs == x->alloc_dirs) {
+		x->alloc_dirs = x->alloc_dirs ? 2 * x->alloc_dirs : 64;
+		x->dirs = xrealloc(x->dirs, x->alloc_dirs * sizeof(*x->dirs));
+	}
+	struct dir_time *d = &x->dirs[x->n_dirs++];
+	d->path = xstrdup(path);
+	d->ts[0] = ts[0];
+	d->ts[1] = ts[1];
+	unpack_pathset_add_one(x->timed, path);
 }
 
 /* Creates the missing directories of DIR (a clean absolute path), one
@@ -169,6 +194,13 @@ static int open_parent(struct xctx *x, const char *path, struct oci_err **err)
 	}
 	if (fd < 0)
 		return fd;
+	/* A directory of a lower layer that this one writes into keeps its
+	 * times (flat mode), as umoci does. */
+	struct stat st;
+	if (x->o->flat && !unpack_pathset_has(x->timed, dir) && fstat(fd, &st) == 0) {
+		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+		record_dir_time(x, dir, ts);
+	}
 	x->pc.fd = fd;
 	x->pc.dir = TAKE_PTR(dir);
 	return fd;
@@ -330,7 +362,6 @@ static int do_regular(struct xctx *x, struct archive *a, struct archive_entry *e
 		int r = remove_existing(x, parentfd, name, err);
 		if (r < 0)
 			return r;
-		parent_cache_drop(&x->pc);
 		fd = openat(parentfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			    0600);
 	}
@@ -373,15 +404,11 @@ static int do_dir(struct xctx *x, struct archive_entry *e, const char *path, int
 	r = apply_xattrs(e, fd, parentfd, name, err);
 	if (r < 0)
 		return r;
-	if (x->n_dirs == x->alloc_dirs) {
-		x->alloc_dirs = x->alloc_dirs ? 2 * x->alloc_dirs : 64;
-		x->dirs = xrealloc(x->dirs, x->alloc_dirs * sizeof(*x->dirs));
-	}
 	if (x->explicit_dirs)
 		unpack_pathset_add_one(x->explicit_dirs, path);
-	struct dir_time *d = &x->dirs[x->n_dirs++];
-	d->path = xstrdup(path);
-	entry_times(e, d->ts);
+	struct timespec ts[2];
+	entry_times(e, ts);
+	record_dir_time(x, path, ts);
 	return 0;
 }
 
@@ -516,8 +543,18 @@ static int do_entry(struct xctx *x, struct archive *a, struct archive_entry *e,
 		return oci_err_set(err, EINVAL, "entry with no name");
 	_cleanup_free_ char *abs = xasprintf("/%s", raw);
 	_cleanup_free_ char *path = oci_path_clean(abs);
-	if (streq(path, "/"))
-		return 0; /* the root itself: keep the layer dir's own metadata */
+	if (streq(path, "/")) {
+		/* the root itself ("./"): its owner, mode and times */
+		if (archive_entry_filetype(e) != AE_IFDIR)
+			return oci_err_set(err, EINVAL, "'%s': the root must be a directory", raw);
+		int r = set_owner_mode(x, e, x->rootfd, -1, NULL, false, err);
+		if (r < 0)
+			return r;
+		struct timespec ts[2];
+		entry_times(e, ts);
+		record_dir_time(x, "/", ts);
+		return 0;
+	}
 	x->entries++;
 	_cleanup_free_ char *dir = NULL;
 	const char *base;
@@ -527,6 +564,7 @@ static int do_entry(struct xctx *x, struct archive *a, struct archive_entry *e,
 
 	if (x->cur)
 		unpack_pathset_add(x->cur, path);
+	parent_cache_invalidate(&x->pc, path);
 	int parentfd = open_parent(x, path, err);
 	if (parentfd < 0)
 		return oci_err_wrap(err, "'%s'", raw);
@@ -538,20 +576,9 @@ static int do_entry(struct xctx *x, struct archive *a, struct archive_entry *e,
 	case AE_IFREG:
 		return do_regular(x, a, e, parentfd, base, err);
 	case AE_IFDIR:
-		parent_cache_drop(&x->pc);
-		parentfd = open_parent(x, path, err);
-		if (parentfd < 0)
-			return parentfd;
-		{
-			int r = do_dir(x, e, path, parentfd, base, err);
-			parent_cache_drop(&x->pc);
-			return r;
-		}
-	case AE_IFLNK: {
-		int r = do_symlink(x, e, parentfd, base, err);
-		parent_cache_drop(&x->pc);
-		return r;
-	}
+		return do_dir(x, e, path, parentfd, base, err);
+	case AE_IFLNK:
+		return do_symlink(x, e, parentfd, base, err);
 	case AE_IFCHR:
 	case AE_IFBLK:
 	case AE_IFIFO:
@@ -565,8 +592,12 @@ static int do_entry(struct xctx *x, struct archive *a, struct archive_entry *e,
 
 static int set_dir_times(struct xctx *x, struct oci_err **err)
 {
+	_cleanup_(unpack_pathset_freep) struct unpack_pathset *done = unpack_pathset_new();
 	for (size_t i = x->n_dirs; i-- > 0;) {
 		struct dir_time *d = &x->dirs[i];
+		if (unpack_pathset_has(done, d->path))
+			continue; /* a later record (the layer's own entry) wins */
+		unpack_pathset_add_one(done, d->path);
 		_cleanup_close_ int fd = oci_open_in_root(x->rootfd, d->path,
 							  O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
 							  err);
@@ -589,6 +620,7 @@ static void xctx_release(struct xctx *x)
 	free(x->dirs);
 	unpack_pathset_free(x->cur);
 	unpack_pathset_free(x->explicit_dirs);
+	unpack_pathset_free(x->timed);
 	oci_strv_free(x->implicit);
 }
 
@@ -632,6 +664,7 @@ int unpack_extract(int blobfd, const struct oci_digest *blob_digest,
 		return archive_fail(tar, what, err);
 
 	struct xctx x = { .rootfd = rootfd, .o = o, .pc = { NULL, -1 } };
+	x.timed = unpack_pathset_new();
 	if (o->flat)
 		x.cur = unpack_pathset_new();
 	else
