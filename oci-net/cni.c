@@ -1,5 +1,469 @@
+/* CNI plugin mode (spec 1.1; configurations of 1.0.x, 0.4.0 and 0.3.x are
+ * accepted and answered in their own result format). The network config
+ * arrives on stdin, the rest in CNI_* variables; the result or an error
+ * document goes to stdout.
+ *
+ * Plugin fields: "name" (the oci-net network), "bridge", "mtu", "ipMasq"
+ * (false makes the network internal), "isGateway", "dnsServer" (run the
+ * network's DNS server; default false), "ipam": {"type": "host-local" or
+ * "oci-net", "subnet", "gateway", "ranges": [[{"subnet", "gateway"}]]};
+ * runtimeConfig (capabilities): "portMappings", "ips", "aliases". */
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "json.h"
 #include "net.h"
+#include "sbuf.h"
+#include "util.h"
+
+#define CNI_VERSION "1.1.0"
+
+enum {
+	CNI_ERR_VERSION = 1,
+	CNI_ERR_FIELD = 2,
+	CNI_ERR_UNKNOWN_CONTAINER = 3,
+	CNI_ERR_ENV = 4,
+	CNI_ERR_IO = 5,
+	CNI_ERR_DECODE = 6,
+	CNI_ERR_CONFIG = 7,
+	CNI_ERR_TRY_LATER = 11,
+};
+
+static const char *const supported[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0", NULL };
+
+struct cni {
+	char *(*getenv_fn)(const char *);
+	int out_fd;
+	const char *version; /* of the config */
+	const char *command;
+	const char *container;
+	const char *netns;
+	const char *ifname;
+};
+
+static int emit(struct cni *c, json_t *j)
+{
+	_cleanup_free_ char *d = oci_json_dumps(j);
+	_cleanup_free_ char *s = xasprintf("%s\n", d);
+	size_t len = strlen(s);
+	const char *p = s;
+	while (len) {
+		ssize_t n = write(c->out_fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int cni_error(struct cni *c, int code, const char *msg, const char *details)
+{
+	json_auto_t *j = json_object();
+	json_object_set_new(j, "cniVersion", json_string(c->version ? c->version : CNI_VERSION));
+	json_object_set_new(j, "code", json_integer(code));
+	json_object_set_new(j, "msg", json_string(msg));
+	if (details)
+		json_object_set_new(j, "details", json_string(details));
+	emit(c, j);
+	return 1;
+}
+
+static int cni_fail(struct cni *c, int code, const char *msg, struct oci_err *err)
+{
+	int r = cni_error(c, code, msg, err ? err->msg : NULL);
+	oci_err_free(err);
+	return r;
+}
+
+static bool version_supported(const char *v)
+{
+	for (const char *const *p = supported; *p; p++)
+		if (streq(*p, v))
+			return true;
+	return false;
+}
+
+static bool version_pre_040(const char *v)
+{
+	return startswith(v, "0.1.") || startswith(v, "0.2.") || startswith(v, "0.3.");
+}
+
+static bool version_pre_100(const char *v)
+{
+	return startswith(v, "0.");
+}
+
+static int read_stdin(int fd, struct sbuf *sb)
+{
+	for (;;) {
+		sbuf_grow(sb, 4096);
+		ssize_t n = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return 0;
+		sb->len += (size_t)n;
+		sb->buf[sb->len] = '\0';
+		if (sb->len > (4u << 20))
+			return -EFBIG;
+	}
+}
+
+/* The subnet and gateway of the config: ipam.ranges[0][0], ipam.subnet or "subnet". */
+static void conf_subnet(json_t *conf, const char **subnet, const char **gateway)
+{
+	json_t *ipam = json_object_get(conf, "ipam");
+	json_t *ranges = json_object_get(ipam, "ranges");
+	json_t *r0 = json_array_get(json_array_get(ranges, 0), 0);
+	*subnet = json_string_value(json_object_get(r0, "subnet"));
+	*gateway = json_string_value(json_object_get(r0, "gateway"));
+	if (!*subnet) {
+		*subnet = json_string_value(json_object_get(ipam, "subnet"));
+		*gateway = json_string_value(json_object_get(ipam, "gateway"));
+	}
+	if (!*subnet) {
+		*subnet = json_string_value(json_object_get(conf, "subnet"));
+		*gateway = json_string_value(json_object_get(conf, "gateway"));
+	}
+}
+
+static int ensure_network(struct net_ctx *ctx, json_t *conf, const char *name,
+			  struct oci_err **err)
+{
+	_cleanup_(net_network_freep) struct net_network *n = NULL;
+	int r = net_ctx_lock(ctx, err);
+	if (r < 0)
+		return r;
+	r = net_network_load(ctx, name, &n, err);
+	if (r != -ENOENT)
+		return r;
+	oci_err_clear(err);
+	struct net_create_opts o = { 0 };
+	conf_subnet(conf, &o.subnet, &o.gateway);
+	o.bridge = json_string_value(json_object_get(conf, "bridge"));
+	json_t *masq = json_object_get(conf, "ipMasq");
+	json_t *gw = json_object_get(conf, "isGateway");
+	/* Without masquerade and without a gateway there is no way out. */
+	o.internal = json_is_false(masq) && json_is_false(gw);
+	o.no_dns = !json_is_true(json_object_get(conf, "dnsServer"));
+	json_int_t mtu = json_integer_value(json_object_get(conf, "mtu"));
+	if (mtu > 0 && mtu <= 65535)
+		o.mtu = (unsigned)mtu;
+	if ((r = net_network_new(ctx, name, &o, &n, err)) < 0 ||
+	    (r = net_network_save(ctx, n, err)) < 0)
+		return r;
+	return 0;
+}
+
+static json_t *ip_json(struct cni *c, const struct net_cidr *ip, const struct net_cidr *gw,
+		       int iface)
+{
+	json_t *j = json_object();
+	char *s = net_cidr_str(ip, true);
+	json_object_set_new(j, "address", json_string(s));
+	free(s);
+	s = net_cidr_str(gw, false);
+	json_object_set_new(j, "gateway", json_string(s));
+	free(s);
+	json_object_set_new(j, "interface", json_integer(iface));
+	if (version_pre_100(c->version))
+		json_object_set_new(j, "version", json_string(ip->family == AF_INET ? "4" : "6"));
+	return j;
+}
+
+static json_t *iface_json(const char *name, const char *mac, const char *sandbox)
+{
+	json_t *j = json_object();
+	json_object_set_new(j, "name", json_string(name));
+	if (mac)
+		json_object_set_new(j, "mac", json_string(mac));
+	if (sandbox)
+		json_object_set_new(j, "sandbox", json_string(sandbox));
+	return j;
+}
+
+static json_t *result_json(struct cni *c, json_t *prev, const struct net_network *n,
+			   const struct net_endpoint *e)
+{
+	json_t *res = prev ? json_deep_copy(prev) : json_object();
+	json_object_set_new(res, "cniVersion", json_string(c->version));
+	json_t *ifs = json_object_get(res, "interfaces");
+	if (!json_is_array(ifs)) {
+		ifs = json_array();
+		json_object_set_new(res, "interfaces", ifs);
+	}
+	json_t *ips = json_object_get(res, "ips");
+	if (!json_is_array(ips)) {
+		ips = json_array();
+		json_object_set_new(res, "ips", ips);
+	}
+	json_t *routes = json_object_get(res, "routes");
+	if (!json_is_array(routes)) {
+		routes = json_array();
+		json_object_set_new(res, "routes", routes);
+	}
+	size_t base = json_array_size(ifs);
+	json_array_append_new(ifs, iface_json(n->bridge, NULL, NULL));
+	json_array_append_new(ifs, iface_json(e->host_ifname, NULL, NULL));
+	json_array_append_new(ifs, iface_json(e->ifname, e->mac, c->netns));
+	json_array_append_new(ips, ip_json(c, &e->ip, &n->gateway, (int)base + 2));
+	if (e->ip6.family)
+		json_array_append_new(ips, ip_json(c, &e->ip6, &n->gateway6, (int)base + 2));
+	if (!n->internal) {
+		json_t *r = json_object();
+		_cleanup_free_ char *gw = net_cidr_str(&n->gateway, false);
+		json_object_set_new(r, "dst", json_string("0.0.0.0/0"));
+		json_object_set_new(r, "gw", json_string(gw));
+		json_array_append_new(routes, r);
+		if (e->ip6.family) {
+			_cleanup_free_ char *gw6 = net_cidr_str(&n->gateway6, false);
+			r = json_object();
+			json_object_set_new(r, "dst", json_string("::/0"));
+			json_object_set_new(r, "gw", json_string(gw6));
+			json_array_append_new(routes, r);
+		}
+	}
+	json_t *dns = json_object_get(res, "dns");
+	if (!json_is_object(dns)) {
+		dns = json_object();
+		json_object_set_new(res, "dns", dns);
+	}
+	if (n->dns) {
+		_cleanup_free_ char *gw = net_cidr_str(&n->gateway, false);
+		json_t *ns = json_array();
+		json_array_append_new(ns, json_string(gw));
+		json_object_set_new(dns, "nameservers", ns);
+	}
+	return res;
+}
+
+/* runtimeConfig.portMappings: [{hostPort, containerPort, protocol, hostIP}]. */
+static int parse_port_mappings(json_t *rc, struct net_port **ret, size_t *ret_n,
+			       struct oci_err **err)
+{
+	json_t *pm = json_object_get(rc, "portMappings");
+	size_t n = json_array_size(pm);
+	*ret = NULL;
+	*ret_n = 0;
+	if (!n)
+		return 0;
+	_cleanup_free_ struct net_port *ports = xcalloc(n, sizeof(*ports));
+	for (size_t i = 0; i < n; i++) {
+		json_t *m = json_array_get(pm, i);
+		json_int_t hp = json_integer_value(json_object_get(m, "hostPort"));
+		json_int_t cp = json_integer_value(json_object_get(m, "containerPort"));
+		const char *proto = json_string_value(json_object_get(m, "protocol"));
+		const char *hip = json_string_value(json_object_get(m, "hostIP"));
+		_cleanup_free_ char *spec = NULL;
+		if (hip && *hip)
+			spec = xasprintf(strchr(hip, ':') ? "[%s]:%lld:%lld/%s" : "%s:%lld:%lld/%s", hip,
+					 (long long)hp, (long long)cp, proto ? proto : "tcp");
+		else
+			spec = xasprintf("%lld:%lld/%s", (long long)hp, (long long)cp,
+					 proto ? proto : "tcp");
+		if (net_port_parse(spec, &ports[i], err) < 0)
+			return oci_err_wrap(err, "runtimeConfig.portMappings[%zu]", i);
+	}
+	*ret = TAKE_PTR(ports);
+	*ret_n = n;
+	return 0;
+}
+
+static int cmd_add(struct cni *c, struct net_ctx *ctx, json_t *conf, const char *name)
+{
+	_cleanup_err_ struct oci_err *err = NULL;
+	if (!c->netns || !*c->netns)
+		return cni_error(c, CNI_ERR_ENV, "CNI_NETNS is required for ADD", NULL);
+	if (ensure_network(ctx, conf, name, &err) < 0)
+		return cni_fail(c, CNI_ERR_CONFIG, "cannot set up the network", TAKE_PTR(err));
+	json_t *rc = json_object_get(conf, "runtimeConfig");
+	_cleanup_free_ struct net_port *ports = NULL;
+	size_t n_ports = 0;
+	if (parse_port_mappings(rc, &ports, &n_ports, &err) < 0)
+		return cni_fail(c, CNI_ERR_CONFIG, "invalid port mappings", TAKE_PTR(err));
+	_cleanup_free_ char *id = xasprintf("%s-%s", c->container, c->ifname);
+	struct net_connect_opts o = {
+		.target = { .container = c->container, .netns = c->netns },
+		.ifname = c->ifname,
+		.ports = ports,
+		.n_ports = n_ports,
+		.id = id,
+	};
+	/* runtimeConfig.ips: the first address of the network's family. */
+	json_t *ips = json_object_get(rc, "ips");
+	_cleanup_free_ char *want = NULL;
+	if (json_array_size(ips) > 0 && json_is_string(json_array_get(ips, 0))) {
+		want = xstrdup(json_string_value(json_array_get(ips, 0)));
+		want[strcspn(want, "/")] = '\0';
+		o.ip = want;
+	}
+	/* runtimeConfig.aliases: {"NETWORK": ["a", "b"]}. */
+	json_t *aliases = json_object_get(json_object_get(rc, "aliases"), name);
+	_cleanup_strv_ char **al = NULL;
+	for (size_t i = 0; i < json_array_size(aliases); i++)
+		if (json_is_string(json_array_get(aliases, i)))
+			oci_strv_push(&al, json_string_value(json_array_get(aliases, i)));
+	o.aliases = al;
+	_cleanup_(net_endpoint_freep) struct net_endpoint *e = NULL;
+	_cleanup_(net_network_freep) struct net_network *n = NULL;
+	if (net_connect(ctx, name, &o, &e, &err) < 0) {
+		int code = err && err->code == EEXIST ? CNI_ERR_CONFIG : CNI_ERR_IO;
+		return cni_fail(c, code, "cannot attach the container", TAKE_PTR(err));
+	}
+	if (net_network_load(ctx, name, &n, &err) < 0)
+		return cni_fail(c, CNI_ERR_IO, "cannot read the network", TAKE_PTR(err));
+	json_auto_t *res = result_json(c, json_object_get(conf, "prevResult"), n, e);
+	return emit(c, res);
+}
+
+static int cmd_del(struct cni *c, struct net_ctx *ctx, const char *name)
+{
+	_cleanup_err_ struct oci_err *err = NULL;
+	struct net_target t = { .container = c->container };
+	if (net_disconnect(ctx, name, &t, c->ifname, true, &err) < 0)
+		return cni_fail(c, CNI_ERR_IO, "cannot detach the container", TAKE_PTR(err));
+	return 0;
+}
+
+static int cmd_check(struct cni *c, struct net_ctx *ctx, json_t *conf, const char *name)
+{
+	_cleanup_err_ struct oci_err *err = NULL;
+	if (version_pre_040(c->version))
+		return cni_error(c, CNI_ERR_VERSION, "CHECK needs cniVersion 0.4.0 or later", NULL);
+	if (!json_is_object(json_object_get(conf, "prevResult")))
+		return cni_error(c, CNI_ERR_CONFIG, "CHECK needs prevResult", NULL);
+	_cleanup_(net_network_freep) struct net_network *n = NULL;
+	if (net_network_load(ctx, name, &n, &err) < 0)
+		return cni_fail(c, CNI_ERR_CONFIG, "no such network", TAKE_PTR(err));
+	struct net_target t = { .container = c->container };
+	_cleanup_(net_endpoint_freep) struct net_endpoint *e = NULL;
+	int r = net_endpoint_find(ctx, name, &t, c->ifname, &e, &err);
+	if (r < 0)
+		return cni_fail(c, CNI_ERR_IO, "cannot read the endpoints", TAKE_PTR(err));
+	if (!e)
+		return cni_error(c, CNI_ERR_UNKNOWN_CONTAINER, "container is not attached",
+				 c->container);
+	if (net_link_index_quiet(e->host_ifname) <= 0)
+		return cni_error(c, CNI_ERR_IO, "host interface is missing", e->host_ifname);
+	struct net_target nt = { .netns = c->netns };
+	_cleanup_close_ int fd = -1;
+	uint64_t dev, ino;
+	if (net_netns_open(&nt, &fd, NULL, &dev, &ino, &err) < 0)
+		return cni_fail(c, CNI_ERR_ENV, "cannot open CNI_NETNS", TAKE_PTR(err));
+	struct net_inside in = { .n = n, .e = e, .check_only = true };
+	r = net_in_netns(fd, net_link_configure_inside, &in, &err);
+	free(in.mac);
+	if (r < 0)
+		return cni_fail(c, CNI_ERR_IO, "interface check failed", TAKE_PTR(err));
+	/* The address in prevResult must be ours. */
+	json_t *ips = json_object_get(json_object_get(conf, "prevResult"), "ips");
+	_cleanup_free_ char *mine = net_cidr_str(&e->ip, true);
+	bool found = false;
+	for (size_t i = 0; i < json_array_size(ips); i++) {
+		const char *a = json_string_value(json_object_get(json_array_get(ips, i), "address"));
+		if (a && streq(a, mine))
+			found = true;
+	}
+	if (!found)
+		return cni_error(c, CNI_ERR_CONFIG, "prevResult does not list the address", mine);
+	return 0;
+}
+
+static int cmd_gc(struct cni *c, struct net_ctx *ctx, json_t *conf, const char *name)
+{
+	_cleanup_err_ struct oci_err *err = NULL;
+	json_t *valid = json_object_get(conf, "cni.dev/valid-attachments");
+	_cleanup_strv_ char **keep = NULL;
+	for (size_t i = 0; i < json_array_size(valid); i++) {
+		json_t *a = json_array_get(valid, i);
+		const char *cid = json_string_value(json_object_get(a, "containerID"));
+		const char *ifn = json_string_value(json_object_get(a, "ifname"));
+		if (cid && ifn) {
+			_cleanup_free_ char *k = xasprintf("%s/%s", cid, ifn);
+			oci_strv_push(&keep, k);
+		}
+	}
+	if (net_gc_keep(ctx, name, keep, &err) < 0)
+		return cni_fail(c, CNI_ERR_IO, "garbage collection failed", TAKE_PTR(err));
+	return 0;
+}
+
 int net_cni_main(const char *store_opt, char *(*getenv_fn)(const char *), int in_fd, int out_fd)
 {
-	return 1;
+	struct cni c = { .getenv_fn = getenv_fn, .out_fd = out_fd };
+	c.command = getenv_fn("CNI_COMMAND");
+	c.container = getenv_fn("CNI_CONTAINERID");
+	c.netns = getenv_fn("CNI_NETNS");
+	c.ifname = getenv_fn("CNI_IFNAME");
+	_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
+	if (read_stdin(in_fd, &sb) < 0)
+		return cni_error(&c, CNI_ERR_IO, "cannot read the network configuration", NULL);
+	json_auto_t *conf = NULL;
+	_cleanup_err_ struct oci_err *err = NULL;
+	if (sb.len == 0 && streq(c.command, "VERSION"))
+		conf = json_object();
+	else if (oci_json_load_buf(sb.buf, sb.len, "stdin", &conf, &err) < 0 || !json_is_object(conf))
+		return cni_fail(&c, CNI_ERR_DECODE, "cannot decode the network configuration",
+				TAKE_PTR(err));
+	const char *v = json_string_value(json_object_get(conf, "cniVersion"));
+	c.version = v ? v : CNI_VERSION;
+
+	if (streq(c.command, "VERSION")) {
+		json_auto_t *j = json_object();
+		json_t *a = json_array();
+		for (const char *const *p = supported; *p; p++)
+			json_array_append_new(a, json_string(*p));
+		json_object_set_new(j, "cniVersion", json_string(version_supported(c.version) ? c.version : CNI_VERSION));
+		json_object_set_new(j, "supportedVersions", a);
+		return emit(&c, j);
+	}
+	if (!version_supported(c.version))
+		return cni_error(&c, CNI_ERR_VERSION, "incompatible CNI version", c.version);
+	const char *name = json_string_value(json_object_get(conf, "name"));
+	if (!name || !net_name_valid(name))
+		return cni_error(&c, CNI_ERR_CONFIG, "missing or invalid network name", name);
+	bool needs_container = streq(c.command, "ADD") || streq(c.command, "DEL") ||
+			       streq(c.command, "CHECK");
+	if (needs_container) {
+		if (!c.container || !*c.container)
+			return cni_error(&c, CNI_ERR_ENV, "CNI_CONTAINERID is required", NULL);
+		if (!c.ifname || !*c.ifname)
+			return cni_error(&c, CNI_ERR_ENV, "CNI_IFNAME is required", NULL);
+	}
+	if (streq(c.command, "GC") || streq(c.command, "STATUS")) {
+		if (version_pre_100(c.version) || streq(c.version, "1.0.0"))
+			return cni_error(&c, CNI_ERR_VERSION, "GC and STATUS need cniVersion 1.1.0",
+					 c.version);
+	}
+	const char *dd = json_string_value(json_object_get(conf, "dataDir"));
+	struct net_ctx ctx;
+	if (net_ctx_init(&ctx, dd ? dd : store_opt, NULL, &err) < 0)
+		return cni_fail(&c, CNI_ERR_CONFIG, "cannot open the store", TAKE_PTR(err));
+	int r;
+	if (streq(c.command, "ADD"))
+		r = cmd_add(&c, &ctx, conf, name);
+	else if (streq(c.command, "DEL"))
+		r = cmd_del(&c, &ctx, name);
+	else if (streq(c.command, "CHECK"))
+		r = cmd_check(&c, &ctx, conf, name);
+	else if (streq(c.command, "GC"))
+		r = cmd_gc(&c, &ctx, conf, name);
+	else if (streq(c.command, "STATUS"))
+		r = access(ctx.store, W_OK) == 0 || errno == ENOENT
+			    ? 0
+			    : cni_error(&c, 50, "the store is not writable", ctx.store);
+	else
+		r = cni_error(&c, CNI_ERR_ENV, "unknown CNI_COMMAND", c.command);
+	net_ctx_release(&ctx);
+	return r;
 }

@@ -314,3 +314,11 @@ int net_link_lo_up_arg(void *arg, struct oci_err **err)
 	(void)arg;
 	return net_link_lo_up(err);
 }
+
+int net_link_index_quiet(const char *ifname)
+{
+	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+	if (net_nl_open(&sk, NULL) < 0)
+		return -1;
+	return net_link_index(sk, ifname, NULL);
+}

@@ -203,6 +203,8 @@ int net_link_configure_inside(void *arg, struct oci_err **err);
 /* Inside a namespace: loopback up (for --network none). */
 int net_link_lo_up(struct oci_err **err);
 int net_link_lo_up_arg(void *arg, struct oci_err **err);
+/* ifindex of a host link (0: none, <0: error), with its own socket. */
+int net_link_index_quiet(const char *ifname);
 
 /* ---- host settings and firewall (firewall.c) ---- */
 /* Rebuilds the nftables table of every network and endpoint and the host
