@@ -274,7 +274,7 @@ token() {
 	_registry_alive "$tp"
 	registry_stop TOK
 	! _registry_alive "$tp" || fail "token server $tp still running"
-	! _registry_alive "$rp"
+	! _registry_alive "$rp" || fail "registry $rp still running"
 	[ ! -e "$dir" ]
 	[ -z "${TOK_TOKEN_URL:-}" ]
 }

@@ -101,20 +101,20 @@ _registry_tls() {
 # _registry_token_server P DIR EXPIRES: the token signing certificate, the
 # users and refresh token files, and token-server.py on a free port.
 _registry_token_server() {
-	local p=$1 d=$2 expires=$3 tport tpid i code here
+	local p=$1 d=$2 expires=$3 tport tpid code here
 	here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../fixtures" && pwd)
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/token.key" -out "$d/token.crt" \
 		-days 2 -subj "/CN=oci-tools test token issuer" >/dev/null 2>&1 || return 1
 	echo 'tester:s3cr3t:p@ss' >"$d/users"
 	echo "refresh-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')" >"$d/refresh_token"
 	echo "$expires" >"$d/expires"
-	for i in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		tport=$(_registry_free_port) || return 1
 		timeout "${REGISTRY_MAX_SECONDS:-1800}" /usr/bin/python3 "$here/token-server.py" "$d" \
 			"$tport" </dev/null >>"$d/token-server.log" 2>&1 3>&- &
 		tpid=$!
 		export "${p}_TOKEN_PID=$tpid"
-		for i in $(seq 200); do
+		for _ in $(seq 200); do
 			_registry_alive "$tpid" || break
 			code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$d/ca.crt" \
 				"https://127.0.0.1:$tport/token?service=probe") || true
@@ -136,7 +136,7 @@ _registry_token_server() {
 }
 
 registry_start() {
-	local tls=0 token=0 expires=300 p=REGISTRY dir port cfg scheme url code pid tries i
+	local tls=0 token=0 expires=300 p=REGISTRY dir port cfg scheme url code pid
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--tls-htpasswd) tls=1 ;;
@@ -164,7 +164,7 @@ registry_start() {
 		return 1
 	fi
 	local tokv=${p}_TOKEN_URL
-	for tries in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		port=$(_registry_free_port) || { rm -rf "$dir"; return 1; }
 		cfg=$dir/config.yml
 		{
@@ -217,7 +217,7 @@ registry_start() {
 		url=$scheme://127.0.0.1:$port
 		local cacert=()
 		if [ $tls = 1 ]; then cacert=(--cacert "$dir/ca.crt"); fi
-		for i in $(seq 200); do
+		for _ in $(seq 200); do
 			_registry_alive "$pid" || break
 			code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
 				"${cacert[@]}" "$url/v2/" 2>/dev/null) || true
@@ -253,10 +253,10 @@ registry_start() {
 
 # _registry_kill PID: TERM, wait up to 5 s, then KILL (with its children).
 _registry_kill() {
-	local pid=$1 i
+	local pid=$1
 	[ -n "$pid" ] || return 0
 	kill "$pid" 2>/dev/null || true
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		_registry_alive "$pid" || break
 		sleep 0.05
 	done
@@ -283,7 +283,7 @@ registry_stop() {
 }
 
 registry_push_fixture() {
-	local p=REGISTRY name src dest reg tls cert user pass digestfile rc
+	local p=REGISTRY name src reg tls cert user pass digestfile rc
 	if [ "${1:-}" = --prefix ]; then p=$2; shift 2; fi
 	if [ $# -lt 2 ]; then
 		echo "usage: registry_push_fixture [--prefix P] NAME[:TAG] SOURCE [skopeo flags]" >&2
