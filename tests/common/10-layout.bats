@@ -222,7 +222,7 @@ EOF
 		bg layout-tool --chunk 4096 --delay-ms 2 --digest "$big" put-blob "$L" "$T/big"
 		bg layout-tool put-blob "$L" "$T/big"
 		bg layout-tool rm-ref "$L" "k/a:$((iter - 1))"
-		if [ $((iter % 5)) -eq 0 ]; then bg layout-tool gc "$L"; fi
+		if [ $((iter % 5)) -eq 3 ]; then bg layout-tool gc "$L"; fi
 		sleep "0.$(printf '%02d' $((RANDOM % 30)))"
 		while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$PIDS"
 		while read -r p; do wait "$p" 2>/dev/null || true; done <"$PIDS"
