@@ -147,7 +147,7 @@ int fetch_regconf_parse(const char *text, const char *name, struct fetch_regconf
 			bool arr = p[1] == '[';
 			const char *s = p + (arr ? 2 : 1);
 			const char *e = strchr(s, ']');
-			if (!e) {
+			if (!e || (arr && e[1] != ']')) {
 				fetch_regconf_release(&c);
 				return oci_err_set(err, EINVAL, "%s:%d: unterminated table header", name,
 						   lineno);
@@ -180,11 +180,23 @@ int fetch_regconf_parse(const char *text, const char *name, struct fetch_regconf
 			}
 			continue;
 		}
-		/* key = value */
-		const char *k = p;
-		while (*p && (isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '.'))
-			p++;
-		_cleanup_free_ char *key = xstrndup(k, p - k);
+		/* key = value; keys may be quoted ([aliases] "name" = "...") */
+		_cleanup_free_ char *key = NULL;
+		if (*p == '"' || *p == '\'') {
+			const char *e = strchr(p + 1, *p);
+			if (!e) {
+				fetch_regconf_release(&c);
+				return oci_err_set(err, EINVAL, "%s:%d: unterminated quoted key", name,
+						   lineno);
+			}
+			key = xstrndup(p + 1, e - p - 1);
+			p = e + 1;
+		} else {
+			const char *k = p;
+			while (*p && (isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '.'))
+				p++;
+			key = xstrndup(k, p - k);
+		}
 		p = skip_blank(p);
 		if (!*key || *p != '=') {
 			fetch_regconf_release(&c);
@@ -241,9 +253,10 @@ int fetch_regconf_parse(const char *text, const char *name, struct fetch_regconf
 			en->location = xstrdup(en->prefix);
 		for (size_t k = 0; k < en->n_mirrors; k++)
 			if (!en->mirrors[k].location) {
+				int r = oci_err_set(err, EINVAL, "%s: a mirror of '%s' has no location",
+						    name, en->prefix);
 				fetch_regconf_release(&c);
-				return oci_err_set(err, EINVAL, "%s: a mirror of '%s' has no location", name,
-						   en->prefix);
+				return r;
 			}
 	}
 	*ret = c;
