@@ -68,11 +68,12 @@ unpack_and_list() {
 @test "every document validates against the image-spec schemas, every blob against its digest" {
 	local d kind path n=0 schema
 	local -A docs=()
-	for d in tiny layered multiarch docker-schema2 all zstd docker-list special evil; do
+	for d in tiny layered multiarch docker-schema2 all zstd docker-list special evil artifact; do
 		run "$FX/walk-layout.py" "$OCI_TEST_FIXTURES/$d"
 		assert_status 0
 		[ "$(grep -c . <<<"$output")" -ge 4 ] || fail "$d: only $output"
 		while read -r kind path; do
+			[ "$kind" = blob ] && continue
 			docs[$kind]+="$path "
 			n=$((n + 1))
 		done <<<"$output"
@@ -92,8 +93,8 @@ unpack_and_list() {
 			fail "an invalid $kind (above)"
 	done
 	# tiny 4, layered 4, multiarch 7, docker-schema2 4, all 13, zstd 4,
-	# docker-list 7, special 4, evil 2 + 7 * 2
-	[ "$n" = 63 ] || fail "$n documents checked, not 63"
+	# docker-list 7, special 4, evil 2 + 7 * 2, artifact 7
+	[ "$n" = 70 ] || fail "$n documents checked, not 70"
 }
 
 @test "validate-schema.py rejects a bad manifest" {
@@ -304,4 +305,49 @@ for b in glob.glob(sys.argv[1] + "/evil/blobs/sha256/*"):
     except tarfile.ReadError:
         pass' "$OCI_TEST_FIXTURES"
 	[ "$output" = "hl ../../../../../../../../../../../../tmp/oci-evil-canary/victim" ] || fail "$output"
+}
+
+@test "broken: each ref has exactly its defect, other-arch is valid" {
+	local ref want
+	while read -r ref want; do
+		run "$FX/walk-layout.py" "$OCI_TEST_FIXTURES/broken" "$ref"
+		assert_status 1
+		assert_output_contains "$want"
+	done <<'LIST'
+bad-digest does not match its digest
+bad-size descriptor says
+missing-blob No such file
+bad-diffid is not diff_id
+diffid-count 1 layers but 0 diff_ids
+mediatype-mismatch mediaType application/vnd.oci.image.index.v1+json, descriptor says
+unknown-layer-type unknown media type application/vnd.example.unknown
+bad-json not JSON
+missing-manifest No such file
+truncated-gzip bad gzip
+LIST
+	run jq -r '.manifests|length' "$OCI_TEST_FIXTURES/broken/index.json"
+	[ "$output" = 11 ]
+	run "$FX/walk-layout.py" "$OCI_TEST_FIXTURES/broken" other-arch
+	assert_status 0
+	local host_arch
+	host_arch=$(skopeo inspect --config "oci:$OCI_TEST_FIXTURES/tiny:latest" | jq -r .architecture)
+	run skopeo inspect --config "oci:$OCI_TEST_FIXTURES/broken:other-arch"
+	assert_status 0
+	[ "$(jq -r .architecture <<<"$output")" != "$host_arch" ] || fail "other-arch is $host_arch"
+	run "$FX/walk-layout.py" "$OCI_TEST_FIXTURES/broken" no-such-ref
+	assert_status 1
+	assert_output_contains "no image 'no-such-ref'"
+}
+
+@test "artifact: empty config, text layer, subject = tiny, referrers fallback tag" {
+	local a=$OCI_TEST_FIXTURES/artifact m tiny_digest
+	tiny_digest=$(jq -r '.manifests[0].digest' "$OCI_TEST_FIXTURES/tiny/index.json")
+	m=$a/blobs/sha256/$(jq -r '.manifests[]|select(.annotations["org.opencontainers.image.ref.name"]=="latest").digest[7:]' "$a/index.json")
+	[ "$(jq -r .artifactType "$m")" = application/vnd.oci-tools.test.note ]
+	[ "$(jq -r .config.mediaType "$m")" = application/vnd.oci.empty.v1+json ]
+	[ "$(jq -r .config.data "$m" | base64 -d)" = "{}" ]
+	[ "$(jq -r .subject.digest "$m")" = "$tiny_digest" ]
+	[ "$(jq -r '.layers[0].mediaType' "$m")" = text/plain ]
+	run jq -r --arg r "sha256-${tiny_digest#sha256:}" '.manifests[]|select(.annotations["org.opencontainers.image.ref.name"]==$r).mediaType' "$a/index.json"
+	[ "$output" = application/vnd.oci.image.index.v1+json ]
 }
