@@ -1,0 +1,119 @@
+#!/usr/bin/env bats
+# Command line, network definitions and bad input (no host changes).
+load net
+
+@test "oci-net: --help, --version and bad usage" {
+	check_cli_basics oci-net
+	run oci-net
+	assert_status 2
+	run oci-net frobnicate
+	assert_status 2
+	assert_output_contains "unknown command 'frobnicate'"
+}
+
+@test "create, ls, inspect and rm a network" {
+	run oci-net create t0a --subnet 10.231.10.0/24
+	assert_status 0
+	assert_output_matches '^[0-9a-f]{64}$'
+	run oci-net ls -q
+	assert_status 0
+	[ "$output" = "t0a" ] || fail "ls -q: $output"
+	run oci-net inspect t0a
+	assert_status 0
+	echo "$output" >"$T/i.json"
+	[ "$(jq -r '.[0].subnet' "$T/i.json")" = 10.231.10.0/24 ]
+	[ "$(jq -r '.[0].gateway' "$T/i.json")" = 10.231.10.1 ]
+	[ "$(jq -r '.[0].internal' "$T/i.json")" = false ]
+	[ "$(jq -r '.[0].endpoints | length' "$T/i.json")" = 0 ]
+	run oci-net ls --format json
+	assert_status 0
+	[ "$(echo "$output" | jq -r '.[0].name')" = t0a ]
+	run oci-net rm t0a
+	assert_status 0
+	run oci-net ls -q
+	[ -z "$output" ] || fail "left: $output"
+	assert_host_restored
+}
+
+@test "create picks a gateway and honours --gateway, --mtu, --ipv6" {
+	run oci-net create t0b --subnet 10.231.11.0/24 --gateway 10.231.11.254 --mtu 1400 --ipv6 --subnet6 fd00:231:11::/64
+	assert_status 0
+	run oci-net inspect t0b
+	[ "$(echo "$output" | jq -r '.[0].gateway')" = 10.231.11.254 ]
+	[ "$(echo "$output" | jq -r '.[0].mtu')" = 1400 ]
+	[ "$(echo "$output" | jq -r '.[0].subnet6')" = fd00:231:11::/64 ]
+	[ "$(echo "$output" | jq -r '.[0].gateway6')" = fd00:231:11::1 ]
+}
+
+@test "bad network definitions fail with one clear line" {
+	run oci-net create bad --subnet 10.231.12.0
+	assert_status 1
+	assert_one_line
+	assert_output_contains "missing prefix length"
+	run oci-net create bad --subnet 10.231.12.0/24 --gateway 10.231.13.1
+	assert_status 1
+	assert_output_contains "not in subnet"
+	run oci-net create 'bad name' --subnet 10.231.12.0/24
+	assert_status 1
+	assert_output_contains "not a valid network name"
+	run oci-net create none
+	assert_status 2
+	run oci-net create one --subnet 10.231.12.0/24
+	assert_status 0
+	run oci-net create one --subnet 10.231.14.0/24
+	assert_status 1
+	assert_output_contains "already exists"
+	run oci-net create two --subnet 10.231.12.128/25
+	assert_status 1
+	assert_one_line
+	assert_output_contains "overlaps network 'one'"
+	run oci-net create three --ipv6
+	assert_status 1
+	assert_output_contains "--subnet6"
+	run oci-net rm nosuch
+	assert_status 1
+	assert_output_contains "no such network 'nosuch'"
+	run oci-net inspect nosuch
+	assert_status 1
+}
+
+@test "connect needs exactly one target and valid ports" {
+	run oci-net connect x
+	assert_status 2
+	assert_output_contains "give one of"
+	run oci-net connect x --pid 1 --netns /x
+	assert_status 2
+	run oci-net connect x --pid notapid
+	assert_status 2
+	run oci-net connect x --netns /x -p 80
+	assert_status 2
+	assert_output_contains "port '80'"
+	run oci-net connect x --netns /x -p 1.2.3:80:80
+	assert_status 2
+	assert_output_contains "not an IPv4 address"
+	run oci-net connect x --netns /x -p 80:80/sctp
+	assert_status 2
+	assert_output_contains "tcp or udp"
+	run oci-net connect nosuch --netns /nonexistent/ns
+	assert_status 1
+	assert_one_line
+	assert_output_contains "/nonexistent/ns"
+	run oci-net connect nosuch --netns /proc/self/ns/net
+	assert_status 1
+	assert_output_contains "host's network namespace"
+}
+
+@test "the default network 'bridge' is made on first use with --default-subnet" {
+	mkns a
+	run oci-net --default-subnet 10.231.15.0/24 connect bridge --netns "/run/netns/$NSP-a"
+	assert_status 0
+	[ "$output" = 10.231.15.2 ] || fail "address: $output"
+	run oci-net inspect bridge
+	[ "$(echo "$output" | jq -r '.[0].bridge')" = oci0 ]
+	run oci-net disconnect bridge --netns "/run/netns/$NSP-a"
+	assert_status 0
+	run oci-net rm bridge
+	assert_status 0
+	drop_test_net
+	assert_host_restored
+}
