@@ -222,6 +222,7 @@ EOF
 		bg layout-tool --chunk 4096 --delay-ms 2 --digest "$big" put-blob "$L" "$T/big"
 		bg layout-tool put-blob "$L" "$T/big"
 		bg layout-tool rm-ref "$L" "k/a:$((iter - 1))"
+		bg layout-tool add-image "$T/new.$iter" first
 		if [ $((iter % 5)) -eq 3 ]; then bg layout-tool gc "$L"; fi
 		sleep "0.$(printf '%02d' $((RANDOM % 30)))"
 		while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$PIDS"
@@ -233,6 +234,16 @@ EOF
 		validate_image_json image-spec/image-index-schema.json "$L/index.json" ||
 			fail "iteration $iter: index.json is not valid"
 		[ "$(layout-tool resolve "$L" keep:me)" != "" ] || fail "iteration $iter: lost keep:me"
+		# a layout killed while being created is either not one yet or a
+		# valid one, and creating it again completes it
+		if [ -e "$T/new.$iter/oci-layout" ]; then
+			run layout-tool verify "$T/new.$iter"
+			[ "$status" -eq 0 ] || fail "iteration $iter: new layout: $output"
+		fi
+		run layout-tool add-image "$T/new.$iter" second
+		[ "$status" -eq 0 ] || fail "iteration $iter: re-creating a layout: $output"
+		run layout-tool verify "$T/new.$iter"
+		[ "$status" -eq 0 ] || fail "iteration $iter: re-created layout: $output"
 	done
 	: >"$PIDS"
 	run count_blobs "$L"
