@@ -18,6 +18,7 @@ teardown() {
 	registry_stop MIRROR
 	registry_stop SEC
 	registry_stop TOK
+	registry_stop OTHER
 	common_teardown
 }
 
@@ -277,4 +278,31 @@ token() {
 	! _registry_alive "$rp" || fail "registry $rp still running"
 	[ ! -e "$dir" ]
 	[ -z "${TOK_TOKEN_URL:-}" ]
+}
+
+@test "--proxy-of: a pull-through cache of an http and of a token registry" {
+	registry_start
+	registry_push_fixture lib/tiny "$OCI_TEST_FIXTURES/tiny" >/dev/null
+	registry_start --proxy-of REGISTRY --prefix MIRROR
+	run curl -s -o /dev/null -w '%{http_code}' -H "Accept: $OCI_MANIFEST" "$MIRROR_URL/v2/lib/tiny/manifests/latest"
+	[ "$output" = 200 ] || fail "through the http proxy: $output"
+	[ -d "$MIRROR_DIR/data/docker/registry/v2/repositories/lib/tiny" ] || fail "mirror cached nothing"
+	run curl -s -o /dev/null -w '%{http_code}' -H "Accept: $OCI_MANIFEST" "$MIRROR_URL/v2/lib/nothing/manifests/latest"
+	[ "$output" = 404 ]
+	registry_stop MIRROR
+	registry_stop
+
+	registry_start --token --prefix TOK
+	registry_push_fixture --prefix TOK lib/tiny "$OCI_TEST_FIXTURES/tiny" >/dev/null
+	registry_start --proxy-of TOK --prefix MIRROR
+	run skopeo inspect --tls-verify=false "docker://$MIRROR/lib/tiny"
+	assert_status 0
+	[ "$(jq -r .Digest <<<"$output")" = "$(layout_digest tiny)" ]
+	grep -q '"scope": \["repository:lib/tiny:pull"\].*"user": "tester"' "$TOK_TOKEN_LOG" ||
+		fail "the proxy did not ask the token server as tester: $(cat "$TOK_TOKEN_LOG")"
+
+	registry_start --tls-htpasswd --prefix SEC
+	run registry_start --proxy-of SEC --prefix OTHER
+	assert_status 1
+	assert_output_contains "basic auth"
 }

@@ -41,6 +41,12 @@
 #       P_TOKEN_PID      the token server's process
 #       P_REFRESH_TOKEN  a refresh (identity) token the server accepts
 #     Tokens last --token-expires seconds (default 300).
+# registry_start --proxy-of U [--prefix P]
+#     A pull-through cache (distribution's proxy mode) of the already started
+#     registry U (e.g. --proxy-of REGISTRY --prefix MIRROR): plain HTTP itself,
+#     it fetches from U_URL with U's credentials and trusts U_CA. Read-only.
+#     U must be plain HTTP or --token: distribution's proxy cannot answer a
+#     Basic challenge, so an htpasswd upstream is refused.
 # registry_stop [P]
 #     Stops that registry (waits until its process is gone) and removes P_DIR.
 #     Safe to call twice or when it never started: call it from teardown/teardown_file.
@@ -59,6 +65,9 @@
 #     manifest or index under TAG.
 # registry_write_auth [--prefix P] FILE
 #     Writes a Docker-style config.json (auths entry with base64 user:pass) for P.
+#
+# Call these directly, not under bats' `run` (its subshell would lose the
+# exported variables).
 #
 # Debian packages: docker-registry, skopeo, openssl, apache2-utils (htpasswd),
 # curl, python3.
@@ -136,17 +145,29 @@ _registry_token_server() {
 }
 
 registry_start() {
-	local tls=0 token=0 expires=300 p=REGISTRY dir port cfg scheme url code pid
+	local tls=0 token=0 expires=300 p=REGISTRY dir port cfg scheme url code pid upstream=
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--tls-htpasswd) tls=1 ;;
 		--token) tls=1 token=1 ;;
 		--token-expires) expires=$2; shift ;;
+		--proxy-of) upstream=$2; shift ;;
 		--prefix) p=$2; shift ;;
 		*) echo "registry_start: unknown argument '$1'" >&2; return 2 ;;
 		esac
 		shift
 	done
+	if [ -n "$upstream" ]; then
+		local uurlv=${upstream}_URL uauthv=${upstream}_AUTH
+		if [ -z "${!uurlv:-}" ]; then
+			echo "registry_start: --proxy-of '$upstream': that registry is not started" >&2
+			return 1
+		fi
+		if [ "${!uauthv}" = htpasswd ]; then
+			echo "registry_start: --proxy-of '$upstream': a proxy cannot use basic auth upstream" >&2
+			return 1
+		fi
+	fi
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/oci-registry.XXXXXX") || return 1
 	mkdir -p "$dir/data"
 	scheme=http
@@ -184,6 +205,15 @@ registry_start() {
 			echo "http:"
 			echo "  addr: 127.0.0.1:$port"
 			echo "  secret: oci-tools-test-secret"
+			if [ -n "$upstream" ]; then
+				local uurl=${upstream}_URL uuser=${upstream}_USER upass=${upstream}_PASS
+				echo "proxy:"
+				echo "  remoteurl: ${!uurl}"
+				if [ -n "${!uuser:-}" ]; then
+					echo "  username: ${!uuser}"
+					echo "  password: '${!upass}'"
+				fi
+			fi
 			if [ $tls = 1 ]; then
 				echo "  tls:"
 				echo "    certificate: $dir/server.crt"
@@ -205,8 +235,13 @@ registry_start() {
 		# docker-registry reads REGISTRY_* variables as configuration (ours
 		# included): start it without any. fd 3 closed: bats waits for
 		# whatever holds its output open.
-		local unset_env=() v
+		local unset_env=() v uca
 		for v in "${!REGISTRY_@}"; do unset_env+=(-u "$v"); done
+		# a pull-through cache trusts its upstream's CA (Go reads SSL_CERT_FILE)
+		if [ -n "$upstream" ]; then
+			uca=${upstream}_CA
+			[ -n "${!uca:-}" ] && unset_env+=("SSL_CERT_FILE=${!uca}")
+		fi
 		env "${unset_env[@]}" timeout "${REGISTRY_MAX_SECONDS:-1800}" /usr/bin/docker-registry serve "$cfg" \
 			</dev/null >>"$dir/registry.log" 2>&1 3>&- &
 		pid=$!
