@@ -3,6 +3,7 @@
  * keeps its partial file and resumes with Range; 5xx, 429 and dropped
  * connections are retried with backoff; a digest mismatch stores nothing. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -30,6 +31,13 @@ struct job {
 	bool active, finished;
 	long long retry_at_ms;
 	struct oci_err *werr; /* write error (disk, or a bad range) */
+	/* commit (verify, fsync, rename) runs on its own thread so that the
+	 * fsync of one blob does not stall the transfers of the others */
+	pthread_t commit_thread;
+	bool committing;
+	int commit_rc;
+	struct oci_err *commit_err;
+	const char *host, *repo;
 	char errbuf[CURL_ERROR_SIZE];
 	struct fetch_progress *pg;
 };
@@ -147,6 +155,22 @@ static int job_start(struct fetch_registry *r, const char *repo, struct job *j, 
 	return 0;
 }
 
+static void *commit_main(void *arg)
+{
+	struct job *j = arg;
+	struct oci_digest got;
+	j->commit_rc = oci_blob_writer_commit(j->writer, &got, &j->commit_err);
+	if (j->commit_rc < 0) {
+		/* a digest mismatch: keep nothing of it */
+		oci_blob_writer_abort(j->writer, false);
+		oci_err_wrap(&j->commit_err, "blob %s from %s/%s", j->blob->digest.str, j->host,
+			     j->repo);
+	}
+	oci_blob_writer_free(j->writer);
+	j->writer = NULL;
+	return NULL;
+}
+
 /* Decides what to do after a transfer ended: 1 done, 0 retry later, <0 error. */
 static int job_finish(struct fetch_registry *r, const char *repo, struct job *j, CURLcode cc,
 		      struct oci_err **err)
@@ -171,18 +195,18 @@ static int job_finish(struct fetch_registry *r, const char *repo, struct job *j,
 			why = xasprintf("connection closed after %lld of %lld bytes", (long long)j->pos,
 					(long long)j->blob->size);
 		} else {
-			struct oci_digest got;
-			if (oci_blob_writer_commit(j->writer, &got, err) < 0) {
-				/* a digest mismatch: keep nothing of it */
-				oci_blob_writer_abort(j->writer, false);
-				oci_blob_writer_free(j->writer);
-				j->writer = NULL;
-				return oci_err_wrap(err, "blob %s from %s/%s", j->blob->digest.str,
-						    r->host, repo);
-			}
-			oci_blob_writer_free(j->writer);
-			j->writer = NULL;
+			j->host = r->host;
+			j->repo = repo;
 			fetch_progress_done(j->pg, j->index, "done");
+			if (pthread_create(&j->commit_thread, NULL, commit_main, j) != 0) {
+				commit_main(j); /* no thread: commit here */
+				if (j->commit_rc < 0) {
+					*err = TAKE_PTR(j->commit_err);
+					return j->commit_rc;
+				}
+				return 1;
+			}
+			j->committing = true;
 			return 1;
 		}
 	} else if (st == 401 && !j->renewed) {
@@ -319,6 +343,18 @@ int fetch_download_blobs(struct fetch_registry *r, const char *repo, struct oci_
 		curl_multi_poll(m, NULL, 0, (int)(wait_ms < 1000 ? wait_ms : 1000), NULL);
 	}
 out:
+	for (size_t i = 0; i < n; i++) {
+		struct job *j = &js[i];
+		if (j->committing) {
+			pthread_join(j->commit_thread, NULL);
+			j->committing = false;
+			if (j->commit_rc < 0 && ret >= 0) {
+				*err = TAKE_PTR(j->commit_err);
+				ret = j->commit_rc;
+			}
+			oci_err_free(j->commit_err);
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct job *j = &js[i];
 		if (j->curl) {
