@@ -320,6 +320,7 @@ int oci_layout_blob_read(const struct oci_layout *l, const struct oci_digest *d,
 struct oci_blob_writer {
 	struct oci_layout *l;
 	bool has_expected;
+	bool resumable; /* writing to .partial-<hex>, which outlives the writer */
 	struct oci_digest expected;
 	int64_t expected_size;
 	enum oci_digest_alg alg;
@@ -467,25 +468,33 @@ static int writer_new(struct oci_layout *l, enum oci_digest_alg alg,
 			return 0;
 		}
 		w->name = xasprintf(PARTIAL_PREFIX "%s", oci_digest_hex(expected));
-		/* Waits while another process writes the same blob. */
-		r = open_locked(w->algfd, w->name, true, true, &w->fd);
-		if (r < 0) {
+		r = open_locked(w->algfd, w->name, true, false, &w->fd);
+		if (r == -EWOULDBLOCK) {
+			/* Another writer (in another process, or in this one, where
+			 * waiting would never end) has the partial: write to a
+			 * private temporary file instead, without resume. */
+			free(w->name);
+			w->name = NULL;
+		} else if (r < 0) {
 			errno = -r;
 			return oci_err_sys(err, "open partial blob %s in '%s'", expected->str,
 					   l->path);
+		} else {
+			w->done = false;
+			w->resumable = true;
+			if (blob_already_stored(w)) {
+				/* A writer finished it just before we took the lock. */
+				writer_finish(w, true);
+				w->done = true;
+				*ret = TAKE_PTR(w);
+				return 0;
+			}
+			r = rehash_partial(w, err);
+			if (r < 0)
+				return r;
 		}
-		w->done = false;
-		if (blob_already_stored(w)) {
-			/* That other process finished it. */
-			writer_finish(w, true);
-			w->done = true;
-			*ret = TAKE_PTR(w);
-			return 0;
-		}
-		r = rehash_partial(w, err);
-		if (r < 0)
-			return r;
-	} else {
+	}
+	if (!w->name) {
 		for (int tries = 0; w->fd < 0; tries++) {
 			char hex[25];
 			random_hex(hex, 24);
@@ -597,12 +606,12 @@ int oci_blob_writer_commit(struct oci_blob_writer *w, struct oci_digest *ret_dig
 	}
 	if (fsync(w->fd) < 0) {
 		int r = oci_err_sys(err, "fsync blob %s in '%s'", got.str, w->l->path);
-		writer_finish(w, !w->has_expected);
+		writer_finish(w, !w->resumable);
 		return r;
 	}
 	if (renameat(w->algfd, w->name, w->algfd, oci_digest_hex(&got)) < 0) {
 		int r = oci_err_sys(err, "store blob %s in '%s'", got.str, w->l->path);
-		writer_finish(w, !w->has_expected);
+		writer_finish(w, !w->resumable);
 		return r;
 	}
 	if (fsync(w->algfd) < 0) {
@@ -621,7 +630,7 @@ void oci_blob_writer_abort(struct oci_blob_writer *w, bool keep_partial)
 {
 	if (!w)
 		return;
-	writer_finish(w, !(keep_partial && w->has_expected));
+	writer_finish(w, !(keep_partial && w->resumable));
 }
 
 void oci_blob_writer_free(struct oci_blob_writer *w)

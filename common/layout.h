@@ -76,10 +76,12 @@ int oci_layout_blob_put(struct oci_layout *l, const void *data, size_t len,
  * temporary name. commit verifies digest (and size when >= 0), fsyncs,
  * renames into place; abort (or free without commit) keeps a partial file
  * for resumption when keep_partial is true and removes it otherwise. */
-/* When the blob is already stored (or another process that held the
- * partial's lock finished it while this one waited), the writer is complete
- * from the start: offset is the blob's size, writes are dropped and commit
- * succeeds. */
+/* When the blob is already stored, the writer is complete from the start:
+ * offset is the blob's size, writes are dropped and commit succeeds (so a
+ * caller can skip the download when offset == expected size). When another
+ * writer (in any process, this one included) holds the partial file, this
+ * one never waits: it writes to a private temporary file from offset 0 and
+ * commit verifies and stores it the same way. */
 struct oci_blob_writer;
 int oci_layout_blob_writer(struct oci_layout *l, const struct oci_digest *expected,
 			   int64_t expected_size, struct oci_blob_writer **ret, struct oci_err **err);

@@ -217,7 +217,7 @@ static void test_writer(struct oci_layout *l)
 	ok(stat(ppath, &st) < 0, "no partial file");
 	unlink(bpath);
 
-	/* another process holds the partial: wait for it, then find the blob */
+	/* another process holds the partial: no waiting, a private file */
 	int pfd[2];
 	if (pipe(pfd) < 0)
 		return;
@@ -239,14 +239,38 @@ static void test_writer(struct oci_layout *l)
 	ok(read(pfd[0], &c, 1) == 1, "the other writer has started");
 	close(pfd[0]);
 	is_int(oci_layout_blob_writer(l, &d, (int64_t)n, &w, &err), 0,
-	       "a second writer of the same blob waits for the first");
+	       "a second writer of the same blob opens without waiting");
+	is_int(oci_blob_writer_offset(w), 0, "from offset 0");
+	is_int(count_files("blobs/sha256", ".tmp-"), 1, "into a private temporary file");
+	oci_blob_writer_write(w, data, n, &err);
+	is_int(oci_blob_writer_commit(w, NULL, &err), 0, "and commits first");
+	oci_blob_writer_free(w);
 	int status = 0;
 	waitpid(pid, &status, 0);
-	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the first writer committed");
-	is_int(oci_blob_writer_offset(w), n, "the second finds the blob complete");
-	is_int(oci_blob_writer_commit(w, NULL, &err), 0, "and commits");
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the first writer commits too");
+	ok(stat(ppath, &st) < 0 && oci_layout_has_blob(l, &d) &&
+		   count_files("blobs/sha256", ".tmp-") == 0,
+	   "blob present, no partial or temporary file");
+	unlink(bpath);
+
+	/* two writers of one blob in one process never deadlock */
+	struct oci_blob_writer *w2 = NULL;
+	is_int(oci_layout_blob_writer(l, &d, (int64_t)n, &w, &err), 0, "first writer");
+	is_int(oci_layout_blob_writer(l, &d, (int64_t)n, &w2, &err), 0, "second writer, same process");
+	oci_blob_writer_write(w2, big, n, &err);
+	ok(oci_blob_writer_commit(w2, NULL, &err) == -EILSEQ, "the second one's bad data is refused");
+	oci_err_clear(&err);
+	oci_blob_writer_free(w2);
+	is_int(count_files("blobs/sha256", ".tmp-"), 0, "its temporary file is removed");
+	oci_blob_writer_write(w, data, n / 3, &err);
+	oci_blob_writer_abort(w, true);
 	oci_blob_writer_free(w);
-	ok(stat(ppath, &st) < 0 && oci_layout_has_blob(l, &d), "blob present, no partial");
+	ok(stat(ppath, &st) == 0 && st.st_size == (off_t)(n / 3), "abort with keep leaves the partial");
+	is_int(oci_layout_blob_writer(l, &d, (int64_t)n, &w, &err), 0, "resume");
+	is_int(oci_blob_writer_offset(w), n / 3, "at the kept offset");
+	oci_blob_writer_write(w, data + n / 3, n - n / 3, &err);
+	is_int(oci_blob_writer_commit(w, NULL, &err), 0, "commit the resumed blob");
+	oci_blob_writer_free(w);
 	unlink(bpath);
 
 	/* no digest: a unique temporary name */
