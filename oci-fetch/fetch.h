@@ -106,6 +106,7 @@ struct fetch_tls_conf {
 	size_t ca_len;
 	char *cert;     /* client certificate file (*.cert) */
 	char *key;      /* its key (*.key) */
+	bool system_capath; /* /etc/ssl/certs is a hashed CA folder */
 };
 /* Reads certs.d folders for HOST:PORT (cert_dir when set, else
  * /etc/containers/certs.d and /etc/docker/certs.d). */
