@@ -81,10 +81,10 @@ assert_one_line() {
 	fi
 }
 
-# validate_json SCHEMA FILE: validates FILE against a schema of ../shared/specs
+# validate_json SCHEMA FILE...: validates each FILE against a schema of ../shared/specs
 # (e.g. image-spec/image-manifest-schema.json) with Debian's python3-jsonschema.
 validate_json() {
-	/usr/bin/python3 "$OCI_TEST_TOP/tests/lib/validate-json.py" "$SPECS/$1" "$2"
+	/usr/bin/python3 "$OCI_TEST_TOP/tests/fixtures/validate-schema.py" "$SPECS/$1" "${@:2}"
 }
 
 # Checks that a program answers --help, --version and bad usage as it should.
