@@ -13,6 +13,8 @@
 #include "log.h"
 #include "util.h"
 
+struct wqueue;
+
 struct job {
 	struct fetch_blob *blob;
 	size_t index;
@@ -40,7 +42,136 @@ struct job {
 	const char *host, *repo;
 	char errbuf[CURL_ERROR_SIZE];
 	struct fetch_progress *pg;
+	struct wqueue *wq;
 };
+
+struct chunk {
+	struct chunk *next;
+	size_t len;
+	char data[];
+};
+
+#define WQ_MAX_BYTES (16u << 20)
+
+/* Hashing and writing run on a worker thread per blob, fed through a
+ * bounded queue, so that the thread running curl only receives. */
+struct wqueue {
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work, cv_done;
+	struct chunk *head, *tail;
+	size_t bytes;
+	bool busy, stop;
+	struct oci_blob_writer *writer;
+	struct oci_err *err; /* first write error */
+	pthread_t thread;
+};
+
+static void *wq_main(void *arg)
+{
+	struct wqueue *q = arg;
+	pthread_mutex_lock(&q->mu);
+	for (;;) {
+		while (!q->head && !q->stop)
+			pthread_cond_wait(&q->cv_work, &q->mu);
+		if (!q->head)
+			break;
+		struct chunk *c = q->head;
+		q->head = c->next;
+		if (!q->head)
+			q->tail = NULL;
+		q->busy = true;
+		bool failed = q->err != NULL;
+		pthread_mutex_unlock(&q->mu);
+		struct oci_err *e = NULL;
+		if (!failed)
+			oci_blob_writer_write(q->writer, c->data, c->len, &e);
+		pthread_mutex_lock(&q->mu);
+		if (e && !q->err)
+			q->err = e;
+		else
+			oci_err_free(e);
+		q->bytes -= c->len;
+		q->busy = false;
+		free(c);
+		pthread_cond_broadcast(&q->cv_done);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+static struct wqueue *wq_new(struct oci_blob_writer *w)
+{
+	struct wqueue *q = xcalloc(1, sizeof(*q));
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv_work, NULL);
+	pthread_cond_init(&q->cv_done, NULL);
+	q->writer = w;
+	if (pthread_create(&q->thread, NULL, wq_main, q) != 0) {
+		pthread_mutex_destroy(&q->mu);
+		pthread_cond_destroy(&q->cv_work);
+		pthread_cond_destroy(&q->cv_done);
+		free(q);
+		return NULL; /* the caller writes synchronously */
+	}
+	return q;
+}
+
+/* Queues data; waits while the queue is full. -1 when a write failed. */
+static int wq_push(struct wqueue *q, const void *data, size_t len)
+{
+	struct chunk *c = xmalloc(sizeof(*c) + len);
+	c->next = NULL;
+	c->len = len;
+	memcpy(c->data, data, len);
+	pthread_mutex_lock(&q->mu);
+	while (q->bytes >= WQ_MAX_BYTES && !q->err)
+		pthread_cond_wait(&q->cv_done, &q->mu);
+	if (q->err) {
+		pthread_mutex_unlock(&q->mu);
+		free(c);
+		return -1;
+	}
+	if (q->tail)
+		q->tail->next = c;
+	else
+		q->head = c;
+	q->tail = c;
+	q->bytes += len;
+	pthread_cond_signal(&q->cv_work);
+	pthread_mutex_unlock(&q->mu);
+	return 0;
+}
+
+/* Waits until everything queued is written; hands over a write error. */
+static void wq_drain(struct wqueue *q, struct oci_err **ret_err)
+{
+	pthread_mutex_lock(&q->mu);
+	while (q->head || q->busy)
+		pthread_cond_wait(&q->cv_done, &q->mu);
+	if (q->err && ret_err && !*ret_err)
+		*ret_err = TAKE_PTR(q->err);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void wq_free(struct wqueue *q)
+{
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->mu);
+	q->stop = true;
+	pthread_cond_signal(&q->cv_work);
+	pthread_mutex_unlock(&q->mu);
+	pthread_join(q->thread, NULL);
+	for (struct chunk *c = q->head, *n; c; c = n) {
+		n = c->next;
+		free(c);
+	}
+	oci_err_free(q->err);
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv_work);
+	pthread_cond_destroy(&q->cv_done);
+	free(q);
+}
 
 static long long now_ms(void)
 {
@@ -98,8 +229,12 @@ static size_t job_write(char *buf, size_t size, size_t nmemb, void *ud)
 			    j->blob->digest.str, (long long)j->blob->size);
 		return 0;
 	}
-	if (oci_blob_writer_write(j->writer, buf, len, &j->werr) < 0)
+	if (j->wq) {
+		if (wq_push(j->wq, buf, len) < 0)
+			return 0; /* the error is collected by wq_drain */
+	} else if (oci_blob_writer_write(j->writer, buf, len, &j->werr) < 0) {
 		return 0;
+	}
 	j->pos += len;
 	j->blob->done = j->pos;
 	fetch_progress_update(j->pg, j->index, j->pos);
@@ -177,6 +312,8 @@ static int job_finish(struct fetch_registry *r, const char *repo, struct job *j,
 {
 	const struct fetch_opts *o = r->opts;
 	int retries = o->retry_times >= 0 ? o->retry_times : 0;
+	if (j->wq)
+		wq_drain(j->wq, &j->werr);
 	if (j->werr) {
 		/* our own write failed: disk error or protocol mismatch, fatal */
 		*err = TAKE_PTR(j->werr);
@@ -197,6 +334,8 @@ static int job_finish(struct fetch_registry *r, const char *repo, struct job *j,
 		} else {
 			j->host = r->host;
 			j->repo = repo;
+			wq_free(j->wq);
+			j->wq = NULL;
 			fetch_progress_done(j->pg, j->index, "done");
 			if (pthread_create(&j->commit_thread, NULL, commit_main, j) != 0) {
 				commit_main(j); /* no thread: commit here */
@@ -297,6 +436,7 @@ int fetch_download_blobs(struct fetch_registry *r, const char *repo, struct oci_
 					goto out;
 				}
 				j->pos = oci_blob_writer_offset(j->writer);
+				j->wq = wq_new(j->writer);
 				fetch_progress_start(pg, j->index, j->blob->digest.str, j->blob->size);
 			}
 			if ((ret = job_start(r, repo, j, m, err)) < 0)
@@ -363,6 +503,11 @@ out:
 			curl_easy_cleanup(j->curl);
 		}
 		curl_slist_free_all(j->headers);
+		if (j->wq) {
+			wq_drain(j->wq, NULL);
+			wq_free(j->wq);
+			j->wq = NULL;
+		}
 		if (j->writer) {
 			/* keep what arrived for a later resume, unless it is bad */
 			oci_blob_writer_abort(j->writer, true);
