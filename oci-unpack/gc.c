@@ -159,6 +159,11 @@ static void collect_bundles(const char *layers_dir, struct user_map *m, bool pru
 	}
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static bool is_hex64(const char *s)
 {
 	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
@@ -297,12 +302,16 @@ int unpack_ls(const char *store_opt, FILE *out, struct oci_err **err)
 	while ((de = readdir(d)))
 		if (is_hex64(de->d_name))
 			oci_strv_push(&names, de->d_name);
+	if (names)
+		qsort(names, oci_strv_len(names), sizeof(char *), cmp_str);
 	for (char **p = names; p && *p; p++) {
 		_cleanup_free_ char *cf = xasprintf("%s/%s/complete", layers_dir, *p);
 		bool complete = access(cf, F_OK) == 0;
 		fprintf(out, "sha256:%s\t%" PRIu64 "\t%s\t", *p, layer_size(dirfd(d), *p),
 			complete ? "complete" : "incomplete");
 		char **users = user_map_get(&m, *p);
+		if (users)
+			qsort(users, oci_strv_len(users), sizeof(char *), cmp_str);
 		if (!users)
 			fputs("-", out);
 		for (char **u = users; u && *u; u++)
