@@ -21,32 +21,6 @@ teardown() {
 	common_teardown
 }
 
-# validate_image_json SCHEMA FILE: like validate_json (tests/lib), but the
-# image-spec schemas carry "id": "https://opencontainers.org/..." so their
-# relative $refs resolve to https URLs; this maps each such URL to the file
-# of the same name in the local schema folder (the machine has no internet).
-validate_image_json() {
-	/usr/bin/python3 - "$SPECS/$1" "$2" <<'PYEOF'
-import json, pathlib, sys
-import jsonschema
-schema_path = pathlib.Path(sys.argv[1]).resolve()
-folder = schema_path.parent
-schema = json.load(open(schema_path))
-doc = json.load(open(sys.argv[2]))
-def local(url):
-    return json.load(open(folder / url.split("#")[0].rstrip("/").split("/")[-1]))
-resolver = jsonschema.RefResolver(base_uri=folder.as_uri() + "/", referrer=schema,
-                                  handlers={"https": local, "http": local})
-cls = jsonschema.validators.validator_for(schema)
-errors = list(cls(schema, resolver=resolver).iter_errors(doc))
-if errors:
-    e = errors[0]
-    print(f"{sys.argv[2]}: {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}",
-          file=sys.stderr)
-    sys.exit(1)
-PYEOF
-}
-
 # bg CMD...: starts CMD in the background and records its pid.
 bg() {
 	"$@" >/dev/null 2>&1 &
@@ -103,8 +77,8 @@ EOF
 	run layout-tool init "$L"
 	assert_status 0
 	[ -d "$L/blobs/sha256" ] || fail "no blobs/sha256"
-	validate_image_json image-spec/image-layout-schema.json "$L/oci-layout"
-	validate_image_json image-spec/image-index-schema.json "$L/index.json"
+	validate_json image-spec/image-layout-schema.json "$L/oci-layout"
+	validate_json image-spec/image-index-schema.json "$L/index.json"
 	run layout-tool list "$L"
 	assert_status 0
 	[ -z "$output" ] || fail "new layout lists '$output'"
@@ -146,7 +120,7 @@ EOF
 	run layout-tool rm-ref "$L" app:1
 	assert_status 1
 	assert_output_contains "no image 'app:1'"
-	validate_image_json image-spec/image-index-schema.json "$L/index.json"
+	validate_json image-spec/image-index-schema.json "$L/index.json"
 	run layout-tool verify "$L"
 	assert_status 0
 }
@@ -183,8 +157,8 @@ EOF
 		got=$(layout-tool resolve "$L" "concurrent/img:$i")
 		[ "$got" = "$want" ] || fail "img:$i resolves to '$got', its writer stored '$want'"
 	done
-	validate_image_json image-spec/image-index-schema.json "$L/index.json"
-	validate_image_json image-spec/image-layout-schema.json "$L/oci-layout"
+	validate_json image-spec/image-index-schema.json "$L/index.json"
+	validate_json image-spec/image-layout-schema.json "$L/oci-layout"
 	run layout-tool verify "$L"
 	assert_status 0
 	run count_blobs "$L"
@@ -231,7 +205,7 @@ EOF
 		[ "$status" -eq 0 ] || fail "iteration $iter: verify failed: $output"
 		/usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$L/index.json" ||
 			fail "iteration $iter: index.json does not parse"
-		validate_image_json image-spec/image-index-schema.json "$L/index.json" ||
+		validate_json image-spec/image-index-schema.json "$L/index.json" ||
 			fail "iteration $iter: index.json is not valid"
 		[ "$(layout-tool resolve "$L" keep:me)" != "" ] || fail "iteration $iter: lost keep:me"
 		# a layout killed while being created is either not one yet or a
@@ -352,7 +326,7 @@ EOF
 	assert_output_contains "reachable 8 present 8 stale 0 missing 0"
 	run layout-tool verify "$L"
 	assert_status 0
-	validate_image_json image-spec/image-index-schema.json "$L/index.json"
+	validate_json image-spec/image-index-schema.json "$L/index.json"
 }
 
 @test "skopeo and umoci read a layout we wrote, and we verify what skopeo writes into it" {
