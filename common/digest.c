@@ -15,8 +15,8 @@ static const struct {
 	const char *name;
 	size_t hex_len;
 } algs[] = {
-	[OCI_DIGEST_SHA256] = { "sha256", 64 },
-	[OCI_DIGEST_SHA512] = { "sha512", 128 },
+    [OCI_DIGEST_SHA256] = {"sha256", 64},
+    [OCI_DIGEST_SHA512] = {"sha512", 128},
 };
 
 const char *oci_digest_alg_name(enum oci_digest_alg alg)
@@ -45,9 +45,10 @@ int oci_digest_parse(const char *s, struct oci_digest *ret, struct oci_err **err
 		if (strlen(algs[i].name) == alen && memcmp(algs[i].name, s, alen) == 0)
 			break;
 	if (i == ARRAY_SIZE(algs))
-		return oci_err_set(err, EINVAL,
-				   "invalid digest '%s': unsupported algorithm '%.*s' (use sha256 or sha512)",
-				   s, (int)alen, s);
+		return oci_err_set(
+		    err, EINVAL,
+		    "invalid digest '%s': unsupported algorithm '%.*s' (use sha256 or sha512)", s,
+		    (int)alen, s);
 	size_t hlen = strlen(hex);
 	if (hlen != algs[i].hex_len)
 		return oci_err_set(err, EINVAL,
@@ -57,8 +58,8 @@ int oci_digest_parse(const char *s, struct oci_digest *ret, struct oci_err **err
 		char c = hex[k];
 		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
 			return oci_err_set(err, EINVAL,
-					   "invalid digest '%s': '%c' is not a lowercase hex digit", s,
-					   c);
+					   "invalid digest '%s': '%c' is not a lowercase hex digit",
+					   s, c);
 	}
 	ret->alg = (enum oci_digest_alg)i;
 	memcpy(ret->str, s, alen + 1 + hlen);

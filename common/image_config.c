@@ -18,8 +18,7 @@ static int opt_keys(json_t *obj, const char *path, const char *key, char ***ret,
 	size_t i = 0;
 	const char *k;
 	json_t *e;
-	json_object_foreach(o, k, e)
-	{
+	json_object_foreach (o, k, e) {
 		v[i++] = xstrdup(k);
 	}
 	*ret = v;
@@ -50,7 +49,7 @@ int oci_image_config_parse(const char *buf, size_t len, const char *name,
 	if (r < 0)
 		return oci_err_wrap(err, "%s", name);
 
-	struct oci_image_config c = { 0 };
+	struct oci_image_config c = {0};
 	const char *os = NULL, *arch = NULL, *variant = NULL;
 	json_t *cfg = NULL, *rootfs = NULL, *ids = NULL;
 	const char *type = NULL;

@@ -12,14 +12,14 @@
 
 struct oci_image_config {
 	char *os, *arch, *variant;
-	char *user;        /* or NULL */
-	char **env;        /* "K=V" */
-	char **entrypoint; /* or NULL */
-	char **cmd;        /* or NULL */
-	char *working_dir; /* or NULL */
+	char *user;	      /* or NULL */
+	char **env;	      /* "K=V" */
+	char **entrypoint;    /* or NULL */
+	char **cmd;	      /* or NULL */
+	char *working_dir;    /* or NULL */
 	char **exposed_ports; /* "80/tcp" */
-	char **volumes;       /* "/data" */
-	char **labels;        /* alternating keys and values */
+	char **volumes;	      /* "/data" */
+	char **labels;	      /* alternating keys and values */
 	char *stop_signal;    /* or NULL */
 	struct oci_digest *diff_ids;
 	size_t n_diff_ids;

@@ -42,7 +42,7 @@
 #define MANIFEST_MAX (64u << 20)
 #define MAX_DEPTH 16
 
-static const char *alg_names[] = { "sha256", "sha512" };
+static const char *alg_names[] = {"sha256", "sha512"};
 
 /* --- small helpers --- */
 
@@ -53,8 +53,8 @@ static void random_hex(char *out, size_t n)
 	if (n > 2 * sizeof(rnd))
 		n = 2 * sizeof(rnd);
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-		uint64_t x = ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)out ^
-			     (uint64_t)time(NULL);
+		uint64_t x =
+		    ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)out ^ (uint64_t)time(NULL);
 		for (size_t i = 0; i < sizeof(rnd); i++) {
 			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
 			rnd[i] = (unsigned char)(x >> 56);
@@ -324,9 +324,9 @@ struct oci_blob_writer {
 	struct oci_digest expected;
 	int64_t expected_size;
 	enum oci_digest_alg alg;
-	int algfd;   /* blobs/<alg> */
-	char *name;  /* the hidden name in blobs/<alg> */
-	int fd;      /* holds an exclusive flock */
+	int algfd;  /* blobs/<alg> */
+	char *name; /* the hidden name in blobs/<alg> */
+	int fd;	    /* holds an exclusive flock */
 	int64_t offset;
 	struct oci_hasher *h;
 	bool done;
@@ -356,10 +356,9 @@ static int open_alg_dir(struct oci_layout *l, enum oci_digest_alg alg, int *ret,
 static int open_locked(int dirfd, const char *name, bool create, bool wait, int *ret_fd)
 {
 	for (;;) {
-		_cleanup_close_ int fd = openat(dirfd, name,
-						O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
-							(create ? O_CREAT : 0),
-						0644);
+		_cleanup_close_ int fd = openat(
+		    dirfd, name,
+		    O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | (create ? O_CREAT : 0), 0644);
 		if (fd < 0)
 			return -errno;
 		int r = flock_retry(fd, LOCK_EX | (wait ? 0 : LOCK_NB));
@@ -402,8 +401,9 @@ static int rehash_partial(struct oci_blob_writer *w, struct oci_err **err)
 	_cleanup_free_ char *buf = xmalloc(1 << 16);
 	int64_t total = 0;
 	while (total < st.st_size) {
-		size_t want = (size_t)(st.st_size - total) < (1 << 16) ? (size_t)(st.st_size - total)
-									 : (1 << 16);
+		size_t want = (size_t)(st.st_size - total) < (1 << 16)
+				  ? (size_t)(st.st_size - total)
+				  : (1 << 16);
 		ssize_t n = read(w->fd, buf, want);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -518,7 +518,8 @@ static int writer_new(struct oci_layout *l, enum oci_digest_alg alg,
 }
 
 int oci_layout_blob_writer(struct oci_layout *l, const struct oci_digest *expected,
-			   int64_t expected_size, struct oci_blob_writer **ret, struct oci_err **err)
+			   int64_t expected_size, struct oci_blob_writer **ret,
+			   struct oci_err **err)
 {
 	return writer_new(l, OCI_DIGEST_SHA256, expected, expected_size, ret, err);
 }
@@ -555,8 +556,9 @@ int oci_blob_writer_write(struct oci_blob_writer *w, const void *data, size_t le
 	if (w->done)
 		return oci_err_set(err, EINVAL, "blob writer already finished");
 	if (w->expected_size >= 0 && (uint64_t)w->offset + len > (uint64_t)w->expected_size)
-		return oci_err_set(err, EFBIG, "blob %s: more data than the expected %" PRId64
-				   " bytes", writer_what(w), w->expected_size);
+		return oci_err_set(err, EFBIG,
+				   "blob %s: more data than the expected %" PRId64 " bytes",
+				   writer_what(w), w->expected_size);
 	int r = oci_write_all(w->fd, data, len);
 	if (r < 0) {
 		errno = -r;
@@ -591,8 +593,9 @@ int oci_blob_writer_commit(struct oci_blob_writer *w, struct oci_digest *ret_dig
 		return oci_err_set(err, EINVAL, "blob writer already finished");
 	if (w->expected_size >= 0 && w->offset < w->expected_size)
 		/* Incomplete: keep the partial for a later resume. */
-		return oci_err_set(err, EIO, "blob %s is incomplete: %" PRId64 " of %" PRId64
-				   " bytes", writer_what(w), w->offset, w->expected_size);
+		return oci_err_set(err, EIO,
+				   "blob %s is incomplete: %" PRId64 " of %" PRId64 " bytes",
+				   writer_what(w), w->offset, w->expected_size);
 	struct oci_digest got;
 	_cleanup_(oci_hasher_freep) struct oci_hasher *h = oci_hasher_dup(w->h);
 	oci_hasher_final(h, &got);
@@ -746,8 +749,7 @@ int oci_descriptor_from_json(json_t *obj, const char *path, struct oci_descripto
 		_cleanup_free_ char *ap = oci_json_path_key(path, "annotations");
 		const char *k;
 		json_t *v;
-		json_object_foreach(ann, k, v)
-		{
+		json_object_foreach (ann, k, v) {
 			if (!json_is_string(v)) {
 				_cleanup_free_ char *kp = oci_json_path_key(ap, k);
 				return oci_json_expect(v, JSON_STRING, kp, err);
@@ -903,9 +905,10 @@ static int check_ref_name(const char *name, struct oci_err **err)
 		return oci_err_set(err, EINVAL, "empty image name");
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
 		if (*p <= ' ' || *p == 0x7f)
-			return oci_err_set(err, EINVAL,
-					   "invalid image name '%s': it contains a space or a control character",
-					   name);
+			return oci_err_set(
+			    err, EINVAL,
+			    "invalid image name '%s': it contains a space or a control character",
+			    name);
 	return 0;
 }
 
@@ -1006,7 +1009,7 @@ int oci_layout_set_ref(struct oci_layout *l, const char *name, const struct oci_
 				   name);
 	if (d->size < 0)
 		return oci_err_set(err, EINVAL, "cannot tag '%s': negative size", name);
-	struct set_ref_ctx ctx = { .name = name, .d = d };
+	struct set_ref_ctx ctx = {.name = name, .d = d};
 	return index_edit(l, set_ref_fn, &ctx, err);
 }
 
@@ -1060,8 +1063,8 @@ static int walk_desc(struct walk *w, json_t *obj, const char *path, int depth,
 static int walk_children(struct walk *w, json_t *doc, const char *path, int depth,
 			 struct oci_err **err)
 {
-	static const char *arrays[] = { "manifests", "layers", "blobs" };
-	static const char *singles[] = { "config" };
+	static const char *arrays[] = {"manifests", "layers", "blobs"};
+	static const char *singles[] = {"config"};
 	for (size_t a = 0; a < ARRAY_SIZE(arrays); a++) {
 		json_t *arr = NULL;
 		int r = oci_json_opt_arr(doc, path, arrays[a], &arr, err);
@@ -1103,10 +1106,9 @@ static int walk_children(struct walk *w, json_t *doc, const char *path, int dept
 	return 0;
 }
 
-static int walk_desc(struct walk *w, json_t *obj, const char *path, int depth,
-		     struct oci_err **err)
+static int walk_desc(struct walk *w, json_t *obj, const char *path, int depth, struct oci_err **err)
 {
-	_cleanup_descriptor_ struct oci_descriptor d = { 0 };
+	_cleanup_descriptor_ struct oci_descriptor d = {0};
 	int r = oci_descriptor_from_json(obj, path, &d, err);
 	if (r < 0)
 		return r;
@@ -1114,10 +1116,10 @@ static int walk_desc(struct walk *w, json_t *obj, const char *path, int depth,
 	if (seen) {
 		/* Every descriptor of a blob must give its size. */
 		if (w->verify && json_integer_value(seen) != d.size)
-			return oci_err_set(err, EINVAL,
-					   "%s: blob %s has %" PRId64 " bytes, the descriptor says %" PRId64,
-					   path, d.digest.str, (int64_t)json_integer_value(seen),
-					   d.size);
+			return oci_err_set(
+			    err, EINVAL,
+			    "%s: blob %s has %" PRId64 " bytes, the descriptor says %" PRId64, path,
+			    d.digest.str, (int64_t)json_integer_value(seen), d.size);
 		return 0;
 	}
 	json_object_set_new(w->seen, d.digest.str, json_integer(d.size));
@@ -1144,12 +1146,12 @@ static int walk_desc(struct walk *w, json_t *obj, const char *path, int depth,
 			return oci_err_wrap(err, "%s: blob %s", path, d.digest.str);
 		if (!oci_digest_equal(&got, &d.digest))
 			return oci_err_set(err, EILSEQ,
-					   "%s: blob %s is corrupt: its content hashes to %s",
-					   path, d.digest.str, got.str);
+					   "%s: blob %s is corrupt: its content hashes to %s", path,
+					   d.digest.str, got.str);
 		if ((int64_t)size != d.size)
-			return oci_err_set(err, EINVAL,
-					   "%s: blob %s has %lld bytes, the descriptor says %" PRId64,
-					   path, d.digest.str, (long long)size, d.size);
+			return oci_err_set(
+			    err, EINVAL, "%s: blob %s has %lld bytes, the descriptor says %" PRId64,
+			    path, d.digest.str, (long long)size, d.size);
 	}
 	if (!nested)
 		return 0;
@@ -1205,8 +1207,8 @@ static int remove_stale(int dirfd, const char *name, uint64_t *ret_bytes)
 	return 0;
 }
 
-static int sweep_alg(struct oci_layout *l, enum oci_digest_alg alg, json_t *seen,
-		     size_t *n_blobs, uint64_t *n_bytes, struct oci_err **err)
+static int sweep_alg(struct oci_layout *l, enum oci_digest_alg alg, json_t *seen, size_t *n_blobs,
+		     uint64_t *n_bytes, struct oci_err **err)
 {
 	_cleanup_free_ char *rel = xasprintf("blobs/%s", alg_names[alg]);
 	int dfd = openat(l->dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1296,7 +1298,7 @@ int oci_layout_gc(struct oci_layout *l, size_t *ret_blobs, uint64_t *ret_bytes,
 		json_t *m = NULL;
 		r = load_index(l, false, &root, &m, err);
 		json_auto_t *seen = json_object();
-		struct walk w = { .l = l, .verify = false, .seen = seen };
+		struct walk w = {.l = l, .verify = false, .seen = seen};
 		if (r >= 0)
 			r = walk_index(&w, m, err);
 		if (r < 0)
@@ -1335,7 +1337,7 @@ int oci_layout_verify(struct oci_layout *l, struct oci_err **err)
 		return r;
 	oci_descriptors_free(v, n);
 	json_auto_t *seen = json_object();
-	struct walk w = { .l = l, .verify = true, .seen = seen };
+	struct walk w = {.l = l, .verify = true, .seen = seen};
 	r = walk_index(&w, m, err);
 	if (r < 0)
 		return oci_err_wrap(err, "layout '%s'", l->path);

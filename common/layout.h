@@ -84,7 +84,8 @@ int oci_layout_blob_put(struct oci_layout *l, const void *data, size_t len,
  * commit verifies and stores it the same way. */
 struct oci_blob_writer;
 int oci_layout_blob_writer(struct oci_layout *l, const struct oci_digest *expected,
-			   int64_t expected_size, struct oci_blob_writer **ret, struct oci_err **err);
+			   int64_t expected_size, struct oci_blob_writer **ret,
+			   struct oci_err **err);
 int64_t oci_blob_writer_offset(const struct oci_blob_writer *w);
 /* Drops what a partial file held and starts from zero (a server that
  * ignores Range). */
@@ -105,7 +106,7 @@ struct oci_descriptor {
 	struct oci_digest digest;
 	int64_t size;
 	char *ref_name; /* org.opencontainers.image.ref.name, or NULL */
-	json_t *json;   /* the whole descriptor as read (platform, annotations...) */
+	json_t *json;	/* the whole descriptor as read (platform, annotations...) */
 };
 void oci_descriptor_release(struct oci_descriptor *d);
 /* For a struct oci_descriptor variable (zero-initialise it). */

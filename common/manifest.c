@@ -75,9 +75,10 @@ static int load_doc(const char *buf, size_t len, const char *content_type, const
 		return oci_err_wrap(err, "%s", name);
 	_cleanup_free_ char *ct = content_type_mt(content_type);
 	if (body_mt && ct && strcasecmp(body_mt, ct) != 0)
-		return oci_err_set(err, EINVAL,
-				   "%s: mediaType '%s' in the body does not match the Content-Type '%s'",
-				   name, body_mt, ct);
+		return oci_err_set(
+		    err, EINVAL,
+		    "%s: mediaType '%s' in the body does not match the Content-Type '%s'", name,
+		    body_mt, ct);
 	char *mt = NULL;
 	if (body_mt)
 		mt = xstrdup(body_mt);
@@ -94,7 +95,8 @@ static int load_doc(const char *buf, size_t len, const char *content_type, const
 	    (oci_json_opt_int(doc, "", "schemaVersion", &sv, NULL) > 0 && sv == 1)) {
 		free(mt);
 		return oci_err_set(err, ENOTSUP,
-				   "%s: Docker image manifest schema 1 is not supported (ask the registry for schema 2 or OCI)",
+				   "%s: Docker image manifest schema 1 is not supported (ask the "
+				   "registry for schema 2 or OCI)",
 				   name);
 	}
 	r = oci_json_get_int(doc, "", "schemaVersion", &sv, err);
@@ -150,7 +152,7 @@ int oci_manifest_parse(const char *buf, size_t len, const char *content_type, co
 	if (!oci_media_type_is_manifest(mt))
 		return oci_err_set(err, ENOTSUP, "%s: unsupported manifest media type '%s'", name,
 				   mt);
-	struct oci_manifest m = { 0 };
+	struct oci_manifest m = {0};
 	json_t *cfg = NULL;
 	r = oci_json_get_obj(doc, "", "config", &cfg, err);
 	if (r < 0)
@@ -217,13 +219,12 @@ int oci_index_parse(const char *buf, size_t len, const char *content_type, const
 		return oci_err_set(err, EINVAL,
 				   "%s: is an image manifest ('%s'), not an image index", name, mt);
 	if (!oci_media_type_is_index(mt))
-		return oci_err_set(err, ENOTSUP, "%s: unsupported index media type '%s'", name,
-				   mt);
+		return oci_err_set(err, ENOTSUP, "%s: unsupported index media type '%s'", name, mt);
 	json_t *arr = NULL;
 	r = oci_json_get_arr(doc, "", "manifests", &arr, err);
 	if (r < 0)
 		return oci_err_wrap(err, "%s", name);
-	struct oci_index x = { 0 };
+	struct oci_index x = {0};
 	size_t n = json_array_size(arr);
 	x.manifests = xcalloc(n + 1, sizeof(*x.manifests));
 	for (size_t i = 0; i < n; i++) {
@@ -268,7 +269,7 @@ void oci_index_release(struct oci_index *x)
 int oci_index_select(const struct oci_index *x, const struct oci_platform *platform,
 		     const struct oci_index_entry **ret, struct oci_err **err)
 {
-	_cleanup_platform_ struct oci_platform host = { 0 };
+	_cleanup_platform_ struct oci_platform host = {0};
 	if (!platform) {
 		oci_platform_host(&host);
 		platform = &host;
@@ -312,7 +313,7 @@ int oci_layout_load_manifest(struct oci_layout *l, const struct oci_descriptor *
 			     const struct oci_platform *platform, struct oci_manifest *ret,
 			     struct oci_descriptor *ret_desc, struct oci_err **err)
 {
-	_cleanup_descriptor_ struct oci_descriptor cur = { 0 };
+	_cleanup_descriptor_ struct oci_descriptor cur = {0};
 	oci_descriptor_copy(&cur, desc);
 	for (int depth = 0;; depth++) {
 		if (depth > MAX_DEPTH)
@@ -329,7 +330,7 @@ int oci_layout_load_manifest(struct oci_layout *l, const struct oci_descriptor *
 					   cur.digest.str, len, cur.size);
 		_cleanup_free_ char *name = xasprintf("manifest %s", cur.digest.str);
 		if (oci_media_type_is_index(cur.media_type)) {
-			struct oci_index x = { 0 };
+			struct oci_index x = {0};
 			r = oci_index_parse(buf, len, cur.media_type, name, &x, err);
 			if (r < 0)
 				return r;
@@ -339,7 +340,7 @@ int oci_layout_load_manifest(struct oci_layout *l, const struct oci_descriptor *
 				oci_index_release(&x);
 				return oci_err_wrap(err, "index %s", cur.digest.str);
 			}
-			struct oci_descriptor next = { 0 };
+			struct oci_descriptor next = {0};
 			oci_descriptor_copy(&next, &e->desc);
 			oci_index_release(&x);
 			oci_descriptor_release(&cur);
@@ -347,9 +348,10 @@ int oci_layout_load_manifest(struct oci_layout *l, const struct oci_descriptor *
 			continue;
 		}
 		if (!oci_media_type_is_manifest(cur.media_type))
-			return oci_err_set(err, ENOTSUP,
-					   "%s: media type '%s' is neither an image manifest nor an index",
-					   cur.digest.str, cur.media_type ? cur.media_type : "");
+			return oci_err_set(
+			    err, ENOTSUP,
+			    "%s: media type '%s' is neither an image manifest nor an index",
+			    cur.digest.str, cur.media_type ? cur.media_type : "");
 		r = oci_manifest_parse(buf, len, cur.media_type, name, ret, err);
 		if (r < 0)
 			return r;

@@ -16,25 +16,25 @@
 #include "util.h"
 
 static const char usage[] =
-	"Usage: layout-tool [OPTIONS] COMMAND DIR [ARGS...]\n"
-	"Commands:\n"
-	"  init DIR                                  create an empty layout\n"
-	"  put-blob DIR FILE                         store FILE, print its digest\n"
-	"  cat-blob DIR DIGEST                       write a blob to stdout\n"
-	"  set-ref DIR NAME DIGEST MEDIATYPE SIZE    tag a manifest\n"
-	"  add-image DIR NAME                        store a random image, tag it, print its digest\n"
-	"  list DIR                                  NAME<TAB>DIGEST<TAB>MEDIATYPE<TAB>SIZE\n"
-	"  resolve DIR NAME                          print the digest of NAME\n"
-	"  rm-ref DIR NAME                           untag\n"
-	"  gc DIR                                    remove unreferenced blobs\n"
-	"  verify DIR                                check everything reachable\n"
-	"Options:\n"
-	"  -d, --digest DIGEST     put-blob: expected digest (resumable partial write)\n"
-	"  -c, --chunk N           write in chunks of N bytes (default 65536)\n"
-	"  -w, --delay-ms N        sleep N ms after each chunk\n"
-	"  -s, --layer-size N      add-image: layer size in bytes (default 4096)\n"
-	"  -h, --help              show this help\n"
-	"  -V, --version           show the version\n";
+    "Usage: layout-tool [OPTIONS] COMMAND DIR [ARGS...]\n"
+    "Commands:\n"
+    "  init DIR                                  create an empty layout\n"
+    "  put-blob DIR FILE                         store FILE, print its digest\n"
+    "  cat-blob DIR DIGEST                       write a blob to stdout\n"
+    "  set-ref DIR NAME DIGEST MEDIATYPE SIZE    tag a manifest\n"
+    "  add-image DIR NAME                        store a random image, tag it, print its digest\n"
+    "  list DIR                                  NAME<TAB>DIGEST<TAB>MEDIATYPE<TAB>SIZE\n"
+    "  resolve DIR NAME                          print the digest of NAME\n"
+    "  rm-ref DIR NAME                           untag\n"
+    "  gc DIR                                    remove unreferenced blobs\n"
+    "  verify DIR                                check everything reachable\n"
+    "Options:\n"
+    "  -d, --digest DIGEST     put-blob: expected digest (resumable partial write)\n"
+    "  -c, --chunk N           write in chunks of N bytes (default 65536)\n"
+    "  -w, --delay-ms N        sleep N ms after each chunk\n"
+    "  -s, --layer-size N      add-image: layer size in bytes (default 4096)\n"
+    "  -h, --help              show this help\n"
+    "  -V, --version           show the version\n";
 
 struct opts {
 	const char *digest;
@@ -46,7 +46,7 @@ struct opts {
 static void delay(const struct opts *o)
 {
 	if (o->delay_ms > 0) {
-		struct timespec ts = { o->delay_ms / 1000, (o->delay_ms % 1000) * 1000000L };
+		struct timespec ts = {o->delay_ms / 1000, (o->delay_ms % 1000) * 1000000L};
 		nanosleep(&ts, NULL);
 	}
 }
@@ -117,7 +117,7 @@ static int cmd_cat_blob(struct oci_layout *l, const char *dg, struct oci_err **e
 
 static int cmd_set_ref(struct oci_layout *l, char **args, struct oci_err **err)
 {
-	_cleanup_descriptor_ struct oci_descriptor d = { 0 };
+	_cleanup_descriptor_ struct oci_descriptor d = {0};
 	int r = oci_digest_parse(args[1], &d.digest, err);
 	if (r < 0)
 		return r;
@@ -166,25 +166,25 @@ static int cmd_add_image(struct oci_layout *l, const char *name, const struct op
 	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
 		nonce = (unsigned long long)time(NULL);
 	_cleanup_free_ char *nonce_s = xasprintf("%016llx", nonce);
-	json_auto_t *config = json_pack(
-		"{s:s, s:s, s:{s:[s], s:[s], s:{s:s}}, s:{s:s, s:[s]}}", "architecture", "amd64",
-		"os", "linux", "config", "Env", "PATH=/bin", "Cmd", "/bin/sh", "Labels", "nonce",
-		nonce_s, "rootfs", "type", "layers", "diff_ids", ld.str);
+	json_auto_t *config =
+	    json_pack("{s:s, s:s, s:{s:[s], s:[s], s:{s:s}}, s:{s:s, s:[s]}}", "architecture",
+		      "amd64", "os", "linux", "config", "Env", "PATH=/bin", "Cmd", "/bin/sh",
+		      "Labels", "nonce", nonce_s, "rootfs", "type", "layers", "diff_ids", ld.str);
 	int64_t csize = 0, msize = 0;
 	r = put_json(l, config, &cd, &csize, err);
 	if (r < 0)
 		return r;
 	delay(o);
-	json_auto_t *manifest = json_pack(
-		"{s:i, s:s, s:{s:s, s:s, s:I}, s:[{s:s, s:s, s:I}]}", "schemaVersion", 2,
-		"mediaType", OCI_MT_MANIFEST, "config", "mediaType", OCI_MT_CONFIG, "digest",
-		cd.str, "size", (json_int_t)csize, "layers", "mediaType", OCI_MT_LAYER_TAR,
-		"digest", ld.str, "size", (json_int_t)o->layer_size);
+	json_auto_t *manifest =
+	    json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:[{s:s, s:s, s:I}]}", "schemaVersion", 2,
+		      "mediaType", OCI_MT_MANIFEST, "config", "mediaType", OCI_MT_CONFIG, "digest",
+		      cd.str, "size", (json_int_t)csize, "layers", "mediaType", OCI_MT_LAYER_TAR,
+		      "digest", ld.str, "size", (json_int_t)o->layer_size);
 	r = put_json(l, manifest, &md, &msize, err);
 	if (r < 0)
 		return r;
 	delay(o);
-	_cleanup_descriptor_ struct oci_descriptor d = { 0 };
+	_cleanup_descriptor_ struct oci_descriptor d = {0};
 	d.media_type = xstrdup(OCI_MT_MANIFEST);
 	d.digest = md;
 	d.size = msize;
@@ -211,7 +211,7 @@ static int cmd_list(struct oci_layout *l, struct oci_err **err)
 
 static int cmd_resolve(struct oci_layout *l, const char *name, struct oci_err **err)
 {
-	_cleanup_descriptor_ struct oci_descriptor d = { 0 };
+	_cleanup_descriptor_ struct oci_descriptor d = {0};
 	int r = oci_layout_resolve(l, name, &d, err);
 	if (r < 0)
 		return r;
@@ -235,14 +235,13 @@ static const struct {
 	int nargs; /* after DIR */
 	bool create;
 } commands[] = {
-	{ "init", 0, true },	  { "put-blob", 1, true }, { "cat-blob", 1, false },
-	{ "set-ref", 4, false },  { "add-image", 1, true }, { "list", 0, false },
-	{ "resolve", 1, false },  { "rm-ref", 1, false },   { "gc", 0, false },
-	{ "verify", 0, false },
+    {"init", 0, true},	    {"put-blob", 1, true}, {"cat-blob", 1, false}, {"set-ref", 4, false},
+    {"add-image", 1, true}, {"list", 0, false},	   {"resolve", 1, false},  {"rm-ref", 1, false},
+    {"gc", 0, false},	    {"verify", 0, false},
 };
 
-static int run(const char *cmd, const char *dir, char **args, const struct opts *o,
-	       bool create, struct oci_err **err)
+static int run(const char *cmd, const char *dir, char **args, const struct opts *o, bool create,
+	       struct oci_err **err)
 {
 	_cleanup_(oci_layout_freep) struct oci_layout *l = NULL;
 	int r = oci_layout_open(dir, create, &l, err);
@@ -272,15 +271,15 @@ static int run(const char *cmd, const char *dir, char **args, const struct opts 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "digest", required_argument, NULL, 'd' },
-		{ "chunk", required_argument, NULL, 'c' },
-		{ "delay-ms", required_argument, NULL, 'w' },
-		{ "layer-size", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	    {"digest", required_argument, NULL, 'd'},
+	    {"chunk", required_argument, NULL, 'c'},
+	    {"delay-ms", required_argument, NULL, 'w'},
+	    {"layer-size", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct opts o = { .chunk = 65536, .layer_size = 4096 };
+	struct opts o = {.chunk = 65536, .layer_size = 4096};
 	long long v;
 	int c;
 	oci_log_init("layout-tool");
@@ -293,7 +292,8 @@ int main(int argc, char **argv)
 		case 'w':
 		case 's':
 			if (oci_parse_int64(optarg, c == 'w' ? 0 : 1, 1LL << 32, &v) < 0) {
-				fprintf(stderr, "layout-tool: error: invalid number '%s'\n", optarg);
+				fprintf(stderr, "layout-tool: error: invalid number '%s'\n",
+					optarg);
 				return 2;
 			}
 			if (c == 'c')

@@ -8,8 +8,8 @@
 #include "util.h"
 
 #define ABC256 "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-#define ABC512                                                                             \
-	"sha512:ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274" \
+#define ABC512                                                                                     \
+	"sha512:ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274"       \
 	"fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
 #define EMPTY256 "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -129,7 +129,8 @@ int main(void)
 	oci_digest_parse(EMPTY256, &e, NULL);
 	is_int(oci_digest_verify(&d, &d, "blob", &err), 0, "verify equal digests");
 	ok(oci_digest_verify(&d, &e, "layer 'x'", &err) < 0 && err &&
-		   strstr(err->msg, "digest mismatch for layer 'x': expected " ABC256 ", got " EMPTY256),
+	       strstr(err->msg,
+		      "digest mismatch for layer 'x': expected " ABC256 ", got " EMPTY256),
 	   "verify names both digests: %s", err ? err->msg : "");
 	oci_err_clear(&err);
 

@@ -13,14 +13,14 @@
 #define CABC "sha256:2fce7f8ce91bcf0a1428b36e1024639fdbd9469eea762dba98aa749631885106"
 
 static const char full[] =
-	"{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\","
-	"\"created\":\"2024-01-01T00:00:00Z\",\"unknownField\":{\"x\":1},"
-	"\"config\":{\"User\":\"1000:1000\",\"Env\":[\"PATH=/usr/bin:/bin\",\"A=b=c\"],"
-	"\"Entrypoint\":[\"/entry\",\"-x\"],\"Cmd\":[\"serve\"],\"WorkingDir\":\"/app\","
-	"\"ExposedPorts\":{\"80/tcp\":{},\"53/udp\":{}},\"Volumes\":{\"/data\":{}},"
-	"\"Labels\":{\"maintainer\":\"me\",\"version\":\"1\"},\"StopSignal\":\"SIGQUIT\"},"
-	"\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" DA "\",\"" DB "\"]},"
-	"\"history\":[{\"created_by\":\"x\"}]}";
+    "{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\","
+    "\"created\":\"2024-01-01T00:00:00Z\",\"unknownField\":{\"x\":1},"
+    "\"config\":{\"User\":\"1000:1000\",\"Env\":[\"PATH=/usr/bin:/bin\",\"A=b=c\"],"
+    "\"Entrypoint\":[\"/entry\",\"-x\"],\"Cmd\":[\"serve\"],\"WorkingDir\":\"/app\","
+    "\"ExposedPorts\":{\"80/tcp\":{},\"53/udp\":{}},\"Volumes\":{\"/data\":{}},"
+    "\"Labels\":{\"maintainer\":\"me\",\"version\":\"1\"},\"StopSignal\":\"SIGQUIT\"},"
+    "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" DA "\",\"" DB "\"]},"
+    "\"history\":[{\"created_by\":\"x\"}]}";
 
 static void bad(const char *doc, const char *want)
 {
@@ -51,7 +51,8 @@ int main(void)
 	is_str(c.cmd[0], "serve", "Cmd");
 	is_str(c.working_dir, "/app", "WorkingDir");
 	is_int(oci_strv_len(c.exposed_ports), 2, "two exposed ports");
-	ok(c.exposed_ports && (streq(c.exposed_ports[0], "80/tcp") || streq(c.exposed_ports[1], "80/tcp")),
+	ok(c.exposed_ports &&
+	       (streq(c.exposed_ports[0], "80/tcp") || streq(c.exposed_ports[1], "80/tcp")),
 	   "ExposedPorts keys");
 	is_int(oci_strv_len(c.volumes), 1, "one volume");
 	is_str(c.volumes[0], "/data", "Volumes key");
@@ -62,9 +63,11 @@ int main(void)
 	ok(c.json && json_object_get(c.json, "history"), "keeps the whole document");
 	oci_image_config_release(&c);
 
-	const char *min = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":null,\"User\":\"\"},"
-			  "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
-	is_int(oci_image_config_parse(min, strlen(min), "config", &c, &err), 0, "parses a minimal config");
+	const char *min =
+	    "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":null,\"User\":\"\"},"
+	    "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
+	is_int(oci_image_config_parse(min, strlen(min), "config", &c, &err), 0,
+	       "parses a minimal config");
 	ok(c.user == NULL && c.cmd == NULL && c.entrypoint == NULL && c.working_dir == NULL,
 	   "absent, null and empty fields are NULL");
 	ok(c.env && c.env[0] == NULL, "Env is an empty vector");
@@ -79,9 +82,11 @@ int main(void)
 	bad("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":\"sh\"},"
 	    "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}",
 	    "config.Cmd: expected an array");
-	bad("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"tarball\",\"diff_ids\":[]}}",
+	bad("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"tarball\",\"diff_"
+	    "ids\":[]}}",
 	    "rootfs.type: 'tarball' is not 'layers'");
-	bad("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:12\"]}}",
+	bad("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_"
+	    "ids\":[\"sha256:12\"]}}",
 	    "rootfs.diff_ids[0]: invalid digest 'sha256:12'");
 	bad("{\"architecture\":\"amd64\",\"os\":\"linux\"}", "rootfs: required field is missing");
 	bad("{\"architecture\":\"amd64\",\"architecture\":\"arm64\"}", "duplicate");

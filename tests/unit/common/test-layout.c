@@ -49,11 +49,12 @@ static void test_open(void)
 	struct oci_layout *l = NULL;
 	struct oci_err *err = NULL;
 	_cleanup_free_ char *missing = oci_path_join(dir, "missing");
-	ok(oci_layout_open(missing, false, &l, &err) == -ENOENT && strstr(err->msg, "does not exist"),
+	ok(oci_layout_open(missing, false, &l, &err) == -ENOENT &&
+	       strstr(err->msg, "does not exist"),
 	   "open a missing folder: %s", err ? err->msg : "");
 	oci_err_clear(&err);
 	ok(oci_layout_open(dir, false, &l, &err) == -ENOENT &&
-		   strstr(err->msg, "is not an OCI image layout: no oci-layout file"),
+	       strstr(err->msg, "is not an OCI image layout: no oci-layout file"),
 	   "open a plain folder: %s", err ? err->msg : "");
 	oci_err_clear(&err);
 	is_int(oci_layout_open(dir, true, &l, &err), 0, "create a layout");
@@ -64,8 +65,8 @@ static void test_open(void)
 	json_decref(v);
 	v = load("index.json");
 	ok(v && json_integer_value(json_object_get(v, "schemaVersion")) == 2 &&
-		   json_array_size(json_object_get(v, "manifests")) == 0 &&
-		   streq(json_string_value(json_object_get(v, "mediaType")), OCI_MT_INDEX),
+	       json_array_size(json_object_get(v, "manifests")) == 0 &&
+	       streq(json_string_value(json_object_get(v, "mediaType")), OCI_MT_INDEX),
 	   "index.json is an empty OCI index");
 	json_decref(v);
 	is_int(oci_layout_open(dir, true, &l, &err), 0, "creating again keeps the layout");
@@ -73,7 +74,8 @@ static void test_open(void)
 	oci_layout_free(NULL);
 	_cleanup_free_ char *lf = oci_path_join(dir, "oci-layout");
 	oci_write_file_atomic(lf, "{\"imageLayoutVersion\":\"2.0.0\"}", 30, 0644, NULL);
-	ok(oci_layout_open(dir, false, &l, &err) < 0 && strstr(err->msg, "unsupported imageLayoutVersion '2.0.0'"),
+	ok(oci_layout_open(dir, false, &l, &err) < 0 &&
+	       strstr(err->msg, "unsupported imageLayoutVersion '2.0.0'"),
 	   "a future layout version: %s", err ? err->msg : "");
 	oci_err_clear(&err);
 	oci_write_file_atomic(lf, "{\"imageLayoutVersion\":\"1.0.0\"}", 30, 0644, NULL);
@@ -107,7 +109,7 @@ static void test_blobs(struct oci_layout *l)
 	oci_digest_buf(OCI_DIGEST_SHA256, "other", 5, &e);
 	int before = count_files("blobs/sha256", NULL);
 	ok(oci_layout_blob_put(l, "xyz", 3, &e, NULL, &err) == -EILSEQ &&
-		   strstr(err->msg, "digest mismatch"),
+	       strstr(err->msg, "digest mismatch"),
 	   "put with a wrong digest fails: %s", err ? err->msg : "");
 	oci_err_clear(&err);
 	is_int(count_files("blobs/sha256", NULL), before, "and stores nothing");
@@ -116,7 +118,8 @@ static void test_blobs(struct oci_layout *l)
 	oci_digest_buf(OCI_DIGEST_SHA512, "five", 4, &e);
 	is_int(oci_layout_blob_put(l, "five", 4, &e, NULL, &err), 0, "put a sha512 blob");
 	is_int(count_files("blobs/sha512", NULL), 1, "it lands in blobs/sha512");
-	ok(oci_layout_blob_read(l, &e, 0, &buf, &len, &err) == 0 && len == 4, "read the sha512 blob");
+	ok(oci_layout_blob_read(l, &e, 0, &buf, &len, &err) == 0 && len == 4,
+	   "read the sha512 blob");
 	free(buf);
 
 	/* missing and corrupt */
@@ -128,11 +131,12 @@ static void test_blobs(struct oci_layout *l)
 	_cleanup_free_ char *cpath = oci_layout_blob_path(l, &d);
 	oci_write_file_atomic(cpath, "tampered", 8, 0644, NULL);
 	ok(oci_layout_blob_read(l, &d, 0, &buf, &len, &err) == -EILSEQ &&
-		   strstr(err->msg, "digest mismatch"),
+	       strstr(err->msg, "digest mismatch"),
 	   "a corrupt blob is detected: %s", err ? err->msg : "");
 	oci_err_clear(&err);
 	oci_layout_blob_put(l, data, strlen(data), NULL, NULL, NULL);
-	ok(oci_layout_blob_read(l, &d, 0, &buf, &len, &err) < 0, "put does not overwrite an existing blob name");
+	ok(oci_layout_blob_read(l, &d, 0, &buf, &len, &err) < 0,
+	   "put does not overwrite an existing blob name");
 	oci_err_clear(&err);
 	unlink(cpath);
 	oci_layout_blob_put(l, data, strlen(data), NULL, NULL, NULL);
@@ -154,7 +158,8 @@ static void test_writer(struct oci_layout *l)
 	struct stat st;
 
 	struct oci_blob_writer *w = NULL;
-	is_int(oci_layout_blob_writer(l, &d, (int64_t)n, &w, &err), 0, "open a writer with a digest");
+	is_int(oci_layout_blob_writer(l, &d, (int64_t)n, &w, &err), 0,
+	       "open a writer with a digest");
 	is_int(oci_blob_writer_offset(w), 0, "starts at 0");
 	is_int(oci_blob_writer_write(w, data, 100000, &err), 0, "write a third");
 	oci_blob_writer_free(w);
@@ -162,13 +167,14 @@ static void test_writer(struct oci_layout *l)
 
 	is_int(oci_layout_blob_writer(l, &d, (int64_t)n, &w, &err), 0, "reopen");
 	is_int(oci_blob_writer_offset(w), 100000, "resumes at the partial's size");
-	ok(oci_blob_writer_commit(w, &got, &err) < 0 && strstr(err->msg, "incomplete: 100000 of 300000"),
+	ok(oci_blob_writer_commit(w, &got, &err) < 0 &&
+	       strstr(err->msg, "incomplete: 100000 of 300000"),
 	   "an early commit fails: %s", err ? err->msg : "");
 	oci_err_clear(&err);
 	ok(stat(ppath, &st) == 0, "and keeps the partial");
 	is_int(oci_blob_writer_write(w, data + 100000, n - 100000, &err), 0, "write the rest");
-	ok(oci_blob_writer_write(w, "x", 1, &err) == -EFBIG, "more than the expected size fails: %s",
-	   err ? err->msg : "");
+	ok(oci_blob_writer_write(w, "x", 1, &err) == -EFBIG,
+	   "more than the expected size fails: %s", err ? err->msg : "");
 	oci_err_clear(&err);
 	is_int(oci_blob_writer_commit(w, &got, &err), 0, "commit");
 	is_str(got.str, d.str, "the digest of the whole");
@@ -192,7 +198,8 @@ static void test_writer(struct oci_layout *l)
 	/* a partial longer than the blob starts over */
 	_cleanup_free_ char *big = xcalloc(1, n + 10);
 	oci_write_file_atomic(ppath, big, n + 10, 0644, NULL);
-	is_int(oci_layout_blob_writer(l, &d, (int64_t)n, &w, &err), 0, "open over an oversized partial");
+	is_int(oci_layout_blob_writer(l, &d, (int64_t)n, &w, &err), 0,
+	       "open over an oversized partial");
 	is_int(oci_blob_writer_offset(w), 0, "starts over");
 	oci_blob_writer_abort(w, false);
 	oci_blob_writer_free(w);
@@ -205,7 +212,8 @@ static void test_writer(struct oci_layout *l)
 	   "wrong content fails: %s", err ? err->msg : "");
 	oci_err_clear(&err);
 	oci_blob_writer_free(w);
-	ok(stat(ppath, &st) < 0 && !oci_layout_has_blob(l, &d), "and leaves neither partial nor blob");
+	ok(stat(ppath, &st) < 0 && !oci_layout_has_blob(l, &d),
+	   "and leaves neither partial nor blob");
 
 	/* a blob that is already stored: the writer is complete from the start */
 	oci_layout_blob_put(l, data, n, &d, NULL, &err);
@@ -249,23 +257,26 @@ static void test_writer(struct oci_layout *l)
 	waitpid(pid, &status, 0);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the first writer commits too");
 	ok(stat(ppath, &st) < 0 && oci_layout_has_blob(l, &d) &&
-		   count_files("blobs/sha256", ".tmp-") == 0,
+	       count_files("blobs/sha256", ".tmp-") == 0,
 	   "blob present, no partial or temporary file");
 	unlink(bpath);
 
 	/* two writers of one blob in one process never deadlock */
 	struct oci_blob_writer *w2 = NULL;
 	is_int(oci_layout_blob_writer(l, &d, (int64_t)n, &w, &err), 0, "first writer");
-	is_int(oci_layout_blob_writer(l, &d, (int64_t)n, &w2, &err), 0, "second writer, same process");
+	is_int(oci_layout_blob_writer(l, &d, (int64_t)n, &w2, &err), 0,
+	       "second writer, same process");
 	oci_blob_writer_write(w2, big, n, &err);
-	ok(oci_blob_writer_commit(w2, NULL, &err) == -EILSEQ, "the second one's bad data is refused");
+	ok(oci_blob_writer_commit(w2, NULL, &err) == -EILSEQ,
+	   "the second one's bad data is refused");
 	oci_err_clear(&err);
 	oci_blob_writer_free(w2);
 	is_int(count_files("blobs/sha256", ".tmp-"), 0, "its temporary file is removed");
 	oci_blob_writer_write(w, data, n / 3, &err);
 	oci_blob_writer_abort(w, true);
 	oci_blob_writer_free(w);
-	ok(stat(ppath, &st) == 0 && st.st_size == (off_t)(n / 3), "abort with keep leaves the partial");
+	ok(stat(ppath, &st) == 0 && st.st_size == (off_t)(n / 3),
+	   "abort with keep leaves the partial");
 	is_int(oci_layout_blob_writer(l, &d, (int64_t)n, &w, &err), 0, "resume");
 	is_int(oci_blob_writer_offset(w), n / 3, "at the kept offset");
 	oci_blob_writer_write(w, data + n / 3, n - n / 3, &err);
@@ -293,14 +304,18 @@ static void make_image(struct oci_layout *l, const char *tag, struct oci_descrip
 {
 	struct oci_digest cd, ld, md;
 	_cleanup_free_ char *layer = xasprintf("layer of %s", tag);
-	_cleanup_free_ char *cfg = xasprintf("{\"architecture\":\"amd64\",\"os\":\"linux\",\"x\":\"%s\","
-					     "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}", tag);
+	_cleanup_free_ char *cfg =
+	    xasprintf("{\"architecture\":\"amd64\",\"os\":\"linux\",\"x\":\"%s\","
+		      "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}",
+		      tag);
 	put_str(l, layer, &ld);
 	put_str(l, cfg, &cd);
-	_cleanup_free_ char *m = xasprintf(
-		"{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu},"
-		"\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}]}",
-		OCI_MT_MANIFEST, OCI_MT_CONFIG, cd.str, strlen(cfg), OCI_MT_LAYER_TAR, ld.str, strlen(layer));
+	_cleanup_free_ char *m =
+	    xasprintf("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
+		      "\"digest\":\"%s\",\"size\":%zu},"
+		      "\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}]}",
+		      OCI_MT_MANIFEST, OCI_MT_CONFIG, cd.str, strlen(cfg), OCI_MT_LAYER_TAR, ld.str,
+		      strlen(layer));
 	put_str(l, m, &md);
 	memset(ret, 0, sizeof(*ret));
 	ret->media_type = xstrdup(OCI_MT_MANIFEST);
@@ -311,24 +326,26 @@ static void make_image(struct oci_layout *l, const char *tag, struct oci_descrip
 static void test_refs(struct oci_layout *l)
 {
 	struct oci_err *err = NULL;
-	_cleanup_descriptor_ struct oci_descriptor a = { 0 };
-	_cleanup_descriptor_ struct oci_descriptor b = { 0 };
-	_cleanup_descriptor_ struct oci_descriptor r = { 0 };
+	_cleanup_descriptor_ struct oci_descriptor a = {0};
+	_cleanup_descriptor_ struct oci_descriptor b = {0};
+	_cleanup_descriptor_ struct oci_descriptor r = {0};
 	make_image(l, "a", &a);
 	make_image(l, "b", &b);
 	/* an entry with unknown fields, written by another tool */
-	a.json = json_pack("{s:s, s:s, s:I, s:{s:s, s:s}, s:{s:s}, s:s}", "mediaType", OCI_MT_MANIFEST,
-			   "digest", a.digest.str, "size", (json_int_t)a.size, "platform", "os",
-			   "linux", "architecture", "amd64", "annotations", "com.example.x", "kept",
-			   "x-unknown", "kept too");
+	a.json = json_pack("{s:s, s:s, s:I, s:{s:s, s:s}, s:{s:s}, s:s}", "mediaType",
+			   OCI_MT_MANIFEST, "digest", a.digest.str, "size", (json_int_t)a.size,
+			   "platform", "os", "linux", "architecture", "amd64", "annotations",
+			   "com.example.x", "kept", "x-unknown", "kept too");
 	is_int(oci_layout_set_ref(l, "reg/app:1", &a, &err), 0, "set_ref app:1");
 	is_int(oci_layout_set_ref(l, "reg/app:2", &b, &err), 0, "set_ref app:2");
 	is_int(oci_layout_resolve(l, "reg/app:1", &r, &err), 0, "resolve app:1");
 	is_str(r.digest.str, a.digest.str, "app:1 digest");
 	is_str(r.ref_name, "reg/app:1", "ref_name");
-	is_str(json_string_value(json_object_get(r.json, "x-unknown")), "kept too", "unknown field kept");
+	is_str(json_string_value(json_object_get(r.json, "x-unknown")), "kept too",
+	       "unknown field kept");
 	json_t *ann = json_object_get(r.json, "annotations");
-	is_str(json_string_value(json_object_get(ann, "com.example.x")), "kept", "other annotations kept");
+	is_str(json_string_value(json_object_get(ann, "com.example.x")), "kept",
+	       "other annotations kept");
 	ok(json_object_get(r.json, "platform") != NULL, "platform kept");
 	oci_descriptor_release(&r);
 
@@ -345,12 +362,13 @@ static void test_refs(struct oci_layout *l)
 	/* resolve by digest */
 	is_int(oci_layout_resolve(l, b.digest.str, &r, &err), 0, "resolve by digest");
 	oci_descriptor_release(&r);
-	ok(oci_layout_resolve(l, "nope", &r, &err) == -ENOENT && strstr(err->msg, "no image 'nope' in"),
+	ok(oci_layout_resolve(l, "nope", &r, &err) == -ENOENT &&
+	       strstr(err->msg, "no image 'nope' in"),
 	   "resolve a missing name: %s", err ? err->msg : "");
 	oci_err_clear(&err);
 
 	/* set_ref refuses a missing blob and bad names */
-	_cleanup_descriptor_ struct oci_descriptor m = { 0 };
+	_cleanup_descriptor_ struct oci_descriptor m = {0};
 	m.media_type = xstrdup(OCI_MT_MANIFEST);
 	oci_digest_buf(OCI_DIGEST_SHA256, "not stored", 10, &m.digest);
 	m.size = 10;
@@ -379,7 +397,8 @@ static void test_refs(struct oci_layout *l)
 	json_decref(idx);
 	oci_layout_set_ref(l, "reg/app:3", &a, &err);
 	idx = load("index.json");
-	ok(idx && json_object_get(json_object_get(idx, "annotations"), "top"), "top-level annotations kept");
+	ok(idx && json_object_get(json_object_get(idx, "annotations"), "top"),
+	   "top-level annotations kept");
 	json_decref(idx);
 	oci_layout_remove_ref(l, "reg/app:3", NULL);
 
@@ -387,7 +406,8 @@ static void test_refs(struct oci_layout *l)
 	_cleanup_free_ char *saved = NULL;
 	size_t sl = 0;
 	oci_read_file(ip, 0, &saved, &sl, NULL);
-	oci_write_file_atomic(ip, "{\"schemaVersion\":2,\"manifests\":[{\"digest\":1}]}", 46, 0644, NULL);
+	oci_write_file_atomic(ip, "{\"schemaVersion\":2,\"manifests\":[{\"digest\":1}]}", 46, 0644,
+			      NULL);
 	ok(oci_layout_set_ref(l, "reg/x", &a, &err) < 0 && strstr(err->msg, "manifests[0]"),
 	   "set_ref on a broken index.json fails: %s", err ? err->msg : "");
 	oci_err_clear(&err);
@@ -397,7 +417,7 @@ static void test_refs(struct oci_layout *l)
 static void test_gc(struct oci_layout *l)
 {
 	struct oci_err *err = NULL;
-	_cleanup_descriptor_ struct oci_descriptor c = { 0 };
+	_cleanup_descriptor_ struct oci_descriptor c = {0};
 	make_image(l, "gc", &c);
 	oci_layout_set_ref(l, "gc:1", &c, &err);
 	struct oci_digest orphan;
@@ -442,13 +462,14 @@ static void test_gc(struct oci_layout *l)
 			oci_layout_remove_ref(l, v[i].ref_name, NULL);
 	oci_descriptors_free(v, n);
 	oci_layout_gc(l, &nb, &bytes, &err);
-	is_int(count_files("blobs/sha256", NULL), 0, "untagged layout: blobs/sha256 empty after gc");
+	is_int(count_files("blobs/sha256", NULL), 0,
+	       "untagged layout: blobs/sha256 empty after gc");
 }
 
 static void test_verify(struct oci_layout *l)
 {
 	struct oci_err *err = NULL;
-	_cleanup_descriptor_ struct oci_descriptor c = { 0 };
+	_cleanup_descriptor_ struct oci_descriptor c = {0};
 	make_image(l, "verify", &c);
 	oci_layout_set_ref(l, "v:1", &c, &err);
 	is_int(oci_layout_verify(l, &err), 0, "verify a good layout");
@@ -469,13 +490,14 @@ static void test_verify(struct oci_layout *l)
 static void test_descriptor(void)
 {
 	struct oci_err *err = NULL;
-	struct oci_descriptor d = { 0 };
-	json_t *o = json_pack("{s:s, s:s, s:I, s:{s:s}}", "mediaType", OCI_MT_CONFIG, "digest",
-			      "sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
-			      "size", (json_int_t)3, "annotations", OCI_ANNOTATION_REF_NAME, "n");
+	struct oci_descriptor d = {0};
+	json_t *o =
+	    json_pack("{s:s, s:s, s:I, s:{s:s}}", "mediaType", OCI_MT_CONFIG, "digest",
+		      "sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
+		      "size", (json_int_t)3, "annotations", OCI_ANNOTATION_REF_NAME, "n");
 	is_int(oci_descriptor_from_json(o, "config", &d, &err), 0, "descriptor from JSON");
 	is_str(d.ref_name, "n", "ref name");
-	struct oci_descriptor c = { 0 };
+	struct oci_descriptor c = {0};
 	oci_descriptor_copy(&c, &d);
 	oci_descriptor_release(&d);
 	is_str(c.media_type, OCI_MT_CONFIG, "copy survives the original");
@@ -485,13 +507,13 @@ static void test_descriptor(void)
 	oci_descriptor_release(&c);
 	json_object_set_new(o, "size", json_string("3"));
 	ok(oci_descriptor_from_json(o, "layers[2]", &d, &err) < 0 &&
-		   strstr(err->msg, "layers[2].size: expected an integer"),
+	       strstr(err->msg, "layers[2].size: expected an integer"),
 	   "errors name the path: %s", err ? err->msg : "");
 	oci_err_clear(&err);
 	json_object_set_new(o, "size", json_integer(3));
 	json_object_set_new(o, "annotations", json_pack("{s:i}", "k", 1));
 	ok(oci_descriptor_from_json(o, "config", &d, &err) < 0 &&
-		   strstr(err->msg, "config.annotations.k: expected a string"),
+	       strstr(err->msg, "config.annotations.k: expected a string"),
 	   "annotation values must be strings: %s", err ? err->msg : "");
 	oci_err_clear(&err);
 	json_decref(o);
@@ -501,7 +523,7 @@ static void test_descriptor(void)
 static void test_concurrent(struct oci_layout *l)
 {
 	enum { PROCS = 8, EACH = 15 };
-	_cleanup_descriptor_ struct oci_descriptor c = { 0 };
+	_cleanup_descriptor_ struct oci_descriptor c = {0};
 	make_image(l, "conc", &c);
 	for (int p = 0; p < PROCS; p++) {
 		pid_t pid = fork();
@@ -540,13 +562,15 @@ static void test_lock(void)
 	_cleanup_free_ char *p = oci_path_join(dir, "test.lock");
 	int a = -1, b = -1, c = -1;
 	is_int(oci_lock_path(p, true, &a, &err), 0, "take an exclusive lock (creating the file)");
-	ok(oci_trylock_path(p, false, &b, &err) == -EWOULDBLOCK && strstr(err->msg, "locked by another"),
+	ok(oci_trylock_path(p, false, &b, &err) == -EWOULDBLOCK &&
+	       strstr(err->msg, "locked by another"),
 	   "a second lock does not wait: %s", err ? err->msg : "");
 	oci_err_clear(&err);
 	close(a);
 	is_int(oci_lock_path(p, false, &a, &err), 0, "shared lock");
 	is_int(oci_trylock_path(p, false, &b, &err), 0, "a second shared lock");
-	ok(oci_trylock_path(p, true, &c, &err) == -EWOULDBLOCK, "no exclusive lock while shared ones are held");
+	ok(oci_trylock_path(p, true, &c, &err) == -EWOULDBLOCK,
+	   "no exclusive lock while shared ones are held");
 	oci_err_clear(&err);
 	close(a);
 	close(b);

@@ -12,31 +12,41 @@
 #define DC "sha256:2e7d2c03a9507ae265ecf5b5356885a53393a2029d241394997265a1a25aefc6"
 
 static const char oci_manifest[] =
-	"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-	"\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" DA "\",\"size\":7},"
-	"\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" DB "\",\"size\":100},"
-	"{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+zstd\",\"digest\":\"" DC "\",\"size\":200,"
-	"\"annotations\":{\"x\":\"y\"}}],"
-	"\"annotations\":{\"org.opencontainers.image.created\":\"2024\"}}";
+    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+    "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" DA
+    "\",\"size\":7},"
+    "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" DB
+    "\",\"size\":100},"
+    "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+zstd\",\"digest\":\"" DC
+    "\",\"size\":200,"
+    "\"annotations\":{\"x\":\"y\"}}],"
+    "\"annotations\":{\"org.opencontainers.image.created\":\"2024\"}}";
 
 static const char docker_manifest[] =
-	"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
-	"\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"digest\":\"" DA "\",\"size\":1469},"
-	"\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"digest\":\"" DB "\",\"size\":2}]}";
+    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+    "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"digest\":\"" DA
+    "\",\"size\":1469},"
+    "\"layers\":[{\"mediaType\":\"application/"
+    "vnd.docker.image.rootfs.diff.tar.gzip\",\"digest\":\"" DB "\",\"size\":2}]}";
 
 static const char oci_index[] =
-	"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":["
-	"{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" DA "\",\"size\":1,"
-	"\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}},"
-	"{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" DB "\",\"size\":2,"
-	"\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}},"
-	"{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" DC "\",\"size\":3,"
-	"\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\"}}]}";
+    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":["
+    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" DA
+    "\",\"size\":1,"
+    "\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}},"
+    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" DB
+    "\",\"size\":2,"
+    "\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}},"
+    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" DC
+    "\",\"size\":3,"
+    "\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\"}}]}";
 
 static const char docker_list[] =
-	"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.list.v2+json\",\"manifests\":["
-	"{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"digest\":\"" DA "\",\"size\":1,"
-	"\"platform\":{\"architecture\":\"ppc64le\",\"os\":\"linux\"}}]}";
+    "{\"schemaVersion\":2,\"mediaType\":\"application/"
+    "vnd.docker.distribution.manifest.list.v2+json\",\"manifests\":["
+    "{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"digest\":\"" DA
+    "\",\"size\":1,"
+    "\"platform\":{\"architecture\":\"ppc64le\",\"os\":\"linux\"}}]}";
 
 static void manifest_bad(const char *doc, const char *ct, const char *want)
 {
@@ -79,10 +89,13 @@ static void test_select(void)
 	is_int(x.n_manifests, 3, "three entries");
 	ok(x.manifests[1].has_platform, "entry has a platform");
 	is_str(x.manifests[1].platform.variant, "v8", "variant");
-	const char *want[][2] = { { "linux/arm64", DB }, { "linux/arm", DC }, { "linux/amd64", DA },
-				  { "linux/aarch64", DB }, { "linux/x86_64", DA } };
+	const char *want[][2] = {{"linux/arm64", DB},
+				 {"linux/arm", DC},
+				 {"linux/amd64", DA},
+				 {"linux/aarch64", DB},
+				 {"linux/x86_64", DA}};
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
-		struct oci_platform p = { 0 };
+		struct oci_platform p = {0};
 		const struct oci_index_entry *e = NULL;
 		oci_platform_parse(want[i][0], &p, NULL);
 		int r = oci_index_select(&x, &p, &e, &err);
@@ -90,12 +103,12 @@ static void test_select(void)
 		oci_err_clear(&err);
 		oci_platform_release(&p);
 	}
-	struct oci_platform p = { 0 };
+	struct oci_platform p = {0};
 	const struct oci_index_entry *e = NULL;
 	oci_platform_parse("linux/s390x", &p, NULL);
 	int r = oci_index_select(&x, &p, &e, &err);
 	ok(r == -ENOENT && err && strstr(err->msg, "no manifest for platform 'linux/s390x'") &&
-		   strstr(err->msg, "linux/amd64, linux/arm64/v8, linux/arm/v7"),
+	       strstr(err->msg, "linux/amd64, linux/arm64/v8, linux/arm/v7"),
 	   "no match lists the platforms: %s", err ? err->msg : "");
 	oci_err_clear(&err);
 	oci_platform_release(&p);
@@ -104,8 +117,9 @@ static void test_select(void)
 	oci_err_clear(&err);
 	oci_index_release(&x);
 
-	const char *noplat = "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
-			     "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" DC "\",\"size\":3}]}";
+	const char *noplat =
+	    "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
+	    "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" DC "\",\"size\":3}]}";
 	is_int(oci_index_parse(noplat, strlen(noplat), NULL, "index", &x, &err), 0,
 	       "an index without mediaType or platforms");
 	is_str(x.media_type, OCI_MT_INDEX, "media type inferred from the shape");
@@ -115,8 +129,8 @@ static void test_select(void)
 	oci_platform_release(&p);
 	oci_index_release(&x);
 
-	is_int(oci_index_parse(docker_list, strlen(docker_list), DOCKER_MT_LIST, "list", &x, &err), 0,
-	       "parses a Docker manifest list");
+	is_int(oci_index_parse(docker_list, strlen(docker_list), DOCKER_MT_LIST, "list", &x, &err),
+	       0, "parses a Docker manifest list");
 	is_str(x.manifests[0].platform.arch, "ppc64le", "list platform");
 	oci_index_release(&x);
 }
@@ -135,17 +149,19 @@ static void test_layout(void)
 	struct oci_digest md, xd;
 	is_int(oci_layout_blob_put(l, docker_manifest, strlen(docker_manifest), NULL, &md, &err), 0,
 	       "store a manifest");
-	_cleanup_free_ char *idx = xasprintf(
-		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":["
-		"{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu,\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\"}}]}",
-		DOCKER_MT_MANIFEST, md.str, strlen(docker_manifest));
+	_cleanup_free_ char *idx =
+	    xasprintf("{\"schemaVersion\":2,\"mediaType\":\"application/"
+		      "vnd.oci.image.index.v1+json\",\"manifests\":["
+		      "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu,\"platform\":{"
+		      "\"architecture\":\"arm64\",\"os\":\"linux\"}}]}",
+		      DOCKER_MT_MANIFEST, md.str, strlen(docker_manifest));
 	is_int(oci_layout_blob_put(l, idx, strlen(idx), NULL, &xd, &err), 0, "store an index");
-	struct oci_descriptor d = { .media_type = (char *)OCI_MT_INDEX, .digest = xd,
-				    .size = (int64_t)strlen(idx) };
-	struct oci_platform p = { 0 };
+	struct oci_descriptor d = {
+	    .media_type = (char *)OCI_MT_INDEX, .digest = xd, .size = (int64_t)strlen(idx)};
+	struct oci_platform p = {0};
 	oci_platform_parse("linux/arm64", &p, NULL);
 	struct oci_manifest m;
-	struct oci_descriptor got = { 0 };
+	struct oci_descriptor got = {0};
 	int r = oci_layout_load_manifest(l, &d, &p, &m, &got, &err);
 	if (!is_int(r, 0, "load a manifest through an index"))
 		diag("%s", err ? err->msg : "");
@@ -178,13 +194,16 @@ int main(void)
 
 	ok(oci_media_type_is_index(DOCKER_MT_LIST) && oci_media_type_is_index(OCI_MT_INDEX),
 	   "index media types");
-	ok(oci_media_type_is_manifest(DOCKER_MT_MANIFEST) && !oci_media_type_is_manifest(OCI_MT_INDEX),
+	ok(oci_media_type_is_manifest(DOCKER_MT_MANIFEST) &&
+	       !oci_media_type_is_manifest(OCI_MT_INDEX),
 	   "manifest media types");
-	ok(oci_media_type_is_layer(OCI_MT_LAYER_ZSTD) && oci_media_type_is_layer(DOCKER_MT_LAYER_GZIP) &&
-		   !oci_media_type_is_layer(OCI_MT_CONFIG),
+	ok(oci_media_type_is_layer(OCI_MT_LAYER_ZSTD) &&
+	       oci_media_type_is_layer(DOCKER_MT_LAYER_GZIP) &&
+	       !oci_media_type_is_layer(OCI_MT_CONFIG),
 	   "layer media types");
 
-	int r = oci_manifest_parse(oci_manifest, strlen(oci_manifest), OCI_MT_MANIFEST, "m", &m, &err);
+	int r =
+	    oci_manifest_parse(oci_manifest, strlen(oci_manifest), OCI_MT_MANIFEST, "m", &m, &err);
 	if (!is_int(r, 0, "parses an OCI manifest"))
 		diag("%s", err->msg);
 	is_str(m.media_type, OCI_MT_MANIFEST, "media type");
@@ -197,16 +216,16 @@ int main(void)
 	   "annotations");
 	oci_manifest_release(&m);
 
-	r = oci_manifest_parse(docker_manifest, strlen(docker_manifest),
-			       "application/vnd.docker.distribution.manifest.v2+json; charset=utf-8", "d",
-			       &m, &err);
+	r = oci_manifest_parse(
+	    docker_manifest, strlen(docker_manifest),
+	    "application/vnd.docker.distribution.manifest.v2+json; charset=utf-8", "d", &m, &err);
 	is_int(r, 0, "parses a Docker schema2 manifest (Content-Type with a parameter)");
 	is_str(m.media_type, DOCKER_MT_MANIFEST, "Docker media type");
 	is_str(m.layers[0].media_type, DOCKER_MT_LAYER_GZIP, "Docker layer");
 	oci_manifest_release(&m);
 
-	_cleanup_free_ char *nomt = replace(oci_manifest,
-					     "\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",", "");
+	_cleanup_free_ char *nomt = replace(
+	    oci_manifest, "\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",", "");
 	is_int(oci_manifest_parse(nomt, strlen(nomt), NULL, "m", &m, &err), 0,
 	       "a manifest without mediaType and no Content-Type");
 	is_str(m.media_type, OCI_MT_MANIFEST, "inferred OCI");
@@ -215,18 +234,23 @@ int main(void)
 	       "a manifest without mediaType takes the Content-Type");
 	is_str(m.media_type, DOCKER_MT_MANIFEST, "from Content-Type");
 	oci_manifest_release(&m);
-	is_int(oci_manifest_parse(oci_manifest, strlen(oci_manifest), "application/json", "m", &m, &err),
+	is_int(oci_manifest_parse(oci_manifest, strlen(oci_manifest), "application/json", "m", &m,
+				  &err),
 	       0, "a generic Content-Type is ignored");
 	oci_manifest_release(&m);
 
-	manifest_bad(docker_manifest, OCI_MT_MANIFEST,
-		     "manifest M: mediaType 'application/vnd.docker.distribution.manifest.v2+json' in the body does not match the Content-Type 'application/vnd.oci.image.manifest.v1+json'");
+	manifest_bad(
+	    docker_manifest, OCI_MT_MANIFEST,
+	    "manifest M: mediaType 'application/vnd.docker.distribution.manifest.v2+json' in the "
+	    "body does not match the Content-Type 'application/vnd.oci.image.manifest.v1+json'");
 	manifest_bad(oci_index, NULL, "manifest M: is an image index");
-	manifest_bad("{\"schemaVersion\":1,\"name\":\"x\",\"fsLayers\":[]}", NULL, "schema 1 is not supported");
+	manifest_bad("{\"schemaVersion\":1,\"name\":\"x\",\"fsLayers\":[]}", NULL,
+		     "schema 1 is not supported");
 	manifest_bad("{\"schemaVersion\":2,\"mediaType\":\"text/html\",\"config\":{}}", NULL,
 		     "unsupported manifest media type 'text/html'");
 	{
-		_cleanup_free_ char *s = replace(oci_manifest, "\"digest\":\"" DC "\"", "\"digest\":\"sha256:XYZ\"");
+		_cleanup_free_ char *s =
+		    replace(oci_manifest, "\"digest\":\"" DC "\"", "\"digest\":\"sha256:XYZ\"");
 		manifest_bad(s, NULL, "manifest M: layers[1].digest: invalid digest 'sha256:XYZ'");
 	}
 	{
@@ -238,11 +262,13 @@ int main(void)
 		manifest_bad(s, NULL, "manifest M: layers: required field is missing");
 	}
 	{
-		_cleanup_free_ char *s = replace(oci_manifest, "\"schemaVersion\":2", "\"schemaVersion\":3");
+		_cleanup_free_ char *s =
+		    replace(oci_manifest, "\"schemaVersion\":2", "\"schemaVersion\":3");
 		manifest_bad(s, NULL, "schemaVersion: 3 is not 2");
 	}
 	{
-		_cleanup_free_ char *s = replace(oci_manifest, "\"schemaVersion\":2,", "\"schemaVersion\":2,\"schemaVersion\":2,");
+		_cleanup_free_ char *s = replace(oci_manifest, "\"schemaVersion\":2,",
+						 "\"schemaVersion\":2,\"schemaVersion\":2,");
 		manifest_bad(s, NULL, "duplicate");
 	}
 	manifest_bad("{\"schemaVersion\":2,", NULL, "manifest M:1:");
@@ -252,7 +278,8 @@ int main(void)
 	index_bad(oci_manifest, NULL, "index I: is an image manifest");
 	index_bad(docker_list, OCI_MT_INDEX, "does not match the Content-Type");
 	{
-		_cleanup_free_ char *s = replace(oci_index, "\"os\":\"linux\",\"variant\":\"v8\"", "\"variant\":\"v8\"");
+		_cleanup_free_ char *s =
+		    replace(oci_index, "\"os\":\"linux\",\"variant\":\"v8\"", "\"variant\":\"v8\"");
 		index_bad(s, NULL, "index I: manifests[1].platform.os: required field is missing");
 	}
 	{
