@@ -40,12 +40,14 @@ struct fetch_opts {
 	bool no_creds;
 	const char *registries_conf; /* --registries-conf */
 	const char *platform;  /* --platform */
+	const char *override_os, *override_arch, *override_variant;
 	bool all_platforms;
 	int jobs;              /* --jobs, default 6 */
 	bool quiet;
 	enum fetch_format format;
 	int retry_times;       /* --retry-times, default 3 */
 	int retry_delay_ms;    /* --retry-delay, default 500 ms (doubles) */
+	int page_size;         /* tags: n= per page (default 1000) */
 	int64_t chunk_size;    /* push: chunked uploads above this size (0: monolithic) */
 	/* login */
 	const char *username;
@@ -272,6 +274,11 @@ int fetch_cmd_tags(const struct fetch_opts *o, const char *repo, struct sbuf *ou
 int fetch_cmd_login(const struct fetch_opts *o, const char *registry, struct oci_err **err);
 int fetch_cmd_logout(const struct fetch_opts *o, const char *registry, bool all,
 		     struct oci_err **err);
+
+/* ---- archive.c ---- */
+int fetch_write_oci_archive(const char *dir, const char *file, struct oci_err **err);
+int fetch_read_oci_archive(const char *file, const char *dir, struct oci_err **err);
+int fetch_write_dir(struct oci_layout *l, const char *name, const char *dir, struct oci_err **err);
 
 /* Sleep helper for backoffs (ms). */
 void fetch_sleep_ms(long ms);

@@ -20,9 +20,11 @@ static const char usage[] =
 	"Pull and push images between OCI registries and OCI image layouts.\n"
 	"\n"
 	"Commands:\n"
-	"  pull REF [DEST]        pull REF into DEST (oci:DIR[:TAG]; default: the store);\n"
+	"  pull REF [DEST]        pull REF into DEST (oci:DIR[:TAG], oci-archive:FILE[:TAG],\n"
+	"                         dir:DIR; default: the store);\n"
 	"                         prints the manifest digest\n"
-	"  push SRC REF           push SRC (a name in the store, or oci:DIR[:TAG]) to REF\n"
+	"  push SRC REF           push SRC (a name in the store, oci:DIR[:TAG] or\n"
+	"                         oci-archive:FILE[:TAG]) to REF\n"
 	"  inspect REF            print JSON about REF (digest, platforms, config, layers)\n"
 	"                         without downloading layers\n"
 	"  tags REPO              list the tags of REPO\n"
@@ -41,17 +43,20 @@ static const char usage[] =
 	"      --no-creds             access the registry anonymously\n"
 	"      --registries-conf FILE mirrors and insecure registries (registries.conf)\n"
 	"      --platform OS/ARCH[/VARIANT]  platform to pick from an index (default: host)\n"
+	"      --override-os OS, --override-arch ARCH, --override-variant VARIANT\n"
+	"                             change one part of the platform\n"
 	"      --all-platforms        pull every platform of an index\n"
 	"  -j, --jobs N               parallel blob transfers (default 6)\n"
 	"      --retry-times N        retries on 5xx, 429 and dropped connections (default 3)\n"
 	"      --retry-delay DURATION first backoff delay, doubling (default 500ms)\n"
 	"      --chunk-size BYTES     push: upload blobs larger than this in chunks\n"
+	"      --page-size N          tags: ask for N tags per request (default 1000)\n"
 	"  -u, --username USER        login: user name\n"
 	"      --password-stdin       login: read the password from stdin\n"
 	"  -a, --all                  logout: remove every saved credential\n"
 	"      --progress=WHEN        auto, bar, plain or none (default auto: bars on a TTY)\n"
 	"  -q, --quiet                no progress\n"
-	"      --format FORMAT        text or json (tags)\n"
+	"      --format FORMAT        text or json (pull, push, tags)\n"
 	"  -v, --verbose              more messages (repeat for debug)\n"
 	"  -h, --help                 show this help\n"
 	"  -V, --version              show the version\n"
@@ -75,6 +80,10 @@ enum {
 	OPT_PASSWORD_STDIN,
 	OPT_PROGRESS,
 	OPT_FORMAT,
+	OPT_OVERRIDE_OS,
+	OPT_OVERRIDE_ARCH,
+	OPT_OVERRIDE_VARIANT,
+	OPT_PAGE_SIZE,
 };
 
 static const struct option long_opts[] = {
@@ -88,10 +97,14 @@ static const struct option long_opts[] = {
 	{ "registries-conf", required_argument, NULL, OPT_REGISTRIES_CONF },
 	{ "platform", required_argument, NULL, OPT_PLATFORM },
 	{ "all-platforms", no_argument, NULL, OPT_ALL_PLATFORMS },
+	{ "override-os", required_argument, NULL, OPT_OVERRIDE_OS },
+	{ "override-arch", required_argument, NULL, OPT_OVERRIDE_ARCH },
+	{ "override-variant", required_argument, NULL, OPT_OVERRIDE_VARIANT },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "retry-times", required_argument, NULL, OPT_RETRY_TIMES },
 	{ "retry-delay", required_argument, NULL, OPT_RETRY_DELAY },
 	{ "chunk-size", required_argument, NULL, OPT_CHUNK_SIZE },
+	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
 	{ "username", required_argument, NULL, 'u' },
 	{ "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
 	{ "all", no_argument, NULL, 'a' },
@@ -186,12 +199,16 @@ int main(int argc, char **argv)
 		case OPT_REGISTRIES_CONF: o.registries_conf = optarg; break;
 		case OPT_PLATFORM: o.platform = optarg; break;
 		case OPT_ALL_PLATFORMS: o.all_platforms = true; break;
+		case OPT_OVERRIDE_OS: o.override_os = optarg; break;
+		case OPT_OVERRIDE_ARCH: o.override_arch = optarg; break;
+		case OPT_OVERRIDE_VARIANT: o.override_variant = optarg; break;
 		case 'j': o.jobs = (int)parse_num("--jobs", optarg, 1, 64); break;
 		case OPT_RETRY_TIMES: o.retry_times = (int)parse_num("--retry-times", optarg, 0, 100); break;
 		case OPT_RETRY_DELAY: o.retry_delay_ms = parse_duration_ms(optarg); break;
 		case OPT_CHUNK_SIZE:
 			o.chunk_size = parse_num("--chunk-size", optarg, 1024, 1LL << 40);
 			break;
+		case OPT_PAGE_SIZE: o.page_size = (int)parse_num("--page-size", optarg, 1, 100000); break;
 		case 'u': o.username = optarg; break;
 		case OPT_PASSWORD_STDIN: o.password_stdin = true; break;
 		case 'a': logout_all = true; break;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fetch.h"
+#include "fs.h"
 #include "image_name.h"
 #include "json.h"
 #include "log.h"
@@ -358,11 +359,35 @@ static int parse_registry_ref(const char *s, struct oci_ref *ret, struct oci_err
 
 static int get_platform(const struct fetch_opts *o, struct oci_platform *ret, struct oci_err **err)
 {
-	if (o->platform)
-		return oci_platform_parse(o->platform, ret, err);
-	oci_platform_host(ret);
+	if (o->platform) {
+		if (oci_platform_parse(o->platform, ret, err) < 0)
+			return oci_err_wrap(err, "--platform");
+	} else {
+		oci_platform_host(ret);
+	}
+	/* skopeo's --override-os/--override-arch/--override-variant */
+	if (o->override_os) {
+		free(ret->os);
+		ret->os = xstrdup(o->override_os);
+	}
+	if (o->override_arch) {
+		free(ret->arch);
+		ret->arch = xstrdup(o->override_arch);
+		if (!o->override_variant) {
+			free(ret->variant);
+			ret->variant = NULL;
+		}
+	}
+	if (o->override_variant) {
+		free(ret->variant);
+		ret->variant = xstrdup(o->override_variant);
+	}
+	if (o->override_os || o->override_arch || o->override_variant)
+		oci_platform_normalize(ret);
 	return 0;
 }
+
+enum dest_kind { DEST_LAYOUT, DEST_ARCHIVE, DEST_DIR };
 
 int fetch_cmd_pull(const struct fetch_opts *o, const char *src, const char *dest,
 		   struct sbuf *out, struct oci_err **err)
@@ -374,53 +399,93 @@ int fetch_cmd_pull(const struct fetch_opts *o, const char *src, const char *dest
 	if (get_platform(o, &plat, err) < 0)
 		return -(*err)->code;
 
-	_cleanup_free_ char *layout_path = NULL, *ref_name = NULL;
+	enum dest_kind kind = DEST_LAYOUT;
+	_cleanup_free_ char *layout_path = NULL, *ref_name = NULL, *final = NULL;
 	if (!dest) {
 		_cleanup_free_ char *store = NULL;
 		if (oci_store_path(o->store, &store, err) < 0)
 			return -(*err)->code;
 		layout_path = oci_store_images_dir(store);
 		ref_name = oci_ref_string(&ref);
+	} else if (startswith(dest, "dir:")) {
+		if (!dest[4])
+			return oci_err_set(err, EINVAL, "destination '%s': dir: needs a folder", dest);
+		kind = DEST_DIR;
+		final = xstrdup(dest + 4);
+		ref_name = xstrdup("latest");
 	} else {
 		_cleanup_image_name_ struct oci_image_name dn = { 0 };
 		if (oci_image_name_parse(dest, &dn, err) < 0)
-			return oci_err_wrap(err, "destination '%s'", dest);
-		if (dn.transport != OCI_TRANSPORT_OCI)
+			return oci_err_wrap(err, "destination");
+		if (dn.transport == OCI_TRANSPORT_REGISTRY)
 			return oci_err_set(err, EINVAL,
-					   "destination '%s' must be oci:DIR[:TAG] (or omitted for the store)",
+					   "destination '%s' must be oci:DIR[:TAG], oci-archive:FILE[:TAG] or dir:DIR (or omitted for the store)",
 					   dest);
-		layout_path = xstrdup(dn.path);
 		ref_name = xstrdup(dn.layout_ref ? dn.layout_ref : ref.tag ? ref.tag : "latest");
+		if (dn.transport == OCI_TRANSPORT_OCI_ARCHIVE) {
+			kind = DEST_ARCHIVE;
+			final = xstrdup(dn.path);
+		} else {
+			layout_path = xstrdup(dn.path);
+		}
+	}
+	if (kind != DEST_LAYOUT) {
+		/* a temporary layout beside the destination, turned into it at the end */
+		_cleanup_free_ char *parent = xstrdup(final);
+		char *slash = strrchr(parent, '/');
+		if (slash)
+			*slash = 0;
+		_cleanup_free_ char *prefix = xasprintf("%s/.oci-fetch", slash ? (*parent ? parent : "/") : ".");
+		if (oci_mkdtemp(prefix, &layout_path, err) < 0)
+			return oci_err_wrap(err, "destination '%s'", dest);
 	}
 	_cleanup_(oci_layout_freep) struct oci_layout *l = NULL;
-	if (oci_layout_open(layout_path, true, &l, err) < 0)
-		return -(*err)->code;
+	int r = oci_layout_open(layout_path, true, &l, err);
 
 	struct fetch_regconf conf = { 0 };
-	if (fetch_regconf_load(o, &conf, err) < 0)
-		return -(*err)->code;
+	if (r >= 0)
+		r = fetch_regconf_load(o, &conf, err);
 	struct fetch_endpoint *eps = NULL;
 	size_t n = 0;
-	int r = fetch_endpoints(&conf, &ref, ref.digest != NULL, false, &eps, &n, err);
+	if (r >= 0)
+		r = fetch_endpoints(&conf, &ref, ref.digest != NULL, false, &eps, &n, err);
 	fetch_regconf_release(&conf);
-	if (r < 0)
-		return r;
 	struct oci_digest digest;
-	for (size_t i = 0; i < n; i++) {
+	const struct fetch_endpoint *used = NULL;
+	for (size_t i = 0; r >= 0 && i < n; i++) {
 		r = pull_one(o, &eps[i], &ref, &plat, l, ref_name, &digest, err);
-		if (r >= 0)
+		if (r >= 0) {
+			used = &eps[i];
 			break;
+		}
 		if (i + 1 < n) {
 			oci_warn("mirror '%s' failed: %s; trying %s", eps[i].host, (*err)->msg,
 				 eps[i + 1].is_mirror ? "the next mirror" : "the registry");
 			oci_err_clear(err);
+			r = 0;
 		}
 	}
+	if (r >= 0 && kind == DEST_ARCHIVE)
+		r = fetch_write_oci_archive(layout_path, final, err);
+	else if (r >= 0 && kind == DEST_DIR)
+		r = fetch_write_dir(l, ref_name, final, err);
+	if (r >= 0 && o->format == FETCH_FORMAT_JSON) {
+		_cleanup_free_ char *rs = oci_ref_string(&ref);
+		json_auto_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s}", "digest", digest.str,
+					     "reference", rs, "destination", dest ? dest : layout_path,
+					     "name", ref_name, "source", used->host);
+		_cleanup_free_ char *js = oci_json_dumps(doc);
+		sbuf_addstr(out, js);
+	} else if (r >= 0) {
+		sbuf_addf(out, "%s\n", digest.str);
+	}
 	fetch_endpoints_free(eps, n);
-	if (r < 0)
-		return r;
-	sbuf_addf(out, "%s\n", digest.str);
-	return 0;
+	if (kind != DEST_LAYOUT) {
+		struct oci_err *e2 = NULL;
+		oci_rm_rf(layout_path, &e2);
+		oci_err_clear(&e2);
+	}
+	return r;
 }
 
 /* ---- inspect ---- */
@@ -564,7 +629,8 @@ static int tags_list(const struct fetch_opts *o, const struct fetch_endpoint *ep
 	if (open_registry(o, ep, &reg, err) < 0)
 		return -(*err)->code;
 	_cleanup_free_ char *scope = fetch_scope(ep->repo, false);
-	_cleanup_free_ char *url = xasprintf("/v2/%s/tags/list?n=1000", ep->repo);
+	_cleanup_free_ char *url = xasprintf("/v2/%s/tags/list?n=%d", ep->repo,
+					     o->page_size > 0 ? o->page_size : 1000);
 	for (int page = 0; url && page < 10000; page++) {
 		struct fetch_request req = { .method = "GET", .url = url, .scope = scope, .body_fd = -1 };
 		struct fetch_response resp = { 0 };

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fetch.h"
+#include "fs.h"
 #include "image_name.h"
 #include "json.h"
 #include "log.h"
@@ -246,6 +247,10 @@ static int push_manifest(struct push_ctx *c, const struct oci_descriptor *desc, 
 	return put_manifest(c, tag ? tag : desc->digest.str, mt, data, len, err);
 }
 
+static int push_from_layout(const struct fetch_opts *o, const char *src, const char *dest,
+			    const struct oci_ref *refp, const char *layout_path, const char *name,
+			    const char *mount_from, struct sbuf *out, struct oci_err **err);
+
 int fetch_cmd_push(const struct fetch_opts *o, const char *src, const char *dest,
 		   struct sbuf *out, struct oci_err **err)
 {
@@ -255,12 +260,25 @@ int fetch_cmd_push(const struct fetch_opts *o, const char *src, const char *dest
 		return oci_err_wrap(err, "'%s'", dest);
 
 	_cleanup_free_ char *layout_path = NULL, *name = NULL, *mount_from = NULL;
+	_cleanup_free_ char *tmpdir = NULL;
 	_cleanup_image_name_ struct oci_image_name sn = { 0 };
-	if (startswith(src, "oci:")) {
+	if (startswith(src, "oci:") || startswith(src, "oci-archive:")) {
 		if (oci_image_name_parse(src, &sn, err) < 0)
-			return oci_err_wrap(err, "source '%s'", src);
-		layout_path = xstrdup(sn.path);
+			return oci_err_wrap(err, "source");
 		name = sn.layout_ref ? xstrdup(sn.layout_ref) : NULL;
+		if (sn.transport == OCI_TRANSPORT_OCI_ARCHIVE) {
+			if (oci_mkdtemp("/tmp/oci-fetch-archive", &tmpdir, err) < 0)
+				return -(*err)->code;
+			if (fetch_read_oci_archive(sn.path, tmpdir, err) < 0) {
+				struct oci_err *e2 = NULL;
+				oci_rm_rf(tmpdir, &e2);
+				oci_err_clear(&e2);
+				return oci_err_wrap(err, "cannot push '%s'", src);
+			}
+			layout_path = xstrdup(tmpdir);
+		} else {
+			layout_path = xstrdup(sn.path);
+		}
 	} else {
 		_cleanup_free_ char *store = NULL;
 		if (oci_store_path(o->store, &store, err) < 0)
@@ -278,6 +296,20 @@ int fetch_cmd_push(const struct fetch_opts *o, const char *src, const char *dest
 		}
 		oci_err_clear(&e2);
 	}
+	int r = push_from_layout(o, src, dest, &ref, layout_path, name, mount_from, out, err);
+	if (tmpdir) {
+		struct oci_err *e2 = NULL;
+		oci_rm_rf(tmpdir, &e2);
+		oci_err_clear(&e2);
+	}
+	return r;
+}
+
+static int push_from_layout(const struct fetch_opts *o, const char *src, const char *dest,
+			    const struct oci_ref *refp, const char *layout_path, const char *name,
+			    const char *mount_from, struct sbuf *out, struct oci_err **err)
+{
+	const struct oci_ref ref = *refp;
 	_cleanup_(oci_layout_freep) struct oci_layout *l = NULL;
 	if (oci_layout_open(layout_path, false, &l, err) < 0)
 		return oci_err_wrap(err, "cannot push '%s'", src);
@@ -333,7 +365,18 @@ int fetch_cmd_push(const struct fetch_opts *o, const char *src, const char *dest
 	if (r >= 0) {
 		oci_info("pushed %zu blobs, %zu already there, %zu mounted", c.pushed, c.existed,
 			 c.mounted);
-		sbuf_addf(out, "%s\n", desc.digest.str);
+		if (o->format == FETCH_FORMAT_JSON) {
+			_cleanup_free_ char *rs = oci_ref_string(&ref);
+			json_auto_t *doc = json_pack("{s:s, s:s, s:I, s:I, s:I}", "digest",
+						     desc.digest.str, "reference", rs, "blobsPushed",
+						     (json_int_t)c.pushed, "blobsExisting",
+						     (json_int_t)c.existed, "blobsMounted",
+						     (json_int_t)c.mounted);
+			_cleanup_free_ char *js = oci_json_dumps(doc);
+			sbuf_addstr(out, js);
+		} else {
+			sbuf_addf(out, "%s\n", desc.digest.str);
+		}
 	} else {
 		_cleanup_free_ char *rs = oci_ref_string(&ref);
 		oci_err_wrap(err, "push to '%s'", rs);
