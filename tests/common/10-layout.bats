@@ -135,6 +135,17 @@ EOF
 	run layout-tool set-ref "$L" x sha256:abc application/vnd.oci.image.manifest.v1+json 10
 	assert_status 1
 	assert_output_contains "invalid digest 'sha256:abc'"
+	# a manifest whose config is missing is not tagged either
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":1},"layers":[]}' \
+		"$missing" >"$T/m"
+	m=$(layout-tool put-blob "$L" "$T/m")
+	run layout-tool set-ref "$L" half "$m" application/vnd.oci.image.manifest.v1+json "$(stat -c %s "$T/m")"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "cannot tag 'half'"
+	assert_output_contains "config: blob $missing is missing"
+	run layout-tool resolve "$L" half
+	assert_status 1
 }
 
 @test "24 processes adding refs at the same time lose none" {

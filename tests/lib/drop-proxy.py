@@ -12,9 +12,13 @@ Options (each counts blob GETs, /v2/.../blobs/sha256:..., in order):
   --drop-after B   bytes of body sent before a drop (default 100000)
   --fail N         the first N blob GETs answer 503
   --ignore-range   answer Range requests with the whole blob (200)
-  --rate BPS       send blob bodies at about BPS bytes per second"""
+  --rate BPS       send blob bodies at about BPS bytes per second
+  --paginate-tags  answer tags/list with at most n= tags (sorted) after last=
+                   and a Link header to the next page, as the distribution
+                   spec describes (docker-registry 2.8 ignores n=)"""
 import http.client
 import json
+import urllib.parse
 import os
 import socket
 import sys
@@ -29,12 +33,13 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     upstream, folder = args[0], args[1]
-    opts = {"drop": 0, "drop_after": 100000, "fail": 0, "ignore_range": False, "rate": 0}
+    opts = {"drop": 0, "drop_after": 100000, "fail": 0, "ignore_range": False, "rate": 0,
+            "paginate_tags": False}
     i = 2
     while i < len(args):
         a = args[i]
-        if a == "--ignore-range":
-            opts["ignore_range"] = True
+        if a in ("--ignore-range", "--paginate-tags"):
+            opts[a[2:].replace("-", "_")] = True
             i += 1
             continue
         key = a[2:].replace("-", "_")
@@ -58,7 +63,40 @@ def main():
             log.write(json.dumps({"method": self.command, "path": self.path, "range": rng,
                                   "status": status, "sent": sent, "action": action}) + "\n")
 
+        def paginate(self):
+            url = urllib.parse.urlsplit(self.path)
+            q = urllib.parse.parse_qs(url.query)
+            conn = http.client.HTTPConnection(uhost, int(uport), timeout=60)
+            conn.request("GET", url.path, headers={k: v for k, v in self.headers.items()
+                                                   if k.lower() == "authorization"})
+            resp = conn.getresponse()
+            body = resp.read()
+            conn.close()
+            extra = {}
+            if resp.status == 200:
+                doc = json.loads(body)
+                tags = sorted(doc.get("tags") or [])
+                last = q.get("last", [None])[0]
+                if last is not None:
+                    tags = [t for t in tags if t > last]
+                n = int(q.get("n", ["0"])[0] or 0)
+                if n and len(tags) > n:
+                    tags = tags[:n]
+                    extra["Link"] = '<%s?n=%d&last=%s>; rel="next"' % (url.path, n, tags[-1])
+                doc["tags"] = tags
+                body = json.dumps(doc).encode()
+            self.send_response(resp.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in extra.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
+            self.record(resp.status, len(body), "paginate", None)
+
         def handle_any(self):
+            if opts["paginate_tags"] and self.command == "GET" and "/tags/list" in self.path:
+                return self.paginate()
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
             rng = self.headers.get("Range")

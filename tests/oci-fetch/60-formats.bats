@@ -84,10 +84,16 @@ teardown_file() {
 }
 
 @test "tags follows Link pages" {
-	run --separate-stderr oci-fetch --page-size 2 tags "$REGISTRY/test/tiny"
-	assert_status 0
-	[ "$(printf '%s\n' "$output" | sort | tr '\n' ' ')" = "a b c d e " ] || fail "got: $output"
-	[ "$(grep -c 'GET /v2/test/tiny/tags/list' "$REGISTRY_LOG")" -ge 3 ]
+	# docker-registry 2.8 ignores n=: the proxy pages as the spec says
+	proxy_start PROXY "$REGISTRY" --paginate-tags
+	run --separate-stderr oci-fetch --page-size 2 tags "$PROXY/test/tiny"
+	local st=$status out=$output
+	local pages
+	pages=$(grep -c '"action": "paginate"' "$PROXY_LOG")
+	proxy_stop PROXY
+	[ "$st" = 0 ] || fail "status $st"
+	[ "$(printf '%s\n' "$out" | tr '\n' ' ')" = "a b c d e " ] || fail "got: $out"
+	[ "$pages" = 3 ] || fail "$pages pages"
 }
 
 @test "progress bars when stderr is a terminal, rate lines otherwise" {

@@ -1,0 +1,87 @@
+#!/usr/bin/env bats
+# Published ports: the host's 127.0.0.1, another host (a namespace linked to
+# the host), another container through the gateway (hairpin).
+load net
+
+@test "a published port answers on 127.0.0.1, from another namespace and from a container" {
+	mkns a
+	mkns b
+	outside out 31
+	mkdir -p "$T/www"
+	echo "hello-from-a" >"$T/www/index.html"
+	start_httpd a "$T/www" 80 || fail "httpd did not start"
+	oci-net create t3 --subnet 10.231.30.0/24 >/dev/null
+	run oci-net connect t3 --netns "/run/netns/$NSP-a" -p 18930:80 -p 127.0.0.1:18931:80/tcp
+	assert_status 0
+	oci-net connect t3 --netns "/run/netns/$NSP-b" >/dev/null
+	run curl -s -m 5 http://127.0.0.1:18930/
+	assert_status 0
+	[ "$output" = hello-from-a ] || fail "127.0.0.1:18930 gave '$output'"
+	run curl -s -m 5 http://127.0.0.1:18931/
+	[ "$output" = hello-from-a ] || fail "127.0.0.1:18931 gave '$output'"
+	run nsx out curl -s -m 5 http://10.231.31.1:18930/
+	[ "$output" = hello-from-a ] || fail "from the outside namespace: '$output'"
+	# Published on 127.0.0.1 only: not reachable from another host.
+	run nsx out curl -s -m 2 http://10.231.31.1:18931/
+	[ "$status" -ne 0 ] || fail "127.0.0.1-only port answered from outside"
+	run nsx b curl -s -m 5 http://10.231.30.1:18930/
+	[ "$output" = hello-from-a ] || fail "hairpin from b: '$output'"
+	# The same host port cannot be published twice.
+	mkns c
+	run oci-net connect t3 --netns "/run/netns/$NSP-c" -p 18930:81
+	assert_status 1
+	assert_output_contains "18930/tcp is already published"
+	run oci-net disconnect t3 --netns "/run/netns/$NSP-a"
+	assert_status 0
+	run curl -s -m 2 http://127.0.0.1:18930/
+	[ "$status" -ne 0 ] || fail "port still answers after disconnect: $output"
+	run nft list table inet oci_net
+	[[ "$output" != *18930* ]] || fail "rule left behind: $output"
+	oci-net rm -f t3
+	drop_test_net
+	assert_host_restored
+}
+
+@test "outbound traffic is masqueraded to another host" {
+	mkns a
+	outside out 33
+	mkdir -p "$T/www"
+	echo "outside-host" >"$T/www/index.html"
+	start_httpd out "$T/www" 8080 || fail "httpd did not start"
+	oci-net create t4 --subnet 10.231.32.0/24 >/dev/null
+	oci-net connect t4 --netns "/run/netns/$NSP-a" >/dev/null
+	# The outside namespace has no route to 10.231.32.0/24: only NAT gets an answer back.
+	run nsx a curl -s -m 5 http://10.231.33.2:8080/
+	assert_status 0
+	[ "$output" = outside-host ] || fail "got '$output'"
+	oci-net rm -f t4
+	drop_test_net
+	assert_host_restored
+}
+
+@test "an --internal network has no way out and publishes nothing" {
+	mkns a
+	mkns b
+	outside out 35
+	mkdir -p "$T/www"
+	echo "outside-host" >"$T/www/index.html"
+	start_httpd out "$T/www" 8080 || fail "httpd did not start"
+	oci-net create ti --internal --subnet 10.231.34.0/24 >/dev/null
+	oci-net connect ti --netns "/run/netns/$NSP-a" >/dev/null
+	oci-net connect ti --netns "/run/netns/$NSP-b" >/dev/null
+	run nsx a ip route show default
+	[ -z "$output" ] || fail "internal network has a default route: $output"
+	run nsx a busybox ping -c 1 -W 2 10.231.34.3
+	assert_status 0
+	# Even with a route added by hand, the host does not forward it.
+	nsx a ip route add default via 10.231.34.1
+	run nsx a curl -s -m 2 http://10.231.35.2:8080/
+	[ "$status" -ne 0 ] || fail "internal network reached outside: $output"
+	mkns c
+	run oci-net connect ti --netns "/run/netns/$NSP-c" -p 18934:80
+	assert_status 1
+	assert_output_contains "internal"
+	oci-net rm -f ti
+	drop_test_net
+	assert_host_restored
+}

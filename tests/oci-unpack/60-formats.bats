@@ -1,0 +1,76 @@
+#!/usr/bin/env bats
+# Layer formats and image shapes: tar, gzip, zstd; no layers; many layers
+# (more than fit in one page of overlay mount options).
+load ../lib/common
+load unpack-helpers
+
+setup() { common_setup; }
+teardown() { unpack_teardown; }
+
+MKIMAGE="$BATS_TEST_DIRNAME/mkimage.py"
+
+@test "tar, tar+gzip and tar+zstd layers, in overlay and flat mode" {
+	command -v zstd >/dev/null || skip "the zstd program is not installed (to make the layer)"
+	/usr/bin/python3 "$MKIMAGE" "$T/img" "tar:a/,a/one=1" "gzip:a/two=2,b/" "zstd:a/three=3,b/four=4"
+	for mode in "" --flat; do
+		unpack_ok "oci:$T/img:latest" "$T/b" $mode
+		for f in a/one:1 a/two:2 a/three:3 b/four:4; do
+			[ "$(cat "$T/b/rootfs/${f%%:*}")" = "${f##*:}" ] || fail "$f ($mode)"
+		done
+		oci-unpack rm "$T/b"
+	done
+}
+
+@test "an image with no layers gives an empty rootfs" {
+	/usr/bin/python3 "$MKIMAGE" "$T/img" empty
+	unpack_ok "oci:$T/img:latest" "$T/b"
+	mountpoint -q "$T/b/rootfs"
+	[ -z "$(ls -A "$T/b/rootfs")" ]
+	echo hi >"$T/b/rootfs/new"
+	[ -f "$T/b/upper/new" ]
+}
+
+@test "300 layers: the overlay takes them all (lowerdir+ past one page of options)" {
+	specs=()
+	for i in $(seq 300); do specs+=("tar:f$i=$i"); done
+	/usr/bin/python3 "$MKIMAGE" "$T/img" "${specs[@]}"
+	unpack_ok "oci:$T/img:latest" "$T/b" -j2
+	[ "$(ls "$T/b/rootfs" | wc -l)" -eq 300 ]
+	[ "$(cat "$T/b/rootfs/f1")" = 1 ] && [ "$(cat "$T/b/rootfs/f300")" = 300 ]
+	[ "$(ls "$OCI_ROOT/layers/l" | wc -l)" -eq 300 ]
+	run oci-unpack -vv "oci:$T/img:latest" "$T/b2"
+	assert_status 0
+	! echo "$output" | grep -q 'extracting layer'
+}
+
+@test "a layer that is not a tar is rejected with the layer named" {
+	mkdir -p "$T/img"
+	/usr/bin/python3 "$MKIMAGE" "$T/img" "gzip:a=1"
+	blob=$(layer_blob "$T/img" 0)
+	head -c 5000 /dev/urandom | gzip >"$T/junk.gz"
+	# keep the digests right, so only the content is wrong
+	d=$(sha256sum "$T/junk.gz" | cut -d' ' -f1)
+	u=$(gzip -dc "$T/junk.gz" | sha256sum | cut -d' ' -f1)
+	old=$(basename "$blob")
+	cp "$T/junk.gz" "$T/img/blobs/sha256/$d"
+	man=$(manifest_blob "$T/img")
+	cfg=$T/img/blobs/sha256/$(jq -r .config.digest "$man" | cut -d: -f2)
+	jq -c --arg u "sha256:$u" '.rootfs.diff_ids = [$u]' "$cfg" >"$T/c.json"
+	c=$(sha256sum "$T/c.json" | cut -d' ' -f1)
+	cp "$T/c.json" "$T/img/blobs/sha256/$c"
+	jq -c --arg d "sha256:$d" --argjson s "$(stat -c %s "$T/junk.gz")" --arg c "sha256:$c" \
+		--argjson cs "$(stat -c %s "$T/c.json")" \
+		'.layers[0].digest = $d | .layers[0].size = $s | .config.digest = $c | .config.size = $cs' \
+		"$man" >"$T/m.json"
+	m=$(sha256sum "$T/m.json" | cut -d' ' -f1)
+	cp "$T/m.json" "$T/img/blobs/sha256/$m"
+	jq -c --arg m "sha256:$m" --argjson s "$(stat -c %s "$T/m.json")" \
+		'.manifests[0].digest = $m | .manifests[0].size = $s' "$T/img/index.json" >"$T/i.json"
+	mv "$T/i.json" "$T/img/index.json"
+	run oci-unpack "oci:$T/img:latest" "$T/b"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "layer sha256:$d"
+	[ ! -e "$T/b" ]
+	[ "$old" != "$d" ]
+}
