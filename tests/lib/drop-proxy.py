@@ -15,7 +15,13 @@ Options (each counts blob GETs, /v2/.../blobs/sha256:..., in order):
   --rate BPS       send blob bodies at about BPS bytes per second
   --paginate-tags  answer tags/list with at most n= tags (sorted) after last=
                    and a Link header to the next page, as the distribution
-                   spec describes (docker-registry 2.8 ignores n=)"""
+                   spec describes (docker-registry 2.8 ignores n=)
+  --require-basic USER:PASS  answer 401 (WWW-Authenticate: Basic) to requests
+                   without these credentials
+  --redirect-blobs HOST:PORT  answer blob GETs with 307 to http://HOST:PORT/same-path
+  --manifest-content-type T  send manifests with Content-Type T
+Each log line also has "auth": whether an Authorization header came."""
+import base64
 import http.client
 import json
 import urllib.parse
@@ -34,7 +40,8 @@ def main():
         return 2
     upstream, folder = args[0], args[1]
     opts = {"drop": 0, "drop_after": 100000, "fail": 0, "ignore_range": False, "rate": 0,
-            "paginate_tags": False}
+            "paginate_tags": False, "require_basic": "", "redirect_blobs": "",
+            "manifest_content_type": ""}
     i = 2
     while i < len(args):
         a = args[i]
@@ -46,7 +53,7 @@ def main():
         if key not in opts:
             print(f"drop-proxy: unknown option {a!r}", file=sys.stderr)
             return 2
-        opts[key] = int(args[i + 1])
+        opts[key] = args[i + 1] if isinstance(opts[key], str) else int(args[i + 1])
         i += 2
     uhost, uport = upstream.rsplit(":", 1)
     lock = threading.Lock()
@@ -61,7 +68,8 @@ def main():
 
         def record(self, status, sent, action, rng):
             log.write(json.dumps({"method": self.command, "path": self.path, "range": rng,
-                                  "status": status, "sent": sent, "action": action}) + "\n")
+                                  "status": status, "sent": sent, "action": action,
+                                  "auth": "Authorization" in self.headers}) + "\n")
 
         def paginate(self):
             url = urllib.parse.urlsplit(self.path)
@@ -95,6 +103,28 @@ def main():
             self.record(resp.status, len(body), "paginate", None)
 
         def handle_any(self):
+            if opts["require_basic"]:
+                want = "Basic " + base64.b64encode(opts["require_basic"].encode()).decode()
+                if self.headers.get("Authorization") != want:
+                    length = int(self.headers.get("Content-Length") or 0)
+                    if length:
+                        self.rfile.read(length)
+                    msg = b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}'
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="proxy"')
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(msg)))
+                    self.end_headers()
+                    self.wfile.write(msg)
+                    self.record(401, 0, "unauthorized", None)
+                    return
+            if opts["redirect_blobs"] and self.command == "GET" and "/blobs/sha256:" in self.path:
+                self.send_response(307)
+                self.send_header("Location", "http://%s%s" % (opts["redirect_blobs"], self.path))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                self.record(307, 0, "redirect", None)
+                return
             if opts["paginate_tags"] and self.command == "GET" and "/tags/list" in self.path:
                 return self.paginate()
             length = int(self.headers.get("Content-Length") or 0)
@@ -126,6 +156,9 @@ def main():
             for k, v in resp.getheaders():
                 if k.lower() in ("connection", "keep-alive", "transfer-encoding"):
                     continue
+                if (k.lower() == "content-type" and opts["manifest_content_type"]
+                        and "/manifests/" in self.path):
+                    v = opts["manifest_content_type"]
                 self.send_header(k, v)
             chunked = resp.getheader("Content-Length") is None and self.command != "HEAD"
             if chunked:

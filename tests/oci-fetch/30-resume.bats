@@ -138,3 +138,28 @@ EOP
 	grep "$big" "$PROXY2_LOG" | grep -q '"range": "bytes=' || fail "not resumed: $(cat "$PROXY2_LOG")"
 	skopeo inspect "oci:$T/k:t" >/dev/null
 }
+
+@test "blobs redirected to another host: followed, and credentials are not sent there" {
+	proxy_start PROXY2 "$REGISTRY"
+	# the registry side wants Basic credentials; its blobs live on "localhost"
+	proxy_start PROXY "$REGISTRY" --require-basic u:p --redirect-blobs "localhost:${PROXY2##*:}"
+	run --separate-stderr oci-fetch -q --creds u:p pull "$PROXY/test/layered" "oci:$T/rd:t"
+	assert_status 0
+	[ "$output" = "$(fixture_digest layered)" ]
+	validate_layout "$T/rd"
+	grep -q '"action": "redirect"' "$PROXY_LOG" || fail "no redirect: $(cat "$PROXY_LOG")"
+	grep -q '"path": "/v2/test/layered/blobs/' "$PROXY2_LOG" || fail "blobs not fetched from the other host"
+	! grep '/blobs/' "$PROXY2_LOG" | grep -q '"auth": true' || fail "Authorization sent to the other host: $(cat "$PROXY2_LOG")"
+	# while the registry itself got them
+	grep '/manifests/' "$PROXY_LOG" | grep -q '"auth": true'
+}
+
+@test "a manifest whose mediaType disagrees with its Content-Type is refused" {
+	proxy_start PROXY "$REGISTRY" --manifest-content-type application/vnd.docker.distribution.manifest.v2+json
+	run oci-fetch -q pull "$PROXY/test/layered" "oci:$T/ct:t"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "does not match Content-Type"
+	assert_output_contains "$PROXY/test/layered"
+	[ "$(jq '.manifests | length' "$T/ct/index.json")" = 0 ]
+}
