@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""token-server.py DIR [--user U --password P] [--expires-in N]
+"""token-server.py DIR [--user U --password P] [--refresh-token R] [--expires-in N]
 
 A small Docker registry token server (distribution's token auth: the
 "Bearer realm=...,service=...,scope=..." flow) for the oci-fetch tests.
@@ -11,7 +11,9 @@ answers {"token", "access_token", "expires_in", "issued_at"} with a JWT
 signed RS256 whose x5c header carries the certificate, granting every action
 asked for. With --user/--password, Basic credentials are required (401
 otherwise). Each request is logged to DIR/requests.log as one JSON line
-{"path", "query", "user"}."""
+{"path", "query", "user"}. POST /token with grant_type=refresh_token and
+refresh_token=R (OAuth2, as clients with an identity token do) answers
+{"access_token", "expires_in"} when R matches --refresh-token."""
 import base64
 import datetime
 import json
@@ -54,12 +56,15 @@ def main():
     folder = args[0]
     user = password = None
     expires_in = 300
+    refresh = None
     i = 1
     while i < len(args):
         if args[i] == "--user":
             user = args[i + 1]
         elif args[i] == "--password":
             password = args[i + 1]
+        elif args[i] == "--refresh-token":
+            refresh = args[i + 1]
         elif args[i] == "--expires-in":
             expires_in = int(args[i + 1])
         else:
@@ -116,6 +121,35 @@ def main():
             self.reply(200, {"token": tok, "access_token": tok, "expires_in": expires_in,
                              "issued_at": datetime.datetime.now(datetime.timezone.utc).isoformat()})
 
+    def issue(service, scopes, who):
+        access = []
+        for scope in scopes:
+            parts = scope.split(":")
+            if len(parts) >= 3:
+                access.append({"type": parts[0], "name": ":".join(parts[1:-1]),
+                               "actions": parts[-1].split(",")})
+        now = int(time.time())
+        claims = {"iss": ISSUER, "sub": who or "", "aud": service, "exp": now + expires_in,
+                  "nbf": now - 10, "iat": now, "jti": uuid.uuid4().hex, "access": access}
+        return jwt.encode(claims, key, algorithm="RS256", headers={"x5c": [x5c]})
+
+    def do_POST(self):
+        url = urllib.parse.urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+        log.write(json.dumps({"path": url.path, "method": "POST", "form": {
+            k: v for k, v in form.items() if k != "refresh_token"},
+            "refresh_ok": form.get("refresh_token", [None])[0] == refresh}) + "\n")
+        if (form.get("grant_type", [""])[0] != "refresh_token" or refresh is None
+                or form.get("refresh_token", [None])[0] != refresh):
+            return self.reply(401, {"error": "invalid_grant"})
+        scopes = []
+        for s_ in form.get("scope", []):
+            scopes += s_.split(" ")
+        tok = issue(form.get("service", [""])[0], scopes, "refresh-user")
+        self.reply(200, {"access_token": tok, "expires_in": expires_in})
+
+    Handler.do_POST = do_POST
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     with open(os.path.join(folder, "port.tmp"), "w") as f:
         f.write(str(srv.server_address[1]))

@@ -142,3 +142,22 @@ EOS
 	assert_status 0
 	[ "$(jq -r .digest <<<"$output")" = "$(fixture_digest layered)" ]
 }
+
+@test "an identity token in the auth file: OAuth2 refresh_token grant (POST) to the token server" {
+	token_registry_stop
+	token_registry_start --user tokuser --password tokpass --refresh-token RT-123
+	skopeo copy -q --preserve-digests --dest-tls-verify=false --dest-creds tokuser:tokpass \
+		"oci:$OCI_TEST_FIXTURES/tiny:latest" "docker://$TREG/team/tiny:1" >&2
+	mkdir -p "$(dirname "$REGISTRY_AUTH_FILE")"
+	printf '{"auths":{"%s":{"identitytoken":"RT-123"}}}\n' "$TREG" >"$REGISTRY_AUTH_FILE"
+	run --separate-stderr oci-fetch -q pull "$TREG/team/tiny:1" "oci:$T/rt:t"
+	assert_status 0
+	[ "$output" = "$(fixture_digest tiny)" ]
+	grep '"method": "POST"' "$TOKEN_LOG" | grep -q '"refresh_ok": true' || fail "$(cat "$TOKEN_LOG")"
+	grep '"method": "POST"' "$TOKEN_LOG" | grep -q '"grant_type": \["refresh_token"\]'
+	printf '{"auths":{"%s":{"identitytoken":"wrong"}}}\n' "$TREG" >"$REGISTRY_AUTH_FILE"
+	run oci-fetch -q pull "$TREG/team/tiny:1" "oci:$T/rt2:t"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "HTTP 401"
+}
