@@ -239,8 +239,16 @@ int unpack_gc(const char *store_opt, size_t *ret_removed, uint64_t *ret_bytes,
 		char *dot = strchr(de->d_name, '.');
 		_cleanup_free_ char *hex = dot ? xstrndup(de->d_name, (size_t)(dot - de->d_name))
 					       : xstrdup(de->d_name);
-		if (!is_hex64(hex) || user_map_get(&m, hex))
+		if (!is_hex64(hex))
 			continue;
+		if (!dot && user_map_get(&m, hex)) {
+			/* in use, unless a killed unpack left it incomplete */
+			_cleanup_free_ char *c = xasprintf("%s/complete", hex);
+			if (faccessat(layersfd, c, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+				continue;
+		} else if (user_map_get(&m, hex)) {
+			continue;
+		}
 		if (dot) {
 			/* a lock file of a layer that is gone or going */
 			if (streq(dot, ".lock"))
