@@ -435,6 +435,17 @@ int fetch_download_blobs(struct fetch_registry *r, const char *repo, struct oci_
 					ret = oci_err_wrap(err, "blob %s", j->blob->digest.str);
 					goto out;
 				}
+				if (oci_layout_has_blob(l, &j->blob->digest)) {
+					/* another process finished it while we waited for its lock */
+					oci_blob_writer_abort(j->writer, false);
+					oci_blob_writer_free(j->writer);
+					j->writer = NULL;
+					j->blob->skipped = true;
+					j->finished = true;
+					todo--;
+					fetch_progress_done(pg, j->index, "exists");
+					continue;
+				}
 				j->pos = oci_blob_writer_offset(j->writer);
 				j->wq = wq_new(j->writer);
 				fetch_progress_start(pg, j->index, j->blob->digest.str, j->blob->size);

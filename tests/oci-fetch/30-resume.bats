@@ -163,3 +163,22 @@ EOP
 	assert_output_contains "$PROXY/test/layered"
 	[ "$(jq '.manifests | length' "$T/ct/index.json")" = 0 ]
 }
+
+@test "two pulls of the same image into one layout at once both succeed" {
+	proxy_start PROXY "$REGISTRY" --rate 8000000
+	oci-fetch -q pull "$PROXY/test/layered" "oci:$T/cc:one" >"$T/out1" 2>"$T/err1" &
+	local p1=$!
+	oci-fetch -q pull "$PROXY/test/layered" "oci:$T/cc:two" >"$T/out2" 2>"$T/err2" &
+	local p2=$!
+	local s1=0 s2=0
+	wait "$p1" || s1=$?
+	wait "$p2" || s2=$?
+	[ "$s1" = 0 ] || fail "first: $(cat "$T/err1")"
+	[ "$s2" = 0 ] || fail "second: $(cat "$T/err2")"
+	[ "$(cat "$T/out1")" = "$(fixture_digest layered)" ]
+	[ "$(cat "$T/out2")" = "$(fixture_digest layered)" ]
+	validate_layout "$T/cc"
+	[ "$(jq '.manifests | length' "$T/cc/index.json")" = 2 ]
+	run find "$T/cc" -name '.partial-*'
+	[ -z "$output" ] || fail "left: $output"
+}
