@@ -963,6 +963,8 @@ struct set_ref_ctx {
 	const struct oci_descriptor *d;
 };
 
+static int check_complete(struct oci_layout *l, json_t *desc, struct oci_err **err);
+
 static int set_ref_fn(struct oci_layout *l, json_t *m, void *vctx, struct oci_err **err)
 {
 	struct set_ref_ctx *ctx = vctx;
@@ -971,6 +973,12 @@ static int set_ref_fn(struct oci_layout *l, json_t *m, void *vctx, struct oci_er
 		return oci_err_set(err, ENOENT, "cannot tag '%s': blob %s not found in '%s'",
 				   ctx->name, ctx->d->digest.str, l->path);
 	json_t *e = oci_descriptor_to_json(ctx->d);
+	/* Nothing half-done is tagged: everything it reaches must be here. */
+	int r = check_complete(l, e, err);
+	if (r < 0) {
+		json_decref(e);
+		return oci_err_wrap(err, "cannot tag '%s' in '%s'", ctx->name, l->path);
+	}
 	json_t *ann = json_object_get(e, "annotations");
 	if (!json_is_object(ann)) {
 		ann = json_object();
@@ -1054,6 +1062,7 @@ static bool is_manifest_mt(const char *mt)
 struct walk {
 	struct oci_layout *l;
 	bool verify;  /* check presence, size and digest of everything */
+	bool require; /* check presence of everything */
 	json_t *seen; /* digest -> true */
 };
 
@@ -1129,7 +1138,7 @@ static int walk_desc(struct walk *w, json_t *obj, const char *path, int depth, s
 	bool nested = is_index_mt(d.media_type) || is_manifest_mt(d.media_type);
 
 	if (!oci_layout_has_blob(w->l, &d.digest)) {
-		if (w->verify)
+		if (w->verify || w->require)
 			return oci_err_set(err, ENOENT, "%s: blob %s is missing", path,
 					   d.digest.str);
 		return 0;
@@ -1180,6 +1189,13 @@ static int walk_index(struct walk *w, json_t *manifests, struct oci_err **err)
 			return r;
 	}
 	return 0;
+}
+
+static int check_complete(struct oci_layout *l, json_t *desc, struct oci_err **err)
+{
+	json_auto_t *seen = json_object();
+	struct walk w = {.l = l, .require = true, .seen = seen};
+	return walk_desc(&w, desc, "descriptor", 0, err);
 }
 
 static bool is_hex_name(const char *s, size_t len)

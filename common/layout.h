@@ -127,7 +127,8 @@ void oci_descriptors_free(struct oci_descriptor *v, size_t n);
 int oci_layout_resolve(struct oci_layout *l, const char *name, struct oci_descriptor *ret,
 		       struct oci_err **err);
 /* Adds d under ref.name NAME, replacing any other entry of that name.
- * The blob must be present. Atomic under the lock. */
+ * The blob, and every blob it reaches (manifests of an index, config and
+ * layers of a manifest), must be present. Atomic under the lock. */
 int oci_layout_set_ref(struct oci_layout *l, const char *name, const struct oci_descriptor *d,
 		       struct oci_err **err);
 /* Removes the entry NAME (-ENOENT when there is none). */

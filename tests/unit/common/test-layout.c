@@ -378,16 +378,16 @@ static void test_refs(struct oci_layout *l)
 	{
 		/* a manifest whose layer is missing is not tagged */
 		_cleanup_free_ char *mj = xasprintf(
-			"{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
-			"\"digest\":\"%s\",\"size\":10},\"layers\":[{\"mediaType\":\"%s\","
-			"\"digest\":\"%s\",\"size\":10}]}",
-			OCI_MT_MANIFEST, OCI_MT_CONFIG, b.digest.str, OCI_MT_LAYER_TAR, m.digest.str);
-		_cleanup_descriptor_ struct oci_descriptor h = { 0 };
+		    "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
+		    "\"digest\":\"%s\",\"size\":10},\"layers\":[{\"mediaType\":\"%s\","
+		    "\"digest\":\"%s\",\"size\":10}]}",
+		    OCI_MT_MANIFEST, OCI_MT_CONFIG, b.digest.str, OCI_MT_LAYER_TAR, m.digest.str);
+		_cleanup_descriptor_ struct oci_descriptor h = {0};
 		h.media_type = xstrdup(OCI_MT_MANIFEST);
 		h.size = (int64_t)strlen(mj);
 		put_str(l, mj, &h.digest);
-		ok(oci_layout_set_ref(l, "half", &h, &err) == -ENOENT && strstr(err->msg, "layers[0]") &&
-			   strstr(err->msg, m.digest.str),
+		ok(oci_layout_set_ref(l, "half", &h, &err) == -ENOENT &&
+		       strstr(err->msg, "layers[0]") && strstr(err->msg, m.digest.str),
 		   "set_ref of a manifest with a missing layer: %s", err ? err->msg : "");
 		oci_err_clear(&err);
 		ok(oci_layout_resolve(l, "half", &r, &err) == -ENOENT, "it is not tagged");
