@@ -15,6 +15,7 @@
 #include "fetch.h"
 #include "fs.h"
 #include "json.h"
+#include "manifest.h"
 #include "util.h"
 
 #define BLOCK 512
@@ -134,6 +135,43 @@ static int add_file(int out, const char *root, const char *rel, struct oci_err *
 		return oci_err_sys(err, "write archive");
 	}
 	return 0;
+}
+
+static int pad_block(int out, uint64_t size, struct oci_err **err)
+{
+	size_t pad = (BLOCK - size % BLOCK) % BLOCK;
+	char zeros[BLOCK] = { 0 };
+	int r = oci_write_all(out, zeros, pad);
+	if (r < 0) {
+		errno = -r;
+		return oci_err_sys(err, "write archive");
+	}
+	return 0;
+}
+
+static int add_bytes(int out, const char *name, const void *data, size_t len, struct oci_err **err)
+{
+	if (write_header(out, name, '0', 0644, len, 0, err) < 0)
+		return -(*err)->code;
+	int r = oci_write_all(out, data, len);
+	if (r < 0) {
+		errno = -r;
+		return oci_err_sys(err, "write archive");
+	}
+	return pad_block(out, len, err);
+}
+
+static int add_path_as(int out, const char *path, const char *name, struct oci_err **err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return oci_err_sys(err, "'%s'", path);
+	if (write_header(out, name, '0', 0644, (uint64_t)st.st_size, st.st_mtime, err) < 0)
+		return -(*err)->code;
+	if (copy_fd(fd, out, (uint64_t)st.st_size, err) < 0)
+		return oci_err_wrap(err, "'%s'", path);
+	return pad_block(out, (uint64_t)st.st_size, err);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -453,5 +491,74 @@ int fetch_write_dir(struct oci_layout *l, const char *name, const char *dir, str
 		r = oci_write_file_atomic(vf, v, sizeof(v) - 1, 0644, err);
 	}
 	oci_descriptor_release(&d);
+	return r;
+}
+
+/* docker save's format (docker load and skopeo's docker-archive: read it):
+ * manifest.json [{Config, RepoTags, Layers}], the config as HEX.json and
+ * each layer blob, as stored, as HEX.tar. */
+int fetch_write_docker_archive(struct oci_layout *l, const char *name, const char *repotag,
+			       const char *file, struct oci_err **err)
+{
+	struct oci_descriptor d = { 0 };
+	if (oci_layout_resolve(l, name, &d, err) < 0)
+		return -(*err)->code;
+	struct oci_manifest m = { 0 };
+	struct oci_descriptor md = { 0 };
+	int r = oci_layout_load_manifest(l, &d, NULL, &m, &md, err);
+	oci_descriptor_release(&d);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp-%d", file, (int)getpid());
+	_cleanup_close_ int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0)
+		r = oci_err_sys(err, "create '%s'", tmp);
+	json_t *entry = json_object();
+	json_t *layers = json_array();
+	json_object_set_new(entry, "Layers", layers);
+	json_t *tags = json_array();
+	if (repotag)
+		json_array_append_new(tags, json_string(repotag));
+	json_object_set_new(entry, "RepoTags", tags);
+	if (r >= 0) {
+		_cleanup_free_ char *cname = xasprintf("%s.json", oci_digest_hex(&m.config.digest));
+		_cleanup_free_ char *cpath = oci_layout_blob_path(l, &m.config.digest);
+		json_object_set_new(entry, "Config", json_string(cname));
+		r = add_path_as(out, cpath, cname, err);
+	}
+	for (size_t i = 0; r >= 0 && i < m.n_layers; i++) {
+		_cleanup_free_ char *lname = xasprintf("%s.tar", oci_digest_hex(&m.layers[i].digest));
+		_cleanup_free_ char *lpath = oci_layout_blob_path(l, &m.layers[i].digest);
+		bool dup = false;
+		for (size_t k = 0; k < i; k++)
+			dup = dup || oci_digest_equal(&m.layers[k].digest, &m.layers[i].digest);
+		json_array_append_new(layers, json_string(lname));
+		if (!dup)
+			r = add_path_as(out, lpath, lname, err);
+	}
+	if (r >= 0) {
+		json_t *doc = json_array();
+		json_array_append(doc, entry);
+		char *js = json_dumps(doc, JSON_COMPACT);
+		json_decref(doc);
+		r = add_bytes(out, "manifest.json", js, strlen(js), err);
+		free(js);
+	}
+	json_decref(entry);
+	if (r >= 0) {
+		char zeros[2 * BLOCK] = { 0 };
+		if ((r = oci_write_all(out, zeros, sizeof(zeros))) < 0) {
+			errno = -r;
+			r = oci_err_sys(err, "write '%s'", tmp);
+		}
+	}
+	if (r >= 0 && fsync(out) < 0)
+		r = oci_err_sys(err, "fsync '%s'", tmp);
+	if (r >= 0 && rename(tmp, file) < 0)
+		r = oci_err_sys(err, "rename '%s' to '%s'", tmp, file);
+	if (r < 0 && out >= 0)
+		unlink(tmp);
+	oci_manifest_release(&m);
+	oci_descriptor_release(&md);
 	return r;
 }

@@ -278,6 +278,8 @@ int fetch_cmd_logout(const struct fetch_opts *o, const char *registry, bool all,
 /* ---- archive.c ---- */
 int fetch_write_oci_archive(const char *dir, const char *file, struct oci_err **err);
 int fetch_read_oci_archive(const char *file, const char *dir, struct oci_err **err);
+int fetch_write_docker_archive(struct oci_layout *l, const char *name, const char *repotag,
+			       const char *file, struct oci_err **err);
 int fetch_write_dir(struct oci_layout *l, const char *name, const char *dir, struct oci_err **err);
 
 /* Sleep helper for backoffs (ms). */

@@ -21,7 +21,7 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  pull REF [DEST]        pull REF into DEST (oci:DIR[:TAG], oci-archive:FILE[:TAG],\n"
-	"                         dir:DIR; default: the store);\n"
+	"                         docker-archive:FILE[:NAME:TAG], dir:DIR; default: the store);\n"
 	"                         prints the manifest digest\n"
 	"  push SRC REF           push SRC (a name in the store, oci:DIR[:TAG] or\n"
 	"                         oci-archive:FILE[:TAG]) to REF\n"

@@ -387,7 +387,7 @@ static int get_platform(const struct fetch_opts *o, struct oci_platform *ret, st
 	return 0;
 }
 
-enum dest_kind { DEST_LAYOUT, DEST_ARCHIVE, DEST_DIR };
+enum dest_kind { DEST_LAYOUT, DEST_ARCHIVE, DEST_DIR, DEST_DOCKER_ARCHIVE };
 
 int fetch_cmd_pull(const struct fetch_opts *o, const char *src, const char *dest,
 		   struct sbuf *out, struct oci_err **err)
@@ -400,13 +400,27 @@ int fetch_cmd_pull(const struct fetch_opts *o, const char *src, const char *dest
 		return -(*err)->code;
 
 	enum dest_kind kind = DEST_LAYOUT;
-	_cleanup_free_ char *layout_path = NULL, *ref_name = NULL, *final = NULL;
+	_cleanup_free_ char *layout_path = NULL, *ref_name = NULL, *final = NULL, *repotag = NULL;
 	if (!dest) {
 		_cleanup_free_ char *store = NULL;
 		if (oci_store_path(o->store, &store, err) < 0)
 			return -(*err)->code;
 		layout_path = oci_store_images_dir(store);
 		ref_name = oci_ref_string(&ref);
+	} else if (startswith(dest, "docker-archive:")) {
+		/* docker-archive:FILE[:NAME:TAG], split at the first ':' as skopeo does */
+		const char *p = dest + strlen("docker-archive:");
+		const char *colon = strchr(p, ':');
+		final = colon ? xstrndup(p, (size_t)(colon - p)) : xstrdup(p);
+		if (!*final)
+			return oci_err_set(err, EINVAL, "destination '%s': docker-archive: needs a file", dest);
+		if (o->all_platforms)
+			return oci_err_set(err, EINVAL,
+					   "destination '%s': a docker-archive holds one platform (drop --all-platforms)",
+					   dest);
+		kind = DEST_DOCKER_ARCHIVE;
+		ref_name = xstrdup("latest");
+		repotag = colon ? xstrdup(colon + 1) : oci_ref_familiar(&ref);
 	} else if (startswith(dest, "dir:")) {
 		if (!dest[4])
 			return oci_err_set(err, EINVAL, "destination '%s': dir: needs a folder", dest);
@@ -469,6 +483,8 @@ int fetch_cmd_pull(const struct fetch_opts *o, const char *src, const char *dest
 		r = fetch_write_oci_archive(layout_path, final, err);
 	else if (r >= 0 && kind == DEST_DIR)
 		r = fetch_write_dir(l, ref_name, final, err);
+	else if (r >= 0 && kind == DEST_DOCKER_ARCHIVE)
+		r = fetch_write_docker_archive(l, ref_name, repotag, final, err);
 	if (r >= 0 && o->format == FETCH_FORMAT_JSON) {
 		_cleanup_free_ char *rs = oci_ref_string(&ref);
 		json_auto_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s}", "digest", digest.str,

@@ -366,3 +366,25 @@ EOF
 	assert_status 0
 	assert_output_contains "removed 0 blobs"
 }
+
+@test "a foreign (non-distributable) layer may be absent; a normal one may not" {
+	layout-tool init "$L"
+	echo '{"architecture":"amd64","os":"windows","rootfs":{"type":"layers","diff_ids":[]}}' >"$T/cfg"
+	c=$(layout-tool put-blob "$L" "$T/cfg")
+	absent=sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb
+	for mt in application/vnd.docker.image.rootfs.foreign.diff.tar.gzip \
+		application/vnd.docker.image.rootfs.diff.tar.gzip; do
+		printf '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"%s","digest":"%s","size":5,"urls":["https://example.com/l"]}]}' \
+			"$c" "$(stat -c %s "$T/cfg")" "$mt" "$absent" >"$T/m"
+		m=$(layout-tool put-blob "$L" "$T/m")
+		run layout-tool set-ref "$L" "win" "$m" application/vnd.docker.distribution.manifest.v2+json "$(stat -c %s "$T/m")"
+		if [ "$mt" = application/vnd.docker.image.rootfs.foreign.diff.tar.gzip ]; then
+			assert_status 0
+			run layout-tool verify "$L"
+			assert_status 0
+		else
+			assert_status 1
+			assert_output_contains "layers[0]: blob $absent is missing"
+		fi
+	done
+}

@@ -106,3 +106,30 @@ teardown_file() {
 	[[ $stderr != *$'\033['* ]] || fail "escape codes in plain progress"
 	[[ $stderr == *"done"* ]]
 }
+
+@test "pull into docker-archive:FILE:NAME:TAG; skopeo reads it with the same layers and config" {
+	run --separate-stderr oci-fetch -q pull "$REGISTRY/test/layered" "docker-archive:$T/d.tar:example/layered:v9"
+	assert_status 0
+	[ "$output" = "$(fixture_digest layered)" ]
+	tar -xOf "$T/d.tar" manifest.json >"$T/dm.json"
+	[ "$(jq -r '.[0].RepoTags[0]' "$T/dm.json")" = example/layered:v9 ]
+	local m cfg
+	m=$OCI_TEST_FIXTURES/layered/blobs/sha256/$(fixture_digest layered | cut -d: -f2)
+	cfg=$(jq -r .config.digest "$m")
+	[ "$(jq -r '.[0].Config' "$T/dm.json")" = "${cfg#sha256:}.json" ]
+	[ "$(jq '.[0].Layers | length' "$T/dm.json")" = "$(jq '.layers | length' "$m")" ]
+	run skopeo inspect "docker-archive:$T/d.tar"
+	assert_status 0
+	[ "$(jq '.Layers | length' <<<"$output")" = "$(jq '.layers | length' "$m")" ]
+	# the config and every layer are in the archive byte for byte
+	[ "sha256:$(tar -xOf "$T/d.tar" "${cfg#sha256:}.json" | sha256sum | cut -d' ' -f1)" = "$cfg" ]
+	local l
+	for l in $(jq -r '.layers[].digest' "$m"); do
+		[ "sha256:$(tar -xOf "$T/d.tar" "${l#sha256:}.tar" | sha256sum | cut -d' ' -f1)" = "$l" ] || fail "layer $l"
+	done
+	# and skopeo can copy it on
+	skopeo copy -q "docker-archive:$T/d.tar" "oci:$T/fromdocker:x"
+	run oci-fetch -q --all-platforms pull "$REGISTRY/test/multi" "docker-archive:$T/m.tar"
+	assert_status 1
+	assert_output_contains "one platform"
+}
