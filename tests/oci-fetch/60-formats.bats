@@ -129,7 +129,8 @@ teardown_file() {
 	done
 	# and skopeo can copy it on
 	skopeo copy -q "docker-archive:$T/d.tar" "oci:$T/fromdocker:x"
+	# conflicting options are bad usage
 	run oci-fetch -q --all-platforms pull "$REGISTRY/test/multi" "docker-archive:$T/m.tar"
-	assert_status 1
+	assert_status 2
 	assert_output_contains "one platform"
 }
