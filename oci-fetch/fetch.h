@@ -121,6 +121,7 @@ void fetch_tls_apply(const struct fetch_tls_conf *t, bool verify, CURL *c);
 struct fetch_endpoint {
 	char *host; /* "host[:port]" to contact */
 	char *repo; /* the repository path on that host */
+	char *ns;   /* for a mirror: the registry it mirrors (sent as ?ns=) */
 	bool insecure;
 	bool is_mirror;
 };
@@ -179,6 +180,7 @@ struct fetch_registry {
 	struct fetch_token *tokens;
 	size_t n_tokens;
 	char *basic; /* "Basic base64" when the registry asked for basic */
+	char *query; /* "" or "?ns=REGISTRY" on a mirror (distribution's proxy convention) */
 	CURL *curl; /* reused easy handle (connection reuse) */
 	CURLSH *share;
 };

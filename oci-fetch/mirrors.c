@@ -34,6 +34,7 @@ void fetch_endpoints_free(struct fetch_endpoint *e, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(e[i].host);
 		free(e[i].repo);
+		free(e[i].ns);
 	}
 	free(e);
 }
@@ -334,6 +335,7 @@ static void push_endpoint(struct fetch_endpoint **v, size_t *n, const char *loca
 	size_t hl = strcspn(full, "/");
 	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
 	struct fetch_endpoint *e = &(*v)[(*n)++];
+	memset(e, 0, sizeof(*e));
 	_cleanup_free_ char *host = xstrndup(full, hl);
 	if (streq(host, "docker.io") || streq(host, "index.docker.io")) {
 		e->host = xstrdup("registry-1.docker.io");
@@ -382,6 +384,7 @@ int fetch_endpoints(const struct fetch_regconf *c, const struct oci_ref *ref, bo
 			if (pf && streq(pf, "tag-only") && by_digest)
 				continue;
 			push_endpoint(&v, &n, m->location, rest, m->insecure, true);
+			v[n - 1].ns = xstrdup(ref->domain);
 		}
 	}
 	if (startswith(en->prefix, "*."))

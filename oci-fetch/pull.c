@@ -65,7 +65,8 @@ static int get_manifest(struct pull_ctx *c, const char *reference, const struct 
 			struct raw_manifest *ret, struct oci_err **err)
 {
 	_cleanup_free_ char *scope = fetch_scope(c->repo, false);
-	_cleanup_free_ char *path = xasprintf("/v2/%s/manifests/%s", c->repo, reference);
+	_cleanup_free_ char *path = xasprintf("/v2/%s/manifests/%s%s", c->repo, reference,
+					      c->reg->query);
 	struct fetch_response resp = { 0 };
 	int r;
 
@@ -291,6 +292,10 @@ static int open_registry(const struct fetch_opts *o, const struct fetch_endpoint
 {
 	if (fetch_registry_open(o, ep->host, ep->insecure, ret, err) < 0)
 		return -(*err)->code;
+	if (ep->ns) {
+		free((*ret)->query);
+		(*ret)->query = xasprintf("?ns=%s", ep->ns);
+	}
 	if (fetch_registry_ping(*ret, err) < 0) {
 		fetch_registry_free(*ret);
 		*ret = NULL;
@@ -569,7 +574,8 @@ static int inspect_one(const struct fetch_opts *o, const struct fetch_endpoint *
 	json_object_set_new(out, "size", json_integer(total));
 	/* the config is small: read os/arch/created from it */
 	_cleanup_free_ char *scope = fetch_scope(ep->repo, false);
-	_cleanup_free_ char *cpath = xasprintf("/v2/%s/blobs/%s", ep->repo, m->config.digest.str);
+	_cleanup_free_ char *cpath = xasprintf("/v2/%s/blobs/%s%s", ep->repo, m->config.digest.str,
+					       reg->query);
 	struct fetch_request req = { .method = "GET", .url = cpath, .scope = scope, .body_fd = -1 };
 	struct fetch_response resp = { 0 };
 	struct oci_err *e2 = NULL;

@@ -87,6 +87,7 @@ int fetch_registry_open(const struct fetch_opts *o, const char *host, bool insec
 	_cleanup_(fetch_registry_freep) struct fetch_registry *r = xcalloc(1, sizeof(*r));
 	r->opts = o;
 	r->host = xstrdup(host);
+	r->query = xstrdup("");
 	r->insecure = insecure || o->tls == FETCH_TLS_NOVERIFY;
 	r->verify = !r->insecure;
 	if (fetch_tls_load(o->cert_dir, host, &r->tls, err) < 0)
@@ -122,6 +123,7 @@ void fetch_registry_free(struct fetch_registry *r)
 		curl_share_cleanup(r->share);
 	free(r->host);
 	free(r->base);
+	free(r->query);
 	fetch_tls_release(&r->tls);
 	fetch_creds_release(&r->creds);
 	fetch_challenge_release(&r->challenge);

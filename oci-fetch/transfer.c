@@ -254,7 +254,8 @@ static int job_start(struct fetch_registry *r, const char *repo, struct job *j, 
 		curl_easy_reset(j->curl);
 	CURL *c = j->curl;
 	fetch_registry_setup_curl(r, c);
-	_cleanup_free_ char *url = xasprintf("%s/v2/%s/blobs/%s", r->base, repo, j->blob->digest.str);
+	_cleanup_free_ char *url = xasprintf("%s/v2/%s/blobs/%s%s", r->base, repo,
+					     j->blob->digest.str, r->query);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);

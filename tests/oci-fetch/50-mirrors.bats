@@ -49,7 +49,9 @@ EOC
 	assert_status 0
 	[ "$output" = "$(fixture_digest tiny)" ]
 	validate_layout "$T/m"
-	grep -q 'GET /v2/lib/tiny/manifests/latest' "$MIRROR1_LOG"
+	# a mirror is told which registry it stands for (?ns=, as containerd does)
+	grep -q 'GET /v2/lib/tiny/manifests/latest?ns=127.0.0.1:9 ' "$MIRROR1_LOG" || fail "$(grep manifests "$MIRROR1_LOG")"
+	grep -q 'GET /v2/lib/tiny/blobs/sha256:[0-9a-f]*?ns=127.0.0.1:9 ' "$MIRROR1_LOG"
 	[ "$(grep -c 'GET /v2/lib/tiny/manifests' "$MIRROR2_LOG" || true)" = "$before" ]
 }
 
