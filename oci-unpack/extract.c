@@ -530,8 +530,15 @@ static int do_whiteout(struct xctx *x, const char *path, const char *dir, const 
 	if (parentfd < 0)
 		return oci_err_wrap(err, "whiteout '%s'", path);
 	struct stat st;
-	if (fstatat(parentfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return 0; /* the layer itself has it: a whiteout hides lower layers only */
+	if (fstatat(parentfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		/* the layer itself has it: a whiteout hides lower layers only;
+		 * but a directory made only to hold other whiteouts gives way */
+		if (!S_ISDIR(st.st_mode) || unpack_pathset_has(x->explicit_dirs, tpath))
+			return 0;
+		int r = oci_rm_rfat(parentfd, name, err);
+		if (r < 0)
+			return r;
+	}
 	return unpack_whiteout_overlay(parentfd, name, err);
 }
 
