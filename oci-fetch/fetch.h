@@ -195,7 +195,10 @@ struct fetch_response {
 	char *link;
 	char *range;    /* Range header (uploads) */
 	int64_t content_length;
+	long retry_after; /* seconds from Retry-After, or -1 */
 };
+/* Parses a Retry-After value in seconds (an HTTP date counts as 1 s); -1 when invalid. */
+long fetch_retry_after_parse(const char *v);
 void fetch_response_release(struct fetch_response *r);
 
 /* Opens a client for HOST (ping not done yet). */

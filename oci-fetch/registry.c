@@ -57,6 +57,21 @@ void fetch_response_release(struct fetch_response *r)
 	memset(r, 0, sizeof(*r));
 }
 
+long fetch_retry_after_parse(const char *v)
+{
+	while (*v == ' ')
+		v++;
+	if (!*v)
+		return -1;
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (end != v && !errno && n >= 0 && (*end == 0 || *end == ' ' || *end == '\r'))
+		return n;
+	/* an HTTP date: wait a little rather than parse clocks */
+	return isalpha((unsigned char)*v) ? 1 : -1;
+}
+
 char *fetch_scope(const char *repo, bool push)
 {
 	return xasprintf("repository:%s:%s", repo, push ? "pull,push" : "pull");
@@ -191,6 +206,7 @@ static size_t on_header(char *buf, size_t size, size_t nmemb, void *ud)
 		free(x->resp->content_type);
 		x->resp->content_type = NULL;
 		x->resp->content_length = -1;
+		x->resp->retry_after = -1;
 		return len;
 	}
 	set_hdr(&x->resp->content_type, header_value(buf, len, "Content-Type"));
@@ -199,6 +215,9 @@ static size_t on_header(char *buf, size_t size, size_t nmemb, void *ud)
 	set_hdr(&x->resp->www_auth, header_value(buf, len, "WWW-Authenticate"));
 	set_hdr(&x->resp->link, header_value(buf, len, "Link"));
 	set_hdr(&x->resp->range, header_value(buf, len, "Range"));
+	_cleanup_free_ char *ra = header_value(buf, len, "Retry-After");
+	if (ra)
+		x->resp->retry_after = fetch_retry_after_parse(ra);
 	_cleanup_free_ char *cl = header_value(buf, len, "Content-Length");
 	if (cl)
 		x->resp->content_length = strtoll(cl, NULL, 10);
@@ -316,6 +335,7 @@ static CURLcode perform(struct fetch_registry *r, const struct fetch_request *re
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
 
 	resp->content_length = -1;
+	resp->retry_after = -1;
 	CURLcode cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	return cc;
@@ -390,8 +410,12 @@ int fetch_registry_do(struct fetch_registry *r, const struct fetch_request *req,
 			continue;
 		}
 		if ((resp->status >= 500 || resp->status == 429) && attempt < retries) {
-			oci_debug("%s %s: HTTP %ld; retrying", req->method, req->url, resp->status);
-			fetch_sleep_ms(backoff_ms(r->opts, attempt));
+			long d = backoff_ms(r->opts, attempt);
+			if (resp->retry_after > 0 && resp->retry_after * 1000 > d)
+				d = resp->retry_after < 60 ? resp->retry_after * 1000 : 60000;
+			oci_debug("%s %s: HTTP %ld; retrying in %ld ms", req->method, req->url,
+				  resp->status, d);
+			fetch_sleep_ms(d);
 			continue;
 		}
 		return 0;

@@ -28,6 +28,7 @@ struct job {
 	bool checked;       /* first body byte checked against status/range */
 	int64_t range_start;
 	bool have_range;
+	long retry_after;
 	int attempts;
 	bool renewed, need_renew;
 	bool active, finished;
@@ -186,7 +187,12 @@ static size_t job_header(char *buf, size_t size, size_t nmemb, void *ud)
 	size_t len = size * nmemb;
 	if (len >= 5 && !strncmp(buf, "HTTP/", 5)) {
 		j->have_range = false;
+		j->retry_after = -1;
 		return len;
+	}
+	if (len > 12 && !strncasecmp(buf, "Retry-After:", 12)) {
+		_cleanup_free_ char *v = xstrndup(buf + 12, len - 12);
+		j->retry_after = fetch_retry_after_parse(v);
 	}
 	if (len > 14 && !strncasecmp(buf, "Content-Range:", 14)) {
 		_cleanup_free_ char *v = xstrndup(buf + 14, len - 14);
@@ -383,6 +389,8 @@ static int job_finish(struct fetch_registry *r, const char *repo, struct job *j,
 			d *= 2;
 		if (j->pos > j->requested)
 			d = 0; /* a drop after progress: resume right away */
+		if (j->retry_after > 0 && j->retry_after * 1000 > d)
+			d = j->retry_after < 60 ? j->retry_after * 1000 : 60000;
 		j->attempts++;
 		j->retry_at_ms = now_ms() + d;
 		oci_debug("blob %s: %s; retry %d at byte %lld", j->blob->digest.str, why,

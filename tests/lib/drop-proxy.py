@@ -11,6 +11,7 @@ Options (each counts blob GETs, /v2/.../blobs/sha256:..., in order):
                    dropped connection
   --drop-after B   bytes of body sent before a drop (default 100000)
   --fail N         the first N blob GETs answer 503
+  --fail-status S  answer S instead of 503 (429 comes with Retry-After: 1)
   --ignore-range   answer Range requests with the whole blob (200)
   --rate BPS       send blob bodies at about BPS bytes per second
   --paginate-tags  answer tags/list with at most n= tags (sorted) after last=
@@ -41,7 +42,7 @@ def main():
     upstream, folder = args[0], args[1]
     opts = {"drop": 0, "drop_after": 100000, "fail": 0, "ignore_range": False, "rate": 0,
             "paginate_tags": False, "require_basic": "", "redirect_blobs": "",
-            "manifest_content_type": ""}
+            "manifest_content_type": "", "fail_status": 503}
     i = 2
     while i < len(args):
         a = args[i]
@@ -138,12 +139,14 @@ def main():
                     n = counters["blob"]
             if is_blob and n <= opts["fail"]:
                 msg = b'{"errors":[{"code":"UNAVAILABLE","message":"injected failure"}]}'
-                self.send_response(503)
+                self.send_response(opts["fail_status"])
+                if opts["fail_status"] == 429:
+                    self.send_header("Retry-After", "1")
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(msg)))
                 self.end_headers()
                 self.wfile.write(msg)
-                self.record(503, 0, "fail", rng)
+                self.record(opts["fail_status"], 0, "fail", rng)
                 return
             headers = {k: v for k, v in self.headers.items()
                        if k.lower() not in ("connection", "keep-alive", "proxy-connection")}

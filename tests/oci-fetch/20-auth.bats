@@ -143,6 +143,19 @@ EOS
 	[ "$(jq -r .digest <<<"$output")" = "$(fixture_digest layered)" ]
 }
 
+@test "login to a bearer-token registry checks the password with the token server" {
+	run oci-fetch login -u tokuser --password-stdin "$TREG" <<<"bad"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "HTTP 401"
+	[ ! -e "$REGISTRY_AUTH_FILE" ]
+	run oci-fetch login -u tokuser --password-stdin "$TREG" <<<"tokpass"
+	assert_status 0
+	run --separate-stderr oci-fetch -q pull "$TREG/team/layered:1" "oci:$T/lg:t"
+	assert_status 0
+	[ "$output" = "$(fixture_digest layered)" ]
+}
+
 @test "an identity token in the auth file: OAuth2 refresh_token grant (POST) to the token server" {
 	token_registry_stop
 	token_registry_start --user tokuser --password tokpass --refresh-token RT-123

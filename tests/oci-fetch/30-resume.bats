@@ -182,3 +182,15 @@ EOP
 	run find "$T/cc" -name '.partial-*'
 	[ -z "$output" ] || fail "left: $output"
 }
+
+@test "429 with Retry-After: the wait it asks for is honoured" {
+	proxy_start PROXY "$REGISTRY" --fail 1 --fail-status 429
+	local t0 t1
+	t0=$(date +%s%N)
+	run --separate-stderr oci-fetch -q --jobs 1 --retry-delay 10ms pull "$PROXY/test/layered" "oci:$T/ra:t"
+	t1=$(date +%s%N)
+	assert_status 0
+	validate_layout "$T/ra"
+	grep -q '"status": 429' "$PROXY_LOG"
+	[ $(( (t1 - t0) / 1000000 )) -ge 1000 ] || fail "did not wait: $(( (t1 - t0) / 1000000 )) ms"
+}

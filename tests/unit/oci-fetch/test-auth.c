@@ -122,6 +122,12 @@ int main(void)
 	ok(!fetch_host_is_loopback("localhost.example.com"), "localhost.example.com is not");
 	ok(!fetch_host_is_loopback("registry-1.docker.io"), "docker hub is not");
 
+	is_int(fetch_retry_after_parse("120"), 120, "Retry-After: 120");
+	is_int(fetch_retry_after_parse(" 0\r\n"), 0, "Retry-After: 0 with CRLF");
+	is_int(fetch_retry_after_parse("Wed, 21 Oct 2015 07:28:00 GMT"), 1, "Retry-After: a date");
+	is_int(fetch_retry_after_parse("-5"), -1, "Retry-After: negative");
+	is_int(fetch_retry_after_parse(""), -1, "Retry-After: empty");
+
 	char *s = fetch_scope("a/b", true);
 	is_str(s, "repository:a/b:pull,push", "push scope");
 	free(s);
