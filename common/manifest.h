@@ -36,8 +36,13 @@ bool oci_media_type_is_index(const char *mt);
 bool oci_media_type_is_manifest(const char *mt);
 bool oci_media_type_is_layer(const char *mt);
 
-/* content_type may be NULL. A mediaType in the body that disagrees with
- * content_type is an error. name is used in messages. */
+/* content_type may be NULL; its parameters ("; charset=...") are ignored,
+ * and so are generic types (application/json, application/octet-stream,
+ * text/plain) that some registries send. A mediaType in the body that
+ * disagrees with content_type is an error (distribution-spec). With neither,
+ * the type follows the shape ("manifests": index, "config": manifest).
+ * Docker schema 1 is refused (ENOTSUP). name is used in messages; errors
+ * name the JSON path ("NAME: layers[1].digest: invalid digest ..."). */
 int oci_manifest_parse(const char *buf, size_t len, const char *content_type, const char *name,
 		       struct oci_manifest *ret, struct oci_err **err);
 void oci_manifest_release(struct oci_manifest *m);
