@@ -66,3 +66,14 @@ cleanup_containers() {
 		oci-run --root "$root" delete --force "$id" >/dev/null 2>&1 || true
 	done
 }
+
+# run_file CMD...: like bats' `run`, with the output going through a file,
+# for commands that leave a process holding their stdout (create, run -d):
+# `run` would wait for that process to close the pipe.
+run_file() {
+	local rc=0
+	"$@" >"$T/.run_file.out" 2>&1 </dev/null || rc=$?
+	status=$rc
+	output=$(cat "$T/.run_file.out")
+	mapfile -t lines <"$T/.run_file.out"
+}

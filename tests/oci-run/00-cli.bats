@@ -72,7 +72,7 @@ teardown() {
 @test "a config.json without process.args names the field, one line, exit 1" {
 	make_bundle "$T/b"
 	bundle_config "$T/b" 'del(.process.args)'
-	run oci-run --root "$T/state" create --bundle "$T/b" c1
+	run_file oci-run --root "$T/state" create --bundle "$T/b" c1
 	assert_status 1
 	assert_one_line
 	assert_output_contains "config.json: process.args: required field is missing"
@@ -82,33 +82,33 @@ teardown() {
 @test "bad config.json values name the field" {
 	make_bundle "$T/b"
 	bundle_config "$T/b" '.process.user.uid = "root"'
-	run oci-run --root "$T/state" create --bundle "$T/b" c1
+	run_file oci-run --root "$T/state" create --bundle "$T/b" c1
 	assert_status 1
 	assert_one_line
 	assert_output_contains "process.user.uid"
 
 	make_bundle "$T/b2"
 	bundle_config "$T/b2" '.linux.namespaces += [{"type":"bogus"}]'
-	run oci-run --root "$T/state" create --bundle "$T/b2" c1
+	run_file oci-run --root "$T/state" create --bundle "$T/b2" c1
 	assert_status 1
 	assert_output_contains "linux.namespaces[6].type: unknown namespace 'bogus'"
 
 	make_bundle "$T/b3"
 	bundle_config "$T/b3" '.mounts[0].destination = "proc"'
-	run oci-run --root "$T/state" create --bundle "$T/b3" c1
+	run_file oci-run --root "$T/state" create --bundle "$T/b3" c1
 	assert_status 1
 	assert_output_contains "mounts[0].destination"
 
 	make_bundle "$T/b4"
 	printf '{"ociVersion": "1.2.0",' >"$T/b4/config.json"
-	run oci-run --root "$T/state" create --bundle "$T/b4" c1
+	run_file oci-run --root "$T/state" create --bundle "$T/b4" c1
 	assert_status 1
 	assert_one_line
 	assert_output_contains "config.json:1:"
 
 	make_bundle "$T/b5"
 	bundle_config "$T/b5" '.process.capabilities.bounding += ["CAP_NOPE"]'
-	run oci-run --root "$T/state" create --bundle "$T/b5" c1
+	run_file oci-run --root "$T/state" create --bundle "$T/b5" c1
 	assert_status 1
 	assert_output_contains "process.capabilities.bounding[3]: unknown capability 'CAP_NOPE'"
 }
@@ -116,12 +116,12 @@ teardown() {
 @test "a missing executable is reported at create, as runc does" {
 	make_bundle "$T/b"
 	bundle_args "$T/b" /no/such/program
-	run oci-run --root "$T/state" create --bundle "$T/b" c1
+	run_file oci-run --root "$T/state" create --bundle "$T/b" c1
 	assert_status 1
 	assert_one_line
 	assert_output_contains "/no/such/program"
 	bundle_args "$T/b" nosuchprogram
-	run oci-run --root "$T/state" create --bundle "$T/b" c1
+	run_file oci-run --root "$T/state" create --bundle "$T/b" c1
 	assert_status 1
 	assert_output_contains "'nosuchprogram' not found in \$PATH"
 	[ -z "$(ls "$T/state")" ] || fail "state left behind: $(ls "$T/state")"
@@ -137,7 +137,7 @@ teardown() {
 @test "terminal true without --console-socket fails at create" {
 	make_bundle "$T/b"
 	bundle_config "$T/b" '.process.terminal = true'
-	run oci-run --root "$T/state" create --bundle "$T/b" c1
+	run_file oci-run --root "$T/state" create --bundle "$T/b" c1
 	assert_status 1
 	assert_output_contains "console-socket"
 }

@@ -21,7 +21,7 @@ state_field() {
 @test "create holds the process until start; state goes created, running, stopped" {
 	bundle_args "$T/b" sh -c 'touch /tmp/started; sleep 30'
 	bundle_config "$T/b" '.root.readonly = false'
-	run "${R[@]}" create --bundle "$T/b" --pid-file "$T/pid" c1
+	run_file "${R[@]}" create --bundle "$T/b" --pid-file "$T/pid" c1
 	assert_status 0
 	[ -z "$output" ] || fail "create printed: $output"
 	[ "$(state_field c1 status)" = created ]
@@ -57,8 +57,8 @@ state_field() {
 
 @test "the state of a container and of runc's agree on the same bundle" {
 	bundle_args "$T/b" sleep 30
-	"${R[@]}" create --bundle "$T/b" c1
-	runc --root "$T/runc" create --bundle "$T/b" r1
+	"${R[@]}" create --bundle "$T/b" c1 >/dev/null 2>&1
+	runc --root "$T/runc" create --bundle "$T/b" r1 >/dev/null 2>&1
 	a=$("${R[@]}" state c1 | jq -c '{status, bundle, ociVersion: (.ociVersion|split(".")[0])}')
 	b=$(runc --root "$T/runc" state r1 | jq -c '{status, bundle, ociVersion: (.ociVersion|split(".")[0])}')
 	runc --root "$T/runc" delete --force r1
@@ -68,6 +68,8 @@ state_field() {
 @test "run in the foreground returns the exit status, 128+N for a signal" {
 	run_in "$T/b" sh -c 'exit 7'
 	assert_status 7
+	# pid 1 of a pid namespace ignores signals it has no handler for
+	bundle_config "$T/b" '.linux.namespaces |= map(select(.type != "pid"))'
 	run_in "$T/b" sh -c 'kill -TERM $$'
 	assert_status 143
 	run_in "$T/b" sh -c 'echo out; echo err >&2'
@@ -89,7 +91,7 @@ state_field() {
 
 @test "run -d leaves a running container" {
 	bundle_args "$T/b" sleep 30
-	run "${R[@]}" run -d --bundle "$T/b" c1
+	run_file "${R[@]}" run -d --bundle "$T/b" c1
 	assert_status 0
 	[ "$(state_field c1 status)" = running ]
 	run "${R[@]}" delete c1
@@ -102,7 +104,7 @@ state_field() {
 
 @test "foreground run forwards SIGTERM to the container" {
 	bundle_args "$T/b" sh -c 'trap "exit 9" TERM; while :; do sleep 0.1; done'
-	"${R[@]}" run --bundle "$T/b" c1 &
+	"${R[@]}" run --bundle "$T/b" c1 >/dev/null 2>&1 &
 	rpid=$!
 	for _ in $(seq 50); do [ "$(state_field c1 status 2>/dev/null)" = running ] && break; sleep 0.1; done
 	sleep 0.3
@@ -114,7 +116,7 @@ state_field() {
 @test "kill accepts signal names and numbers" {
 	bundle_args "$T/b" sh -c 'trap "echo usr1 >/tmp/got" USR1; trap "exit 0" TERM; while :; do sleep 0.1; done'
 	bundle_config "$T/b" '.root.readonly = false'
-	"${R[@]}" run -d --bundle "$T/b" c1
+	"${R[@]}" run -d --bundle "$T/b" c1 >/dev/null 2>&1
 	sleep 0.3
 	"${R[@]}" kill c1 SIGUSR1
 	for _ in $(seq 30); do [ -e "$T/b/rootfs/tmp/got" ] && break; sleep 0.1; done
@@ -130,7 +132,7 @@ state_field() {
 
 @test "kill --all reaches every process of the container" {
 	bundle_args "$T/b" sh -c 'trap "" TERM; sleep 100 & sleep 101 & wait; wait'
-	"${R[@]}" run -d --bundle "$T/b" c1
+	"${R[@]}" run -d --bundle "$T/b" c1 >/dev/null 2>&1
 	sleep 0.3
 	pgrep -f "sleep 10[01]" >/dev/null
 	"${R[@]}" kill --all c1 KILL
@@ -140,7 +142,7 @@ state_field() {
 
 @test "delete of a created container kills its init" {
 	bundle_args "$T/b" sleep 30
-	"${R[@]}" create --bundle "$T/b" c1
+	"${R[@]}" create --bundle "$T/b" c1 >/dev/null 2>&1
 	pid=$(state_field c1 pid)
 	run "${R[@]}" delete c1
 	assert_status 0
@@ -150,7 +152,7 @@ state_field() {
 
 @test "state reports stopped when the pid was reused by another process" {
 	bundle_args "$T/b" sleep 30
-	"${R[@]}" create --bundle "$T/b" c1
+	"${R[@]}" create --bundle "$T/b" c1 >/dev/null 2>&1
 	# pretend the init was another process with the same pid
 	jq '.startTime = 1' "$T/state/c1/state.json" >"$T/s" && cp "$T/s" "$T/state/c1/state.json"
 	[ "$(state_field c1 status)" = stopped ]
@@ -161,11 +163,11 @@ state_field() {
 
 @test "create refuses an existing id and an invalid id" {
 	bundle_args "$T/b" sleep 30
-	"${R[@]}" create --bundle "$T/b" c1
-	run "${R[@]}" create --bundle "$T/b" c1
+	"${R[@]}" create --bundle "$T/b" c1 >/dev/null 2>&1
+	run_file "${R[@]}" create --bundle "$T/b" c1
 	assert_status 1
 	assert_output_contains "container 'c1' already exists"
-	run "${R[@]}" create --bundle "$T/b" "../x"
+	run_file "${R[@]}" create --bundle "$T/b" "../x"
 	assert_status 1
 	assert_output_contains "invalid container id"
 	[ "$(state_field c1 status)" = created ]
@@ -173,8 +175,8 @@ state_field() {
 
 @test "list shows containers as a table, JSON and ids" {
 	bundle_args "$T/b" sleep 30
-	"${R[@]}" create --bundle "$T/b" c1
-	"${R[@]}" run -d --bundle "$T/b" c2
+	"${R[@]}" create --bundle "$T/b" c1 >/dev/null 2>&1
+	"${R[@]}" run -d --bundle "$T/b" c2 >/dev/null 2>&1
 	run "${R[@]}" list
 	assert_status 0
 	assert_output_matches "^ID +PID +STATUS +BUNDLE +CREATED +OWNER"
@@ -190,7 +192,7 @@ state_field() {
 
 @test "start of an init that died says so" {
 	bundle_args "$T/b" sleep 30
-	"${R[@]}" create --bundle "$T/b" c1
+	"${R[@]}" create --bundle "$T/b" c1 >/dev/null 2>&1
 	kill -KILL "$(state_field c1 pid)"
 	sleep 0.2
 	run "${R[@]}" start c1
@@ -204,9 +206,8 @@ state_field() {
 	echo through-fd3 >"$T/f"
 	run "${R[@]}" run --preserve-fds 1 --bundle "$T/b" c1 3<"$T/f"
 	assert_status 0
-	assert_output_contains "0 1 2 3 "
-	assert_output_contains "through-fd3"
-	[[ "$output" != *"0 1 2 3 4 "* ]] || fail "extra fds: $output"
+	# ls itself opens one more fd (4) to read the directory
+	[ "$output" = "0 1 2 3 4 through-fd3" ] || fail "fds in the container: $output"
 	bundle_args "$T/b" sh -c 'ls /proc/self/fd | sort -n | tr "\n" " "'
 	run "${R[@]}" run --bundle "$T/b" c1 3<"$T/f" 4<"$T/f"
 	# ls itself opens one fd (3) to read the directory
