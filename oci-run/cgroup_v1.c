@@ -59,19 +59,24 @@ int run_cg1_create(const struct run_cg_layout *l, char **dirs, struct oci_err **
 		for (char **c = h->controllers; c && *c; c++)
 			cpuset = cpuset || streq(*c, "cpuset");
 		const char *rel = dirs[i] + strlen(h->mount);
-		int r = run_cg_mkdir(h->mount, rel, cpuset ? copy_cpuset : NULL, NULL, err);
+		int r = run_cg_mkdir(h->mount, rel, NULL, NULL, err);
 		if (r < 0)
 			return r;
-		if (cpuset) {
-			/* made by someone else, still empty: fill it too */
-			_cleanup_free_ char *parent = xstrdup(dirs[i]);
-			char *slash = strrchr(parent, '/');
-			if (slash && slash != parent) {
-				*slash = 0;
-				r = copy_cpuset(parent, dirs[i], NULL, err);
+		if (!cpuset)
+			continue;
+		/* each level that is still empty gets its parent's cpus and mems,
+		 * top down (a task cannot join an empty cpuset) */
+		size_t ml = strlen(h->mount);
+		for (const char *p = dirs[i] + ml; *p;) {
+			const char *e = strchrnul(p + 1, '/');
+			_cleanup_free_ char *parent = xstrndup(dirs[i], (size_t)(p - dirs[i]));
+			_cleanup_free_ char *dir = xstrndup(dirs[i], (size_t)(e - dirs[i]));
+			if (strlen(dir) > strlen(parent) + 1) {
+				r = copy_cpuset(parent, dir, NULL, err);
 				if (r < 0)
 					return r;
 			}
+			p = e;
 		}
 	}
 	return 0;
