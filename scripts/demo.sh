@@ -31,7 +31,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+if [ -t 2 ]; then
+	step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+else
+	step() { printf '\n== %s\n' "$*" >&2; }
+fi
 
 step "build the demo image from /bin/busybox (tests/fixtures/build.sh)"
 fixtures="${OCI_TEST_FIXTURES:-$work/fixtures}"
