@@ -36,6 +36,7 @@ struct chain {
 	struct archive *raw;          /* the decompressing reader */
 	bool raw_eof;
 	int read_errno;
+	uint64_t blob_bytes;
 	uint64_t tar_bytes;
 };
 
@@ -53,6 +54,7 @@ static ssize_t blob_read_cb(struct archive *a, void *data, const void **ret)
 	}
 	if (c->blob_hash && n > 0)
 		oci_hasher_update(c->blob_hash, c->buf, (size_t)n);
+	c->blob_bytes += (uint64_t)n;
 	*ret = c->buf;
 	return n;
 }
@@ -719,7 +721,11 @@ int unpack_extract(int blobfd, const struct oci_digest *blob_digest,
 			break;
 		if (bh)
 			oci_hasher_update(bh, buf, (size_t)n);
+		c.blob_bytes += (uint64_t)n;
 	}
+	if (blob_digest && o->blob_size > 0 && c.blob_bytes != (uint64_t)o->blob_size)
+		return oci_err_set(err, EINVAL, "%s: size %llu, but the manifest says %lld", what,
+				   (unsigned long long)c.blob_bytes, (long long)o->blob_size);
 	if (bh) {
 		struct oci_digest got;
 		oci_hasher_final(bh, &got);

@@ -42,6 +42,7 @@ int unpack_flat(const struct unpack_opts *o, struct unpack_image *im, const char
 			.gid_map = o->gid_map,
 			.n_gid_map = o->n_gid_map,
 			.what = what,
+			.blob_size = d->size,
 		};
 		r = unpack_extract(blobfd, &d->digest, &im->config.diff_ids[i], rootfd, &xo, err);
 		if (r < 0)

@@ -24,6 +24,7 @@
 #include "fs.h"
 #include "lock.h"
 #include "log.h"
+#include "sbuf.h"
 #include "util.h"
 
 #define LINK_LEN 26
@@ -204,7 +205,8 @@ static int extract_layer(int layersfd, struct unpack_image *im, size_t i, const 
 	if (r < 0)
 		return r;
 	_cleanup_strv_ char **implicit = NULL;
-	struct unpack_extract_opts o = { .flat = false, .what = what, .ret_implicit = &implicit };
+	struct unpack_extract_opts o = { .flat = false, .what = what, .ret_implicit = &implicit,
+					 .blob_size = d->size };
 	r = unpack_extract(blobfd, &d->digest, &im->config.diff_ids[i], difffd, &o, err);
 	if (r >= 0 && implicit)
 		r = fix_implicit_dirs(layersfd, difffd, im, i, implicit, abort_flag, err);
@@ -330,6 +332,21 @@ int unpack_layers_ensure_all(const char *layers_dir, struct unpack_image *im, in
 		else
 			oci_err_free(j.err);
 		return -code;
+	}
+	/* Each layer's `lower` file, as containers/storage keeps it: the
+	 * short links of the layers below it, nearest first. */
+	_cleanup_close_ int layersfd = open(layers_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 1; layersfd >= 0 && i < im->n_layers; i++) {
+		const char *hex = oci_digest_hex(&im->chain_ids[i]);
+		_cleanup_free_ char *lf = xasprintf("%s/lower", hex);
+		if (faccessat(layersfd, lf, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;
+		_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
+		for (size_t k = i; k-- > 0;)
+			sbuf_addf(&sb, "%s%s", k + 1 == i ? "" : ":", j.links[k]);
+		struct oci_err *e2 = NULL;
+		if (oci_write_file_atomicat(layersfd, lf, sb.buf, sb.len, 0644, &e2) < 0)
+			oci_err_free(e2); /* informative only */
 	}
 	*ret_links = j.links;
 	return 0;

@@ -129,6 +129,10 @@ static int write_config(const struct unpack_image *im, const char *bundle, struc
 static int unpack_overlay(const struct unpack_opts *o, struct unpack_image *im,
 			  const char *store, const char *bundle, struct oci_err **err)
 {
+	if (im->n_layers > UNPACK_MAX_LOWERS)
+		return oci_err_set(err, E2BIG,
+				   "image '%s' has %zu layers, more than the %d an overlay can stack "
+				   "(use --flat)", im->name, im->n_layers, UNPACK_MAX_LOWERS);
 	_cleanup_free_ char *layers_dir = oci_store_layers_dir(store);
 	_cleanup_close_ int storelock = -1;
 	int r = unpack_store_lock(layers_dir, false, &storelock, err);

@@ -63,6 +63,7 @@ struct unpack_extract_opts {
 	 * entry below them had no directory entry (their metadata then comes
 	 * from the lower layers: see layer_store.c). */
 	char ***ret_implicit;
+	int64_t blob_size; /* checked when > 0 (with blob_digest) */
 };
 
 /* Reads the layer blob from blobfd (tar, tar+gzip or tar+zstd: detected),
@@ -98,6 +99,9 @@ int unpack_layers_ensure_all(const char *layers_dir, struct unpack_image *im, in
 			     char ***ret_links, struct oci_err **err);
 /* Store-wide lock: shared for unpack and rm, exclusive for gc. */
 int unpack_store_lock(const char *layers_dir, bool exclusive, int *ret_fd, struct oci_err **err);
+
+/* overlayfs stacks at most this many lower layers (OVL_MAX_STACK). */
+#define UNPACK_MAX_LOWERS 500
 
 /* ---- overlay (overlay.c) ---- */
 /* Mounts an overlay at target: lowers (top first) are paths relative to

@@ -81,6 +81,13 @@ teardown() { unpack_teardown; }
 	[ "$opq" = y ]
 	n=$(jq '.layers | length' "$(manifest_blob "$OCI_TEST_FIXTURES/layered")")
 	[ "$(ls -d "$OCI_ROOT"/layers/*/complete | wc -l)" -eq "$n" ]
+	# each layer but the first has a `lower` file: the short links below it
+	[ "$(ls "$OCI_ROOT"/layers/*/lower | wc -l)" -eq $((n - 1)) ]
+	longest=$(cat "$OCI_ROOT"/layers/*/lower | awk -F: '{print NF}' | sort -n | tail -1)
+	[ "$longest" -eq $((n - 1)) ]
+	for l in $(cat "$OCI_ROOT"/layers/*/lower | tr ':' ' '); do
+		[ -d "$OCI_ROOT/layers/$l" ] || fail "dangling lower $l"
+	done
 }
 
 @test "layered: config.json from the image config, valid against the runtime-spec schema" {

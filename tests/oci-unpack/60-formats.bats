@@ -74,3 +74,19 @@ MKIMAGE="$BATS_TEST_DIRNAME/mkimage.py"
 	[ ! -e "$T/b" ]
 	[ "$old" != "$d" ]
 }
+
+@test "a layer whose size differs from its descriptor is rejected" {
+	/usr/bin/python3 "$MKIMAGE" "$T/img" "gzip:a=1"
+	man=$(manifest_blob "$T/img")
+	jq -c '.layers[0].size += 1' "$man" >"$T/m.json"
+	m=$(sha256sum "$T/m.json" | cut -d' ' -f1)
+	cp "$T/m.json" "$T/img/blobs/sha256/$m"
+	jq -c --arg m "sha256:$m" --argjson s "$(stat -c %s "$T/m.json")" \
+		'.manifests[0].digest = $m | .manifests[0].size = $s' "$T/img/index.json" >"$T/i.json"
+	mv "$T/i.json" "$T/img/index.json"
+	run oci-unpack "oci:$T/img:latest" "$T/b"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "the manifest says"
+	[ ! -e "$T/b" ]
+}
