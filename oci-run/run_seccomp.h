@@ -99,6 +99,10 @@ int run_seccomp_apply(const struct run_seccomp *sc, int *ret_notify_fd, struct o
 int run_seccomp_send_listener(const struct run_seccomp *sc, int notify_fd, pid_t pid,
 			      const char *state_json, struct oci_err **err);
 
+/* linux.seccomp of `oci-run features`: enabled, actions, operators,
+ * archs (those libseccomp knows), knownFlags, supportedFlags (the kernel's). */
+json_t *run_seccomp_features(void);
+
 /* The name of an action ("SCMP_ACT_ERRNO"). */
 const char *run_seccomp_act_name(enum run_seccomp_act act);
 

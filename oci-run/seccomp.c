@@ -771,3 +771,47 @@ int run_seccomp_send_listener(const struct run_seccomp *sc, int notify_fd, pid_t
 	}
 	return 0;
 }
+
+/* ---- features ---- */
+
+/* A flag the kernel knows fails with EFAULT on a NULL program; an unknown
+ * one with EINVAL. Nothing is loaded either way. */
+static bool kernel_has_flag(unsigned long flag)
+{
+	if (flag == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
+		flag |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flag, NULL) < 0 && errno == EFAULT;
+}
+
+json_t *run_seccomp_features(void)
+{
+	json_t *f = json_object();
+	json_object_set_new(f, "enabled", json_true());
+	json_t *a = json_array();
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		json_array_append_new(a, json_string(actions[i].name));
+	json_object_set_new(f, "actions", a);
+	a = json_array();
+	for (size_t i = 0; i < sizeof(operators) / sizeof(operators[0]); i++)
+		json_array_append_new(a, json_string(operators[i].name));
+	json_object_set_new(f, "operators", a);
+	a = json_array();
+	for (size_t i = 0; arch_names[i]; i++) {
+		if (seccomp_arch_resolve_name(arch_names[i]) == 0)
+			continue;
+		_cleanup_free_ char *up = xasprintf("SCMP_ARCH_%s", arch_names[i]);
+		for (char *c = up; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+		json_array_append_new(a, json_string(up));
+	}
+	json_object_set_new(f, "archs", a);
+	json_t *known = json_array(), *supported = json_array();
+	for (size_t i = 0; i < sizeof(filter_flags) / sizeof(filter_flags[0]); i++) {
+		json_array_append_new(known, json_string(filter_flags[i].name));
+		if (kernel_has_flag(filter_flags[i].flag))
+			json_array_append_new(supported, json_string(filter_flags[i].name));
+	}
+	json_object_set_new(f, "knownFlags", known);
+	json_object_set_new(f, "supportedFlags", supported);
+	return f;
+}

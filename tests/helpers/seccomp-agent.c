@@ -1,0 +1,93 @@
+/* A seccomp agent for SCMP_ACT_NOTIFY tests (runc's protocol): listens on a
+ * unix socket, receives one message (the container process state JSON with
+ * the notify fd as SCM_RIGHTS), writes the JSON to a file, then answers
+ * every notified syscall with the value VAL (success) until the container
+ * is gone. Prints "ready" on stdout once listening.
+ *   seccomp-agent SOCKET STATE-FILE VAL */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <linux/seccomp.h>
+
+static int die(const char *what)
+{
+	fprintf(stderr, "seccomp-agent: %s: %s\n", what, strerror(errno));
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4) {
+		fprintf(stderr, "usage: seccomp-agent SOCKET STATE-FILE VAL\n");
+		return 2;
+	}
+	long long val = atoll(argv[3]);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(argv[1]) >= sizeof(sa.sun_path))
+		return die("socket path too long");
+	strcpy(sa.sun_path, argv[1]);
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 1) < 0)
+		return die("listen");
+	printf("ready\n");
+	fflush(stdout);
+	int afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (afd < 0)
+		return die("accept");
+	static char buf[65536];
+	union {
+		char b[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} cm;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
+			     .msg_controllen = sizeof(cm.b) };
+	ssize_t n = recvmsg(afd, &mh, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return die("recvmsg");
+	size_t got = (size_t)n;
+	ssize_t k;
+	while (got < sizeof(buf) - 1 && (k = read(afd, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += (size_t)k;
+	buf[got] = 0;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	int nfd = -1;
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&nfd, CMSG_DATA(c), sizeof(int));
+	FILE *f = fopen(argv[2], "we");
+	if (!f)
+		return die("state file");
+	fprintf(f, "%s\n", buf);
+	fclose(f);
+	if (nfd < 0) {
+		fprintf(stderr, "seccomp-agent: no fd received\n");
+		return 1;
+	}
+	for (;;) {
+		struct pollfd p = { .fd = nfd, .events = POLLIN };
+		if (poll(&p, 1, 60000) <= 0)
+			return die("poll");
+		if (p.revents & POLLHUP)
+			return 0; /* no process uses the filter any more */
+		struct seccomp_notif req;
+		struct seccomp_notif_resp resp;
+		memset(&req, 0, sizeof(req));
+		memset(&resp, 0, sizeof(resp));
+		if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+			if (errno == EINTR || errno == ENOENT)
+				continue;
+			return die("SECCOMP_IOCTL_NOTIF_RECV");
+		}
+		resp.id = req.id;
+		resp.val = val;
+		if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+			return die("SECCOMP_IOCTL_NOTIF_SEND");
+	}
+}
