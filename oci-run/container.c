@@ -112,6 +112,13 @@ static _Noreturn void init_main(struct init_ctx *c)
 		oci_err_sys(&e, "prctl(PR_SET_PDEATHSIG)");
 		child_fail(c, e);
 	}
+	/* the parent puts us in our cgroup; the cgroup namespace comes after */
+	if (run_sync_expect(c->sync_fd, RUN_SYNC_PID_ACK, NULL, &e) < 0)
+		child_fail(c, e);
+	if ((run_ns_new_flags(s) & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
+		oci_err_sys(&e, "create a cgroup namespace");
+		child_fail(c, e);
+	}
 	if (userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
 		oci_err_sys(&e, "become root in the user namespace (is 0 mapped?)");
 		child_fail(c, e);
@@ -233,7 +240,7 @@ static _Noreturn void child_main(struct init_ctx *c)
 			child_fail(c, e);
 		}
 	}
-	int rest = flags & ~CLONE_NEWUSER;
+	int rest = flags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
 	if (rest && unshare(rest) < 0) {
 		oci_err_sys(&e, "create namespaces");
 		child_fail(c, e);
@@ -336,6 +343,7 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 	_cleanup_close_ int fifo_fd = -1, console_fd = -1, console_peer = -1;
 	int sp[2] = { -1, -1 };
 	int *ns_fds = NULL;
+	bool cgroup_applied = false;
 	struct run_state st = { 0 };
 	_cleanup_free_ char *created = now_rfc3339();
 	st.id = (char *)id;
@@ -439,6 +447,10 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 			r = run_cgroup_apply(s, id, init_pid, g->systemd_cgroup, err);
 			if (r < 0)
 				goto fail;
+			cgroup_applied = true;
+			r = run_sync_send(sp[0], RUN_SYNC_PID_ACK, 0, NULL, err);
+			if (r < 0)
+				goto fail;
 		} else if (m.type == RUN_SYNC_HOOKS_REQ) {
 			if (s->hooks.n[RUN_HOOK_PRESTART] || s->hooks.n[RUN_HOOK_CREATE_RUNTIME]) {
 				_cleanup_free_ char *hs = hook_state_json(
@@ -491,6 +503,8 @@ fail:
 	kill_and_reap(a_pid, init_pid);
 	{
 		struct oci_err *e2 = NULL;
+		if (cgroup_applied && run_cgroup_destroy(s, id, g->systemd_cgroup, &e2) < 0)
+			oci_err_clear(&e2);
 		if (run_state_dir_remove(g->root, id, &e2) < 0)
 			oci_err_free(e2);
 	}

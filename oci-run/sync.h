@@ -9,6 +9,7 @@ enum run_sync_type {
 	RUN_SYNC_IDMAP_REQ = 1, /* child: write my uid/gid maps (value: my pid) */
 	RUN_SYNC_IDMAP_ACK,	/* parent: done */
 	RUN_SYNC_PID,		/* child: the init's pid (value), seen from the parent */
+	RUN_SYNC_PID_ACK,	/* parent: the init is in its cgroup */
 	RUN_SYNC_HOOKS_REQ,	/* init: mounts done, run prestart/createRuntime */
 	RUN_SYNC_HOOKS_ACK,	/* parent: done (value: init pid) */
 	RUN_SYNC_READY,		/* init: set up, waiting on exec.fifo */
