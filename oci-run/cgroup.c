@@ -136,9 +136,35 @@ static bool is_marked(const char *dir)
 	return getxattr(dir, CREATED_XATTR, v, sizeof(v)) > 0;
 }
 
+static int mkdir_once(const char *root, const char *path,
+		      int (*cb)(const char *parent, const char *dir, void *data,
+				struct oci_err **err),
+		      void *data, struct oci_err **err);
+
 int run_cg_mkdir(const char *root, const char *path,
 		 int (*cb)(const char *parent, const char *dir, void *data, struct oci_err **err),
 		 void *data, struct oci_err **err)
+{
+	/* a parent removed by another container's delete between our mkdirs:
+	 * start again */
+	for (int tries = 0;; tries++) {
+		struct oci_err *e = NULL;
+		int r = mkdir_once(root, path, cb, data, &e);
+		if (r != -ENOENT || tries >= 5) {
+			if (r < 0 && err)
+				*err = e;
+			else
+				oci_err_free(e);
+			return r;
+		}
+		oci_err_free(e);
+	}
+}
+
+static int mkdir_once(const char *root, const char *path,
+		      int (*cb)(const char *parent, const char *dir, void *data,
+				struct oci_err **err),
+		      void *data, struct oci_err **err)
 {
 	_cleanup_free_ char *clean = oci_path_clean(path);
 	_cleanup_free_ char *cur = xstrdup(root);
