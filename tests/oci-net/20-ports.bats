@@ -73,10 +73,16 @@ load net
 	[ -z "$output" ] || fail "internal network has a default route: $output"
 	run nsx a busybox ping -c 1 -W 2 10.231.34.3
 	assert_status 0
-	# Even with a route added by hand, the host does not forward it.
+	# Even with routes added by hand both ways and forwarding on, the host
+	# does not forward it (the nftables rules drop it).
 	nsx a ip route add default via 10.231.34.1
+	nsx out ip route add 10.231.34.0/24 via 10.231.35.1
+	sysctl -qw net.ipv4.ip_forward=1
 	run nsx a curl -s -m 2 http://10.231.35.2:8080/
 	[ "$status" -ne 0 ] || fail "internal network reached outside: $output"
+	run nsx out busybox ping -c 1 -W 1 10.231.34.2
+	[ "$status" -ne 0 ] || fail "outside reached the internal network"
+	sysctl -qw net.ipv4.ip_forward="$(cat "$T/fwd4")"
 	mkns c
 	run oci-net connect ti --netns "/run/netns/$NSP-c" -p 18934:80
 	assert_status 1

@@ -105,7 +105,8 @@ assert_host_restored() {
 
 # start_httpd NS DIR PORT: busybox httpd in a namespace, serving DIR.
 start_httpd() {
-	nsx "$1" busybox httpd -f -p "$3" -h "$2" &
+	nsx "$1" ip link set lo up
+	ip netns exec "$NSP-$1" busybox httpd -f -p "$3" -h "$2" </dev/null >/dev/null 2>&1 3>&- &
 	bg_pid $!
 	local i
 	for i in $(seq 1 50); do
