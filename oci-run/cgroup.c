@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -687,6 +688,24 @@ static int open_container(const char *cgroups_path, const char *id, bool systemd
 	return run_cg_open(l, path, ret, err);
 }
 
+/* Unprivileged, or root in a user namespace: cgroupfs is usually not ours
+ * to write (runc's rootless mode). */
+static bool unprivileged(void)
+{
+	if (geteuid() != 0)
+		return true;
+	_cleanup_free_ char *map = NULL;
+	size_t len;
+	struct oci_err *e = NULL;
+	if (oci_read_file("/proc/self/uid_map", 4096, &map, &len, &e) < 0) {
+		oci_err_free(e);
+		return false;
+	}
+	unsigned long a, b, c;
+	return sscanf(map, "%lu %lu %lu", &a, &b, &c) != 3 || a != 0 || b != 0 ||
+	       c != 4294967295UL;
+}
+
 int run_cgroup_create(const char *cgroups_path, const char *id, pid_t pid, bool systemd,
 		      const struct run_resources *res, struct oci_err **err)
 {
@@ -695,20 +714,50 @@ int run_cgroup_create(const char *cgroups_path, const char *id, pid_t pid, bool 
 	if (r < 0)
 		return r;
 	warn_ignored(res);
-	r = cg->ops->create(cg, res, pid, err);
+	struct oci_err *e = NULL;
+	r = cg->ops->create(cg, res, pid, &e);
 	if (r < 0) {
-		struct oci_err *e = NULL;
-		if (cg->ops->destroy(cg, &e) < 0)
+		struct oci_err *e2 = NULL;
+		if (cg->ops->destroy(cg, &e2) < 0)
+			oci_err_free(e2);
+		/* rootless without limits asked for: run without a cgroup of its own */
+		if ((r == -EACCES || r == -EPERM || r == -EROFS) && unprivileged() &&
+		    !(run_cg_sections(res) & ~(unsigned)RUN_CG_DEVICES)) {
+			oci_debug("container '%s': no cgroup (unprivileged): %s", id, e->msg);
 			oci_err_free(e);
+			return 0;
+		}
+		*err = e;
 		return oci_err_wrap(err, "container '%s': cgroup '%s'", id, cg->path);
 	}
 	return 0;
 }
 
+/* What the cgroup gets: the config's resources, then an allow rule for each
+ * linux.devices entry and the devices runc always allows (after runc's
+ * specconv: no device rules at all still means "only those"). */
+static struct run_resources *effective(const struct run_spec *s, const struct run_resources *res)
+{
+	struct run_resources *e = run_resources_new();
+	if (res)
+		run_resources_merge(e, res);
+	e->has_devices = true;
+	for (size_t i = 0; i < s->n_devices; i++) {
+		const struct run_device *d = &s->devices[i];
+		if (d->type != 'c' && d->type != 'b' && d->type != 'u')
+			continue; /* fifos need no rule */
+		run_resources_add_device(e, true, d->type == 'b' ? 'b' : 'c', d->major, d->minor,
+					 "rwm");
+	}
+	run_resources_add_default_devices(e);
+	return e;
+}
+
 int run_cgroup_apply(const struct run_spec *s, const char *id, pid_t pid, bool systemd,
 		     struct oci_err **err)
 {
-	return run_cgroup_create(s->cgroups_path, id, pid, systemd, spec_resources(s), err);
+	_cleanup_(run_resources_freep) struct run_resources *res = effective(s, spec_resources(s));
+	return run_cgroup_create(s->cgroups_path, id, pid, systemd, res, err);
 }
 
 int run_cgroup_remove(const char *cgroups_path, const char *id, bool systemd,
@@ -746,7 +795,10 @@ int run_cgroup_update(const struct run_spec *s, const char *id, bool systemd,
 		      const struct run_resources *res, struct oci_err **err)
 {
 	warn_ignored(res);
-	return WITH_CGROUP(s, id, systemd, err, cg->ops->update(cg, res, err));
+	/* new device rules keep the container's devices and the defaults */
+	_cleanup_(run_resources_freep) struct run_resources *eff =
+		res && res->has_devices ? effective(s, res) : NULL;
+	return WITH_CGROUP(s, id, systemd, err, cg->ops->update(cg, eff ? eff : res, err));
 }
 
 int run_cgroup_freeze(const struct run_spec *s, const char *id, bool systemd, bool freeze,

@@ -166,6 +166,7 @@ static int probe_start(struct probe *p, int what)
 			out[n++] = (unsigned char)probe_open("/dev/null", O_RDWR);
 			out[n++] = (unsigned char)probe_open("/dev/zero", O_RDONLY);
 			out[n++] = (unsigned char)probe_open("/dev/zero", O_WRONLY);
+			out[n++] = (unsigned char)probe_open("/dev/kmsg", O_RDONLY);
 		} else if (what == PROBE_FORKS) {
 			pid_t kids[8];
 			int made = 0, last_errno = 0;
@@ -328,13 +329,14 @@ static void test_unified(void)
 	report(&e);
 	run_resources_free(r);
 	struct probe p;
-	unsigned char out[3] = { 0xff, 0xff, 0xff };
+	unsigned char out[4] = { 0xff, 0xff, 0xff, 0xff };
 	probe_start(&p, PROBE_DEVICES);
 	ok(run_cg_writef(bdir, "cgroup.procs", &e, "%d", (int)p.pid) == 0, "bpf: probe moved in");
-	ok(probe_run(&p, out, 3) == 0, "bpf: probe ran");
+	ok(probe_run(&p, out, 4) == 0, "bpf: probe ran");
 	is_int(out[0], 0, "bpf: /dev/null opens (allowed)");
 	is_int(out[1], EPERM, "bpf: /dev/zero read is EPERM (denied)");
 	is_int(out[2], EPERM, "bpf: /dev/zero write is EPERM (denied)");
+	is_int(out[3], EPERM, "bpf: /dev/kmsg is EPERM (denied)");
 	probe_end(&p);
 
 	/* replaced: all allowed, but writes to /dev/zero denied */
@@ -346,10 +348,11 @@ static void test_unified(void)
 	memset(out, 0xff, sizeof(out));
 	probe_start(&p, PROBE_DEVICES);
 	ok(run_cg_writef(bdir, "cgroup.procs", &e, "%d", (int)p.pid) == 0, "bpf: probe 2 moved in");
-	ok(probe_run(&p, out, 3) == 0, "bpf: probe 2 ran");
+	ok(probe_run(&p, out, 4) == 0, "bpf: probe 2 ran");
 	is_int(out[0], 0, "bpf: /dev/null still opens");
 	is_int(out[1], 0, "bpf: /dev/zero read now allowed (the old program is detached)");
 	is_int(out[2], EPERM, "bpf: /dev/zero write denied by the w-only deny rule");
+	is_int(out[3], 0, "bpf: /dev/kmsg allowed by the allow-all rule");
 	probe_end(&p);
 
 	/* hugetlb */
@@ -447,7 +450,7 @@ static void test_v1(void)
 	if (list && !streq(list, "c 1:3 rwm"))
 		diag("devices.list: %s", list);
 
-	unsigned char out[3] = { 0xff, 0xff, 0xff };
+	unsigned char out[4] = { 0xff, 0xff, 0xff, 0xff };
 	ok(probe_run(&fp, out, 2) == 0, "v1: fork probe ran");
 	is_int(out[0], 2, "v1: pids.max 3 lets the child fork twice");
 	is_int(out[1], EAGAIN, "v1: the third fork fails with EAGAIN");
@@ -461,9 +464,10 @@ static void test_v1(void)
 	report(&e);
 	run_resources_free(r);
 	memset(out, 0xff, sizeof(out));
-	ok(probe_run(&dp, out, 3) == 0, "v1: devices probe ran");
+	ok(probe_run(&dp, out, 4) == 0, "v1: devices probe ran");
 	is_int(out[0], 0, "v1: /dev/null opens");
 	is_int(out[1], EPERM, "v1: /dev/zero is EPERM");
+	is_int(out[3], EPERM, "v1: /dev/kmsg is EPERM");
 	probe_end(&dp);
 	ok(run_cgroup_remove(cpath2, "v1dev", false, &e) == 0, "v1: devices container removed");
 	report(&e);
@@ -545,6 +549,28 @@ static void test_misc(void)
 	_cleanup_free_ char *gone = oci_path_join(h ? h->mount : layout->unified, line);
 	gone[strlen(gone) - 1] = 0;
 	ok(access(gone, F_OK) < 0, "default path: %s removed", gone);
+
+	/* run_cgroup_apply: no resources at all still gets the default device
+	 * list, plus the container's own linux.devices */
+	struct run_device dev = { .path = "/dev/zero", .type = 'c', .major = 1, .minor = 5 };
+	struct run_spec spec;
+	memset(&spec, 0, sizeof(spec));
+	_cleanup_free_ char *apath = xasprintf("/%s/applied", name);
+	spec.cgroups_path = apath;
+	spec.devices = &dev;
+	spec.n_devices = 1;
+	unsigned char out[4] = { 0xff, 0xff, 0xff, 0xff };
+	struct probe ap;
+	probe_start(&ap, PROBE_DEVICES);
+	ok(run_cgroup_apply(&spec, "applied", ap.pid, false, &e) == 0, "apply: spec without resources");
+	report(&e);
+	ok(probe_run(&ap, out, 4) == 0, "apply: probe ran");
+	is_int(out[0], 0, "apply: /dev/null (a default) opens");
+	is_int(out[1], 0, "apply: /dev/zero (in linux.devices) opens");
+	is_int(out[3], EPERM, "apply: /dev/kmsg (neither) is EPERM");
+	probe_end(&ap);
+	ok(run_cgroup_destroy(&spec, "applied", false, &e) == 0, "apply: destroyed");
+	report(&e);
 
 	/* systemd */
 	ok(run_cgroup_create("system.slice:oci:x", "x", 0, true, NULL, &e) < 0 && e &&
