@@ -83,11 +83,15 @@ teardown() { unpack_teardown; }
 	[ "$(ls -d "$OCI_ROOT"/layers/*/complete | wc -l)" -eq "$n" ]
 	# each layer but the first has a `lower` file: the short links below it
 	[ "$(ls "$OCI_ROOT"/layers/*/lower | wc -l)" -eq $((n - 1)) ]
-	longest=$(cat "$OCI_ROOT"/layers/*/lower | awk -F: '{print NF}' | sort -n | tail -1)
-	[ "$longest" -eq $((n - 1)) ]
-	for l in $(cat "$OCI_ROOT"/layers/*/lower | tr ':' ' '); do
-		[ -d "$OCI_ROOT/layers/$l" ] || fail "dangling lower $l"
+	longest=0
+	for f in "$OCI_ROOT"/layers/*/lower; do
+		k=$(tr ':' '\n' <"$f" | wc -l)
+		[ "$k" -gt "$longest" ] && longest=$k
+		for l in $(tr ':' ' ' <"$f"); do
+			[ -d "$OCI_ROOT/layers/$l" ] || fail "dangling lower $l"
+		done
 	done
+	[ "$longest" -eq $((n - 1)) ]
 }
 
 @test "layered: config.json from the image config, valid against the runtime-spec schema" {
