@@ -437,11 +437,9 @@ int net_gc(struct net_ctx *ctx, const char *network, int *ret_removed, struct oc
 		_cleanup_(net_endpoints_freep) struct net_endpoint **eps = NULL;
 		if ((r = net_endpoints_load(ctx, *p, &eps, err)) < 0)
 			return r;
-		if (!eps[0])
-			r = net_dns_stop(ctx, *p, err);
-		else if (n->dns)
-			r = net_dns_update(ctx, n, false, err);
-		if (r < 0)
+		if (n->dns && (r = net_dns_update(ctx, n, false, err)) < 0)
+			return r;
+		if (!eps[0] && (r = net_dns_stop(ctx, *p, err)) < 0)
 			return r;
 	}
 	if ((r = net_firewall_sync(ctx, err)) < 0)

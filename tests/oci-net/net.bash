@@ -33,10 +33,10 @@ net_setup() {
 net_teardown() {
 	local p n
 	if [ -n "${T:-}" ] && [ -f "$T/pids" ]; then
-		while read -r p; do kill -9 "$p" 2>/dev/null; done <"$T/pids"
+		while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$T/pids"
 		for n in $(oci-net ls -q 2>/dev/null); do oci-net rm -f "$n" >/dev/null 2>&1; done
 		for n in $(ip netns list | awk '{print $1}' | grep "^$NSP-"); do ip netns del "$n"; done
-		while read -r p; do ip link del "$p" 2>/dev/null; done <"$T/links"
+		while read -r p; do ip link del "$p" 2>/dev/null || true; done <"$T/links"
 		rm -rf /etc/netns/"$NSP"-*
 		if ! grep -q 'table inet oci_net' "$T/host.before"; then
 			nft delete table inet oci_net 2>/dev/null
@@ -83,10 +83,10 @@ outside() {
 # Removes the namespaces and links the test made (before the final check).
 drop_test_net() {
 	local n p
-	while read -r p; do kill -9 "$p" 2>/dev/null; done <"$T/pids"
+	while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$T/pids"
 	: >"$T/pids"
 	for n in $(ip netns list | awk '{print $1}' | grep "^$NSP-"); do ip netns del "$n"; done
-	while read -r p; do ip link del "$p" 2>/dev/null; done <"$T/links"
+	while read -r p; do ip link del "$p" 2>/dev/null || true; done <"$T/links"
 	: >"$T/links"
 }
 

@@ -1,0 +1,68 @@
+#!/usr/bin/env bats
+# Names: the network's DNS server answers names and aliases, forwards the
+# rest to an upstream server (dnsmasq in a namespace of the test).
+load net
+
+@test "two namespaces reach each other by name and alias through the DNS server" {
+	mkns a
+	mkns b
+	mkdir -p "$T/www"
+	echo "hello-alpha" >"$T/www/index.html"
+	start_httpd a "$T/www" 80 || fail "httpd did not start"
+	# No upstream: nothing leaves the test's namespaces.
+	oci-net create td --subnet 10.231.40.0/24 --dns-upstream 10.231.40.1:5999 >/dev/null
+	run oci-net connect td --netns "/run/netns/$NSP-a" --name alpha --alias web --etc-dir "/etc/netns/$NSP-a"
+	assert_status 0
+	run oci-net connect td --netns "/run/netns/$NSP-b" --name beta --etc-dir "/etc/netns/$NSP-b"
+	assert_status 0
+	run cat "/etc/netns/$NSP-b/resolv.conf"
+	assert_output_contains "nameserver 10.231.40.1"
+	run cat "/etc/netns/$NSP-a/hostname"
+	[ "$output" = alpha ]
+	run nsx b busybox nslookup alpha 10.231.40.1
+	assert_status 0
+	assert_output_contains "10.231.40.2"
+	run nsx b busybox nslookup web.td 10.231.40.1
+	assert_output_contains "10.231.40.2"
+	run nsx a busybox nslookup BETA 10.231.40.1
+	assert_output_contains "10.231.40.3"
+	# With the written resolv.conf, by name as a program sees it.
+	run nsx b curl -s -m 5 http://alpha/
+	assert_status 0
+	[ "$output" = hello-alpha ] || fail "got '$output'"
+	run nsx b curl -s -m 5 http://web/
+	[ "$output" = hello-alpha ] || fail "alias: got '$output'"
+	# After disconnect the name is gone.
+	oci-net disconnect td --netns "/run/netns/$NSP-a"
+	run nsx b busybox nslookup alpha 10.231.40.1
+	[[ "$output" != *10.231.40.2* ]] || fail "alpha still resolves: $output"
+	# The server runs until the network is removed.
+	pid=$(cat "$OCI_ROOT/networks/td/dns.pid")
+	kill -0 "$pid"
+	oci-net rm -f td
+	run kill -0 "$pid"
+	[ "$status" -ne 0 ] || fail "DNS server $pid still runs"
+	drop_test_net
+	assert_host_restored
+}
+
+@test "other names are forwarded to the upstream server" {
+	command -v dnsmasq >/dev/null || skip "dnsmasq (Debian package dnsmasq-base) is not installed"
+	mkns a
+	outside up 43
+	ip netns exec "$NSP-up" dnsmasq --keep-in-foreground --no-resolv --no-hosts \
+		--conf-file=/dev/null --pid-file= --user=root --bind-interfaces \
+		--listen-address=10.231.43.2 --address=/upstream.test/10.9.8.7 \
+		</dev/null >/dev/null 2>&1 3>&- &
+	bg_pid $!
+	oci-net create tf --subnet 10.231.42.0/24 --dns-upstream 10.231.43.2 >/dev/null
+	oci-net connect tf --netns "/run/netns/$NSP-a" --name alpha >/dev/null
+	run nsx a busybox nslookup -type=a www.upstream.test 10.231.42.1
+	assert_status 0
+	assert_output_contains "10.9.8.7"
+	run nsx a busybox nslookup alpha 10.231.42.1
+	assert_output_contains "10.231.42.2"
+	oci-net rm -f tf
+	drop_test_net
+	assert_host_restored
+}
