@@ -345,7 +345,16 @@ static int pull_one(const struct fetch_opts *o, const struct fetch_endpoint *ep,
 			d.digest = p.top.digest;
 			d.size = (int64_t)p.top.len;
 		}
-		r = oci_layout_set_ref(l, ref_name, &d, err);
+		/* a warm re-pull of an unchanged image leaves index.json alone */
+		struct oci_descriptor cur = { 0 };
+		struct oci_err *e2 = NULL;
+		bool same = oci_layout_resolve(l, ref_name, &cur, &e2) >= 0 &&
+			    oci_digest_equal(&cur.digest, &d.digest) && cur.media_type &&
+			    streq(cur.media_type, d.media_type);
+		oci_err_clear(&e2);
+		oci_descriptor_release(&cur);
+		if (!same)
+			r = oci_layout_set_ref(l, ref_name, &d, err);
 		oci_descriptor_release(&d);
 	}
 	if (r >= 0)
