@@ -1,0 +1,123 @@
+#!/usr/bin/env bats
+# CNI plugin mode, driven as the spec says: CNI_* variables and the network
+# configuration on stdin, the result on stdout.
+load net
+
+conf() { # VERSION [EXTRA-JSON]
+	printf '{"cniVersion":"%s","name":"cnit","type":"oci-net","bridge":"ocicnit0","isGateway":true,"ipMasq":true,"ipam":{"type":"host-local","ranges":[[{"subnet":"10.231.70.0/24"}]]}%s}' "$1" "${2:-}"
+}
+
+cni() { # COMMAND NS CONTAINERID [stdin from $CONF]
+	printf '%s' "$CONF" | CNI_COMMAND=$1 CNI_NETNS=${2:+/run/netns/$NSP-$2} CNI_CONTAINERID=${3:-} \
+		CNI_IFNAME=${IFNAME:-eth0} CNI_PATH=/nonexistent oci-net
+}
+
+@test "CNI 1.0: ADD, CHECK, DEL (twice) and the result format" {
+	mkns a
+	CONF=$(conf 1.0.0 ',"runtimeConfig":{"portMappings":[{"hostPort":18970,"containerPort":80,"protocol":"tcp"}]}')
+	run cni ADD a c1
+	assert_status 0
+	echo "$output" >"$T/res.json"
+	[ "$(jq -r .cniVersion "$T/res.json")" = 1.0.0 ]
+	[ "$(jq -r '.ips[0].address' "$T/res.json")" = 10.231.70.2/24 ]
+	[ "$(jq -r '.ips[0].gateway' "$T/res.json")" = 10.231.70.1 ]
+	[ "$(jq -r '.ips[0] | has("version")' "$T/res.json")" = false ]
+	idx=$(jq -r '.ips[0].interface' "$T/res.json")
+	[ "$(jq -r ".interfaces[$idx].name" "$T/res.json")" = eth0 ]
+	[ "$(jq -r ".interfaces[$idx].sandbox" "$T/res.json")" = "/run/netns/$NSP-a" ]
+	[ "$(jq -r '.routes[0].dst' "$T/res.json")" = 0.0.0.0/0 ]
+	[ "$(jq -r '.interfaces[0].name' "$T/res.json")" = ocicnit0 ]
+	run nsx a ip -o -4 addr show dev eth0
+	assert_output_contains 10.231.70.2/24
+	nft list table inet oci_net | grep -q 18970
+	CONF=$(conf 1.0.0 ",\"prevResult\":$(cat "$T/res.json")")
+	run cni CHECK a c1
+	assert_status 0
+	run cni DEL a c1
+	assert_status 0
+	[ -z "$output" ] || fail "DEL printed: $output"
+	run nsx a ip link show eth0
+	[ "$status" -ne 0 ] || fail "eth0 left"
+	run cni DEL a c1
+	assert_status 0
+	run cni CHECK a c1
+	assert_status 1
+	[ "$(echo "$output" | jq -r .code)" = 3 ]
+	oci-net rm cnit
+	drop_test_net
+	assert_host_restored
+}
+
+@test "CNI 0.4.0 results carry ip versions; 0.3.1 cannot CHECK" {
+	mkns a
+	CONF=$(conf 0.4.0)
+	run cni ADD a c2
+	assert_status 0
+	[ "$(echo "$output" | jq -r '.ips[0].version')" = 4 ]
+	[ "$(echo "$output" | jq -r .cniVersion)" = 0.4.0 ]
+	CONF=$(conf 0.3.1 ',"prevResult":{"cniVersion":"0.3.1","ips":[]}')
+	run cni CHECK a c2
+	assert_status 1
+	[ "$(echo "$output" | jq -r .code)" = 1 ]
+	CONF=$(conf 0.4.0)
+	run cni DEL a c2
+	assert_status 0
+	oci-net rm cnit
+	drop_test_net
+	assert_host_restored
+}
+
+@test "CNI VERSION, STATUS and errors" {
+	CONF='{"cniVersion":"1.1.0"}'
+	run cni VERSION
+	assert_status 0
+	[ "$(echo "$output" | jq -r .cniVersion)" = 1.1.0 ]
+	echo "$output" | jq -e '.supportedVersions | index("0.4.0") and index("1.0.0") and index("1.1.0")'
+	CONF=$(conf 1.1.0)
+	run cni STATUS
+	assert_status 0
+	CONF=$(conf 9.9.9)
+	run cni ADD a c3
+	assert_status 1
+	[ "$(echo "$output" | jq -r .code)" = 1 ]
+	CONF='{"cniVersion":"1.0.0",'
+	run cni ADD a c3
+	assert_status 1
+	[ "$(echo "$output" | jq -r .code)" = 6 ]
+	CONF=$(conf 1.0.0)
+	run cni ADD "" c3
+	assert_status 1
+	[ "$(echo "$output" | jq -r .code)" = 4 ]
+	run cni ADD a ""
+	assert_status 1
+	[ "$(echo "$output" | jq -r .code)" = 4 ]
+	run cni FROB a c3
+	assert_status 1
+	[ "$(echo "$output" | jq -r .code)" = 4 ]
+	CONF=$(conf 1.0.0)
+	run cni GC
+	assert_status 1
+	[ "$(echo "$output" | jq -r .code)" = 1 ]
+}
+
+@test "CNI 1.1 GC keeps the valid attachments and removes the rest" {
+	mkns a
+	mkns b
+	CONF=$(conf 1.1.0)
+	run cni ADD a keep1
+	assert_status 0
+	run cni ADD b drop1
+	assert_status 0
+	CONF=$(conf 1.1.0 ',"cni.dev/valid-attachments":[{"containerID":"keep1","ifname":"eth0"}]')
+	run cni GC
+	assert_status 0
+	run oci-net inspect cnit
+	[ "$(echo "$output" | jq -r '[.[0].endpoints[].container] | join(",")')" = keep1 ] || fail "$output"
+	run nsx b ip link show eth0
+	[ "$status" -ne 0 ] || fail "drop1's interface left"
+	run nsx a ip link show eth0
+	assert_status 0
+	oci-net rm -f cnit
+	drop_test_net
+	assert_host_restored
+}
