@@ -558,12 +558,13 @@ int run_start(const struct run_global *g, const char *id, struct oci_err **err)
 	if (st->status != RUN_CREATED)
 		return oci_err_set(err, EINVAL, "cannot start container '%s': it is %s", id,
 				   run_status_name(st->status));
-	_cleanup_close_ int fifo = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fifo < 0)
-		return oci_err_sys(err, "open exec.fifo of '%s'", id);
+	/* the pidfd first: once the fifo is open the init may run and exit */
 	_cleanup_close_ int pfd = pidfd_for(st, err);
 	if (pfd < 0)
 		return pfd;
+	_cleanup_close_ int fifo = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fifo < 0)
+		return oci_err_sys(err, "open exec.fifo of '%s'", id);
 	/* the init writes one byte once it has the fifo open, then executes */
 	for (;;) {
 		struct pollfd pl[2] = { { fifo, POLLIN, 0 }, { pfd, POLLIN, 0 } };

@@ -445,11 +445,15 @@ int run_rootfs_make_cwd(const struct run_spec *s, struct oci_err **err)
 	if ((*err)->code != ENOENT)
 		return oci_err_wrap(err, "process.cwd");
 	oci_err_clear(err);
-	_cleanup_free_ char *dir = xasprintf("%s/", s->process.cwd);
 	_cleanup_free_ char *name = NULL;
-	fd = oci_open_parent_in_root(rootfd, dir, true, 0755, &name, err);
+	fd = oci_open_parent_in_root(rootfd, s->process.cwd, true, 0755, &name, err);
 	if (fd < 0)
 		return oci_err_wrap(err, "process.cwd");
+	if (*name && mkdirat(fd, name, 0755) < 0 && errno != EEXIST) {
+		int r = oci_err_sys(err, "process.cwd: create '%s'", s->process.cwd);
+		close(fd);
+		return r;
+	}
 	close(fd);
 	return 0;
 }

@@ -42,10 +42,11 @@ bundle_config() {
 }
 
 bundle_args() {
-	local dir=$1
+	local dir=$1 a args='[]'
 	shift
-	local args
-	args=$(printf '%s\n' "$@" | jq -R . | jq -s .)
+	for a in "$@"; do
+		args=$(jq -c --arg a "$a" '. + [$a]' <<<"$args")
+	done
 	bundle_config "$dir" '.process.args = $a' --argjson a "$args"
 }
 
