@@ -799,3 +799,128 @@ int run_memory_swap_to_v2(int64_t swap, int64_t memory, int64_t *ret, struct oci
 	*ret = swap - memory;
 	return 0;
 }
+
+const char *const run_update_flags[] = {
+	"blkio-weight", "cpu-period",	 "cpu-quota",	 "cpu-rt-period",
+	"cpu-rt-runtime", "cpu-share",	 "cpuset-cpus",	 "cpuset-mems",
+	"memory",	"memory-reservation", "memory-swap", "pids-limit",
+	"kernel-memory", "kernel-memory-tcp", NULL,
+};
+
+int run_parse_memory_size(const char *s, int64_t *ret)
+{
+	if (streq(s, "-1")) {
+		*ret = -1;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || v < 0 || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	uint64_t mul = 1;
+	if (*end) {
+		switch (tolower((unsigned char)*end)) {
+		case 'b':
+			mul = 1;
+			break;
+		case 'k':
+			mul = 1ull << 10;
+			break;
+		case 'm':
+			mul = 1ull << 20;
+			break;
+		case 'g':
+			mul = 1ull << 30;
+			break;
+		case 't':
+			mul = 1ull << 40;
+			break;
+		default:
+			return -EINVAL;
+		}
+		end++;
+		/* "512mb", "1gib" */
+		if (*end && tolower((unsigned char)*end) == 'i')
+			end++;
+		if (*end && tolower((unsigned char)*end) == 'b' && mul > 1)
+			end++;
+		if (*end)
+			return -EINVAL;
+	}
+	double b = v * (double)mul;
+	if (b >= 9.2e18)
+		return -ERANGE;
+	*ret = (int64_t)b;
+	return 0;
+}
+
+int run_resources_set_flag(struct run_resources *r, const char *flag, const char *value,
+			   struct oci_err **err)
+{
+	long long n;
+	int64_t m;
+	if (streq(flag, "cpuset-cpus") || streq(flag, "cpuset-mems")) {
+		char **dst = streq(flag, "cpuset-cpus") ? &r->cpu.cpus : &r->cpu.mems;
+		free(*dst);
+		*dst = xstrdup(value);
+		return 0;
+	}
+	if (startswith(flag, "memory") || startswith(flag, "kernel-memory")) {
+		if (run_parse_memory_size(value, &m) < 0)
+			return oci_err_set(err, EINVAL,
+					   "--%s: invalid size '%s' (expected bytes with an "
+					   "optional k, m, g or t suffix, or -1)",
+					   flag, value);
+		if (streq(flag, "memory")) {
+			r->memory.has_limit = true;
+			r->memory.limit = m;
+		} else if (streq(flag, "memory-reservation")) {
+			r->memory.has_reservation = true;
+			r->memory.reservation = m;
+		} else if (streq(flag, "memory-swap")) {
+			r->memory.has_swap = true;
+			r->memory.swap = m;
+		} else if (streq(flag, "kernel-memory")) {
+			r->memory.has_kernel = true;
+			r->memory.kernel = m;
+		} else if (streq(flag, "kernel-memory-tcp")) {
+			r->memory.has_kernel_tcp = true;
+			r->memory.kernel_tcp = m;
+		} else {
+			return oci_err_set(err, EINVAL, "--%s: unknown resource flag", flag);
+		}
+		return 0;
+	}
+	bool is_signed = streq(flag, "cpu-quota") || streq(flag, "cpu-rt-runtime") ||
+			 streq(flag, "pids-limit");
+	if (oci_parse_int64(value, is_signed ? -1 : 0, INT64_MAX, &n) < 0)
+		return oci_err_set(err, EINVAL, "--%s: invalid number '%s'", flag, value);
+	if (streq(flag, "blkio-weight")) {
+		if (n > UINT16_MAX)
+			return oci_err_set(err, ERANGE, "--%s: %lld is out of range", flag, n);
+		r->blkio.has_weight = true;
+		r->blkio.weight = (uint16_t)n;
+	} else if (streq(flag, "cpu-period")) {
+		r->cpu.has_period = true;
+		r->cpu.period = (uint64_t)n;
+	} else if (streq(flag, "cpu-quota")) {
+		r->cpu.has_quota = true;
+		r->cpu.quota = n;
+	} else if (streq(flag, "cpu-rt-period")) {
+		r->cpu.has_rt_period = true;
+		r->cpu.rt_period = (uint64_t)n;
+	} else if (streq(flag, "cpu-rt-runtime")) {
+		r->cpu.has_rt_runtime = true;
+		r->cpu.rt_runtime = n;
+	} else if (streq(flag, "cpu-share")) {
+		r->cpu.has_shares = true;
+		r->cpu.shares = (uint64_t)n;
+	} else if (streq(flag, "pids-limit")) {
+		r->has_pids_limit = true;
+		r->pids_limit = n;
+	} else {
+		return oci_err_set(err, EINVAL, "--%s: unknown resource flag", flag);
+	}
+	return 0;
+}

@@ -115,6 +115,18 @@ struct run_resources *run_resources_new(void);
 void run_resources_free(struct run_resources *r);
 DEFINE_CLEANUP(struct run_resources *, run_resources_free)
 
+/* `oci-run update` flags as runc has them, without the leading "--":
+ * blkio-weight, cpu-period, cpu-quota, cpu-rt-period, cpu-rt-runtime,
+ * cpu-share, cpuset-cpus, cpuset-mems, memory, memory-reservation,
+ * memory-swap, pids-limit, kernel-memory, kernel-memory-tcp. Memory sizes
+ * take a b/k/m/g/t suffix (powers of 1024) or -1. NULL-terminated. */
+extern const char *const run_update_flags[];
+/* Sets the field of one flag; the error names the flag ("--memory: ..."). */
+int run_resources_set_flag(struct run_resources *r, const char *flag, const char *value,
+			   struct oci_err **err);
+/* "512m" -> 536870912, "-1" -> -1. */
+int run_parse_memory_size(const char *s, int64_t *ret);
+
 /* Copies into dst every field set in src (for update: the new values
  * override the old ones; lists given in src replace dst's). */
 void run_resources_merge(struct run_resources *dst, const struct run_resources *src);

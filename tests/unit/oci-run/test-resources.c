@@ -208,6 +208,46 @@ int main(void)
 	is_int(run_hugepage_size_bytes("1GB"), 1 << 30, "1GB");
 	is_int(run_hugepage_size_bytes("64KB"), 64 << 10, "64KB");
 	is_int(run_hugepage_size_bytes("MB"), 0, "no number");
+	/* update flags */
+	int64_t m = 0;
+	ok(run_parse_memory_size("512m", &m) == 0 && m == 536870912, "512m");
+	ok(run_parse_memory_size("1G", &m) == 0 && m == 1073741824, "1G");
+	ok(run_parse_memory_size("1.5k", &m) == 0 && m == 1536, "1.5k");
+	ok(run_parse_memory_size("100", &m) == 0 && m == 100, "plain bytes");
+	ok(run_parse_memory_size("-1", &m) == 0 && m == -1, "-1 unlimited");
+	ok(run_parse_memory_size("12q", &m) < 0 && run_parse_memory_size("", &m) < 0 &&
+		   run_parse_memory_size("-5", &m) < 0,
+	   "bad sizes refused");
+	r = run_resources_new();
+	ok(run_resources_set_flag(r, "memory", "256m", &e) == 0 &&
+		   run_resources_set_flag(r, "memory-swap", "-1", &e) == 0 &&
+		   run_resources_set_flag(r, "cpu-share", "512", &e) == 0 &&
+		   run_resources_set_flag(r, "cpu-quota", "-1", &e) == 0 &&
+		   run_resources_set_flag(r, "pids-limit", "20", &e) == 0 &&
+		   run_resources_set_flag(r, "cpuset-cpus", "0-1", &e) == 0 &&
+		   run_resources_set_flag(r, "blkio-weight", "300", &e) == 0,
+	   "flags set");
+	ok(r->memory.limit == 268435456 && r->memory.swap == -1 && r->cpu.shares == 512 &&
+		   r->cpu.quota == -1 && r->pids_limit == 20 && streq(r->cpu.cpus, "0-1") &&
+		   r->blkio.weight == 300,
+	   "flag values");
+	ok(run_resources_set_flag(r, "memory", "lots", &e) < 0 && e &&
+		   strstr(e->msg, "--memory: invalid size 'lots'"),
+	   "bad flag value names the flag");
+	oci_err_clear(&e);
+	ok(run_resources_set_flag(r, "cpu-share", "-3", &e) < 0 && e &&
+		   strstr(e->msg, "--cpu-share: invalid number"),
+	   "negative shares refused");
+	oci_err_clear(&e);
+	size_t nflags = 0;
+	for (const char *const *f = run_update_flags; *f; f++) {
+		struct oci_err *fe = NULL;
+		if (run_resources_set_flag(r, *f, "1", &fe) == 0)
+			nflags++;
+		oci_err_clear(&fe);
+	}
+	is_int(nflags, 14, "every listed flag is accepted");
+	run_resources_free(r);
 	done_testing();
 	return exit_status();
 }
