@@ -807,6 +807,48 @@ int run_cgroup_freeze(const struct run_spec *s, const char *id, bool systemd, bo
 	return WITH_CGROUP(s, id, systemd, err, cg->ops->freeze(cg, freeze, err));
 }
 
+static int is_frozen(struct run_cgroup *cg, bool *ret)
+{
+	*ret = false;
+	const struct run_cg_hier *h = run_cg_layout_v1(cg->layout, "freezer");
+	if (h && cg->ops == &run_cg_v1_ops) {
+		const char *dir = cg->v1_dirs[h - cg->layout->v1];
+		_cleanup_free_ char *state = NULL;
+		struct oci_err *e = NULL;
+		if (run_cg_read(dir, "freezer.state", &state, &e) < 0)
+			oci_err_free(e);
+		else
+			*ret = streq(state, "FROZEN");
+		return 0;
+	}
+	uint64_t v = 0;
+	if (cg->v2_dir && run_cg_read_keyed(cg->v2_dir, "cgroup.events", "frozen", &v) == 0)
+		*ret = v == 1;
+	return 0;
+}
+
+int run_cgroup_is_frozen(const struct run_spec *s, const char *id, bool systemd, bool *ret,
+			 struct oci_err **err)
+{
+	return WITH_CGROUP(s, id, systemd, err, is_frozen(cg, ret));
+}
+
+void run_cgroup_features(bool *ret_v1, bool *ret_v2, bool *ret_systemd)
+{
+	struct run_cg_layout *l = NULL;
+	struct oci_err *e = NULL;
+	*ret_v1 = *ret_v2 = false;
+	if (run_cg_layout_detect(&l, &e) == 0) {
+		*ret_v1 = l->mode != RUN_CG_V2;
+		*ret_v2 = l->unified != NULL;
+		run_cg_layout_free(l);
+	} else {
+		oci_err_free(e);
+	}
+	*ret_systemd = run_cg_systemd_check(&e) == 0;
+	oci_err_clear(&e);
+}
+
 int run_cgroup_kill(const struct run_spec *s, const char *id, bool systemd, int sig,
 		    struct oci_err **err)
 {

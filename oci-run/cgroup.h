@@ -35,6 +35,10 @@ int run_cgroup_update(const struct run_spec *s, const char *id, bool systemd,
 /* `pause` / `resume`: returns once every process is frozen (or thawed). */
 int run_cgroup_freeze(const struct run_spec *s, const char *id, bool systemd, bool freeze,
 		      struct oci_err **err);
+/* Whether the container's cgroup is frozen (state reports "paused"); false
+ * when the cgroup does not exist. */
+int run_cgroup_is_frozen(const struct run_spec *s, const char *id, bool systemd, bool *ret,
+			 struct oci_err **err);
 /* Sends sig to every process of the container (kill --all; delete --force). */
 int run_cgroup_kill(const struct run_spec *s, const char *id, bool systemd, int sig,
 		    struct oci_err **err);
@@ -62,6 +66,9 @@ int run_cgroup_stats(const struct run_spec *s, const char *id, bool systemd,
  * "kernel":N,"user":N}},"memory":{"usage":{"usage":N,"max":N,"limit":N,
  * "failcnt":N},"swap":{...}},"pids":{"current":N,"limit":N}}. */
 json_t *run_cgroup_stats_json(const struct run_cgroup_stats *st);
+
+/* For `features`: which drivers this host can use. */
+void run_cgroup_features(bool *ret_v1, bool *ret_v2, bool *ret_systemd);
 
 /* The cgroup path below the hierarchies' roots ("/oci-run/ID"), as
  * /proc/PID/cgroup shows it. Caller frees. */
