@@ -513,9 +513,9 @@ static void test_v1(void)
 	bool f1, f2, fsd;
 	run_cgroup_features(&f1, &f2, &fsd);
 	struct oci_err *se = NULL;
-	bool sd = run_cg_systemd_check(&se) == 0;
+	bool has_sd = run_cg_systemd_check(&se) == 0;
 	oci_err_clear(&se);
-	ok(f1 == (layout->mode != RUN_CG_V2) && f2 == (layout->unified != NULL) && fsd == sd,
+	ok(f1 == (layout->mode != RUN_CG_V2) && f2 == (layout->unified != NULL) && fsd == has_sd,
 	   "features: v1 %d, v2 %d, systemd %d", f1, f2, fsd);
 
 	/* kill, remove */
