@@ -244,9 +244,7 @@ char *run_state_json(const struct run_state *s, bool indent)
 	json_object_set_new(o, "id", json_string(s->id));
 	json_object_set_new(o, "status", json_string(run_status_name(s->status)));
 	json_object_set_new(o, "pid",
-			    json_integer(s->status == RUN_STOPPED || s->status == RUN_CREATING
-						 ? 0
-						 : s->pid));
+			    json_integer(s->status == RUN_STOPPED ? 0 : s->pid));
 	json_object_set_new(o, "bundle", json_string(s->bundle));
 	json_object_set_new(o, "rootfs", json_string(s->rootfs ? s->rootfs : ""));
 	json_object_set_new(o, "created", json_string(s->created ? s->created : ""));
