@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "exec.h"
+#include "json.h"
 #include "net.h"
 #include "util.h"
 
@@ -20,11 +22,17 @@ int net_netns_open(const struct net_target *t, int *ret_fd, char **ret_path, uin
 		   uint64_t *ret_ino, struct oci_err **err)
 {
 	_cleanup_free_ char *path = NULL;
+	pid_t cpid = 0;
+	int r;
 	if (t->netns)
 		path = xstrdup(t->netns);
 	else if (t->pid > 0)
 		path = xasprintf("/proc/%d/ns/net", (int)t->pid);
-	else
+	else if (t->container) {
+		if ((r = net_container_pid(t->container, &cpid, err)) < 0)
+			return r;
+		path = xasprintf("/proc/%d/ns/net", (int)cpid);
+	} else
 		return oci_err_set(err, EINVAL, "no network namespace given (--netns PATH or --pid PID)");
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -49,6 +57,31 @@ int net_netns_open(const struct net_target *t, int *ret_fd, char **ret_path, uin
 	*ret_fd = TAKE_FD(fd);
 	if (ret_path)
 		*ret_path = TAKE_PTR(path);
+	return 0;
+}
+
+int net_container_pid(const char *id, pid_t *ret, struct oci_err **err)
+{
+	char *argv[] = { (char *)"oci-run", (char *)"state", (char *)id, NULL };
+	_cleanup_free_ char *out = NULL;
+	int status = 0;
+	int r = oci_run_sibling(argv, &out, &status, err);
+	if (r < 0)
+		return oci_err_wrap(err, "container '%s'", id);
+	if (status != 0)
+		return oci_err_set(err, ENOENT, "container '%s': 'oci-run state' exited with status %d",
+				   id, status);
+	json_auto_t *j = NULL;
+	int64_t pid = 0;
+	const char *st = NULL;
+	if ((r = oci_json_load_buf(out, strlen(out), "oci-run state", &j, err)) < 0 ||
+	    (r = oci_json_opt_int(j, "", "pid", &pid, err)) < 0 ||
+	    (r = oci_json_opt_str(j, "", "status", &st, err)) < 0)
+		return oci_err_wrap(err, "container '%s'", id);
+	if (pid <= 0 || (st && !streq(st, "created") && !streq(st, "running")))
+		return oci_err_set(err, ESRCH, "container '%s' is not running (status %s)", id,
+				   st ? st : "unknown");
+	*ret = (pid_t)pid;
 	return 0;
 }
 
