@@ -88,6 +88,10 @@ static int apply_memory(const char *dir, const struct run_resources *res, struct
 	int64_t mem = res->memory.has_limit ? res->memory.limit : 0;
 	int64_t swap = res->memory.has_swap ? res->memory.swap : 0;
 	bool memsw = run_cg_exists(dir, "memory.memsw.limit_in_bytes");
+	/* unlimited memory with swap not given: unlimited swap too, else the
+	 * kernel refuses a memory limit above memsw */
+	if (mem == -1 && swap == 0 && memsw)
+		swap = -1;
 	if (swap != 0 && !memsw) {
 		oci_debug("cgroup: no swap accounting (memory.memsw.limit_in_bytes); "
 			  "memory.swap ignored");

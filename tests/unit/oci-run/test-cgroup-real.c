@@ -481,6 +481,24 @@ static void test_v1(void)
 	ok(run_cg_read_u64(md, "memory.limit_in_bytes", &v) == 0 && v == 134217728,
 	   "v1: memory.limit_in_bytes now 128 MiB");
 
+	/* unlimited memory under a memsw limit: accepted only with memsw first */
+	r = res_from("{\"memory\":{\"limit\":134217728,\"swap\":268435456}}");
+	ok(run_cgroup_update(&spec, id, false, r, &e) == 0, "v1: memory and swap limited");
+	report(&e);
+	run_resources_free(r);
+	ok(run_cg_read_u64(md, "memory.memsw.limit_in_bytes", &v) == 0 && v == 268435456,
+	   "v1: memory.memsw.limit_in_bytes 256 MiB");
+	r = res_from("{\"memory\":{\"limit\":-1}}");
+	ok(run_cgroup_update(&spec, id, false, r, &e) == 0, "v1: memory -1 under a memsw limit");
+	report(&e);
+	run_resources_free(r);
+	ok(run_cg_read_u64(md, "memory.limit_in_bytes", &v) == 0 && v > 268435456,
+	   "v1: memory.limit_in_bytes unlimited");
+	r = res_from("{\"memory\":{\"limit\":134217728}}");
+	ok(run_cgroup_update(&spec, id, false, r, &e) == 0, "v1: memory limited again");
+	report(&e);
+	run_resources_free(r);
+
 	/* pids, stats */
 	pid_t *pids = NULL;
 	size_t n = 0;

@@ -186,6 +186,16 @@ int main(void)
 	is_str(get(cpu, "cpu.cfs_quota_us"), "50000", "quota untouched");
 	run_resources_free(r);
 
+	/* memory -1 alone: memsw -1 first */
+	r = res_from("{\"memory\":{\"limit\":-1}}");
+	ok(cg->ops->update(cg, r, &e) == 0, "update memory -1");
+	is_str(get(mem, "memory.limit_in_bytes"), "-1", "memory unlimited");
+	is_str(get(mem, "memory.memsw.limit_in_bytes"), "-1", "memsw unlimited too");
+	run_resources_free(r);
+	r = res_from("{\"memory\":{\"limit\":50000000,\"swap\":60000000}}");
+	ok(cg->ops->update(cg, r, &e) == 0, "memory limited again");
+	run_resources_free(r);
+
 	/* unified on v1: error */
 	r = res_from("{\"unified\":{\"memory.high\":\"1\"}}");
 	ok(cg->ops->update(cg, r, &e) < 0 && e && strstr(e->msg, "needs cgroup v2"),
