@@ -85,7 +85,7 @@ teardown() { unpack_teardown; }
 	[ "$(ls "$OCI_ROOT"/layers/*/lower | wc -l)" -eq $((n - 1)) ]
 	longest=0
 	for f in "$OCI_ROOT"/layers/*/lower; do
-		k=$(tr ':' '\n' <"$f" | wc -l)
+		k=$(awk -F: '{print NF}' "$f")
 		[ "$k" -gt "$longest" ] && longest=$k
 		for l in $(tr ':' ' ' <"$f"); do
 			[ -d "$OCI_ROOT/layers/$l" ] || fail "dangling lower $l"
