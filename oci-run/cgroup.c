@@ -438,6 +438,7 @@ static char *own_cgroup(const char *text, char **want, const char *mount_root)
 		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 		if (!c2)
 			continue;
+		*c1 = 0;
 		*c2 = 0;
 		const char *ctrls = c1 + 1, *path = c2 + 1;
 		bool match;
@@ -466,16 +467,10 @@ static char *own_cgroup(const char *text, char **want, const char *mount_root)
 	return xstrdup("/");
 }
 
-int run_cg_layout_detect(struct run_cg_layout **ret, struct oci_err **err)
+int run_cg_layout_parse(const char *mountinfo, const char *self, bool root_is_cgroup2,
+			struct run_cg_layout **ret, struct oci_err **err)
 {
-	_cleanup_free_ char *mi = NULL, *self = NULL;
-	size_t len;
-	int r = oci_read_file("/proc/self/mountinfo", 0, &mi, &len, err);
-	if (r < 0)
-		return r;
-	r = oci_read_file("/proc/self/cgroup", 0, &self, &len, err);
-	if (r < 0)
-		return r;
+	_cleanup_free_ char *mi = xstrdup(mountinfo);
 	_cleanup_(run_cg_layout_freep) struct run_cg_layout *l = xcalloc(1, sizeof(*l));
 	size_t n_real = 0;
 	char *save = NULL;
@@ -521,8 +516,7 @@ int run_cg_layout_detect(struct run_cg_layout **ret, struct oci_err **err)
 		if (real)
 			n_real++;
 	}
-	struct statfs sf;
-	if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) {
+	if (root_is_cgroup2) {
 		free(l->unified);
 		l->unified = xstrdup("/sys/fs/cgroup");
 		l->mode = RUN_CG_V2;
@@ -537,6 +531,21 @@ int run_cg_layout_detect(struct run_cg_layout **ret, struct oci_err **err)
 		l->unified_own = xstrdup("/");
 	*ret = TAKE_PTR(l);
 	return 0;
+}
+
+int run_cg_layout_detect(struct run_cg_layout **ret, struct oci_err **err)
+{
+	_cleanup_free_ char *mi = NULL, *self = NULL;
+	size_t len;
+	int r = oci_read_file("/proc/self/mountinfo", 0, &mi, &len, err);
+	if (r < 0)
+		return r;
+	r = oci_read_file("/proc/self/cgroup", 0, &self, &len, err);
+	if (r < 0)
+		return r;
+	struct statfs sf;
+	bool v2root = statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+	return run_cg_layout_parse(mi, self, v2root, ret, err);
 }
 
 /* --------------------------------------------------------- the cgroup */

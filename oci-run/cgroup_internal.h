@@ -36,6 +36,10 @@ struct run_cg_layout {
 
 /* The host's layout, from /proc/self/mountinfo and /proc/self/cgroup. */
 int run_cg_layout_detect(struct run_cg_layout **ret, struct oci_err **err);
+/* The same from the text of /proc/self/mountinfo and /proc/self/cgroup;
+ * root_is_cgroup2: /sys/fs/cgroup is a cgroup2 mount (pure v2). */
+int run_cg_layout_parse(const char *mountinfo, const char *self_cgroup, bool root_is_cgroup2,
+			struct run_cg_layout **ret, struct oci_err **err);
 /* A layout read from a directory tree: mode V2 takes root as the cgroup2
  * mount; V1 and HYBRID take each subdirectory of root as one hierarchy named
  * after its controllers ("cpu,cpuacct"), and HYBRID root/unified as cgroup2.
