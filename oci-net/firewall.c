@@ -9,7 +9,10 @@
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "json.h"
 #include "net.h"
@@ -214,6 +217,200 @@ static int nft_apply(const char *script, struct oci_err **err)
 	return 0;
 }
 
+
+/* ---- the iptables fallback (IPv4 only): chains OCI-NET-* filled by
+ * iptables-restore --noflush, jumped to from the built-in chains. ---- */
+
+/* Runs argv (found in /usr/sbin, /sbin or PATH) with input on stdin;
+ * *ret_status gets its exit status and *ret_msg the first line of stderr. */
+static int run_input(char *const argv[], const char *input, int *ret_status, char **ret_msg,
+		     struct oci_err **err)
+{
+	int in[2], errp[2];
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return oci_err_sys(err, "pipe");
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		close(in[0]);
+		close(in[1]);
+		return oci_err_sys(err, "pipe");
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(in[0]);
+		close(in[1]);
+		close(errp[0]);
+		close(errp[1]);
+		return oci_err_sys(err, "fork");
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (dup2(in[0], 0) < 0 || dup2(nul, 1) < 0 || dup2(errp[1], 2) < 0)
+			_exit(127);
+		const char *dirs[] = { "/usr/sbin/", "/sbin/" };
+		for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+			char path[64];
+			snprintf(path, sizeof(path), "%s%s", dirs[i], argv[0]);
+			execv(path, argv);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(errp[1]);
+	signal(SIGPIPE, SIG_IGN);
+	size_t len = input ? strlen(input) : 0;
+	const char *p = input;
+	while (len) {
+		ssize_t n = write(in[1], p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		p += n;
+		len -= (size_t)n;
+	}
+	close(in[1]);
+	struct sbuf sb = SBUF_INIT;
+	char buf[1024];
+	ssize_t n;
+	while ((n = read(errp[0], buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (sb.len < 4096)
+			sbuf_add(&sb, buf, (size_t)n);
+	}
+	close(errp[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return oci_err_sys(err, "wait for %s", argv[0]);
+	sb.buf[strcspn(sb.buf, "\n")] = '\0';
+	*ret_msg = sbuf_detach(&sb, NULL);
+	*ret_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (*ret_status == 127)
+		return oci_err_set(err, ENOENT, "cannot run '%s'", argv[0]);
+	return 0;
+}
+
+static int ipt(const char *const *args, const char *input, bool check, struct oci_err **err)
+{
+	char *argv[16];
+	size_t n = 0;
+	for (; args[n] && n < ARRAY_SIZE(argv) - 1; n++)
+		argv[n] = (char *)args[n];
+	argv[n] = NULL;
+	int status = 0;
+	_cleanup_free_ char *msg = NULL;
+	int r = run_input(argv, input, &status, &msg, err);
+	if (r < 0)
+		return r;
+	if (status != 0 && !check)
+		return oci_err_set(err, EIO, "%s: %s", argv[0], *msg ? msg : "failed");
+	return status == 0 ? 0 : 1;
+}
+
+struct ipt_jump {
+	const char *table, *chain, *match, *target;
+};
+static const struct ipt_jump ipt_jumps[] = {
+	{ "nat", "PREROUTING", "addrtype", "OCI-NET-PORTS" },
+	{ "nat", "OUTPUT", "addrtype", "OCI-NET-PORTS" },
+	{ "nat", "POSTROUTING", NULL, "OCI-NET-POST" },
+	{ "filter", "FORWARD", NULL, "OCI-NET-FWD" },
+};
+
+static int ipt_jump(const struct ipt_jump *j, const char *op, bool check, struct oci_err **err)
+{
+	const char *a[16] = { "iptables", "-w", "-t", j->table, op, j->chain };
+	size_t n = 6;
+	if (j->match) {
+		a[n++] = "-m";
+		a[n++] = "addrtype";
+		a[n++] = "--dst-type";
+		a[n++] = "LOCAL";
+	}
+	a[n++] = "-j";
+	a[n++] = j->target;
+	a[n] = NULL;
+	return ipt(a, NULL, check, err);
+}
+
+static int ipt_apply(struct fw_state *s, struct oci_err **err)
+{
+	struct sbuf nat = SBUF_INIT, filt = SBUF_INIT;
+	bool any = false;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct net_network *n = s->nets[i];
+		if (n->internal) {
+			sbuf_addf(&filt, "-A OCI-NET-FWD -i %s ! -o %s -j DROP\n", n->bridge, n->bridge);
+			sbuf_addf(&filt, "-A OCI-NET-FWD -o %s ! -i %s -j DROP\n", n->bridge, n->bridge);
+			any = true;
+			continue;
+		}
+		if (!s->eps[i][0])
+			continue;
+		any = true;
+		_cleanup_free_ char *sub = net_cidr_str(&n->subnet, true);
+		sbuf_addf(&nat, "-A OCI-NET-POST -s %s ! -o %s -j MASQUERADE\n", sub, n->bridge);
+		sbuf_addf(&nat, "-A OCI-NET-POST -o %s -s %s -m conntrack --ctstate DNAT -j MASQUERADE\n",
+			  n->bridge, sub);
+		sbuf_addf(&nat,
+			  "-A OCI-NET-POST -o %s -s 127.0.0.0/8 -m conntrack --ctstate DNAT -j MASQUERADE\n",
+			  n->bridge);
+		for (size_t k = 0; k < s->n; k++)
+			if (k != i)
+				sbuf_addf(&filt, "-A OCI-NET-FWD -i %s -o %s -j DROP\n", n->bridge,
+					  s->nets[k]->bridge);
+		for (struct net_endpoint **e = s->eps[i]; *e; e++) {
+			_cleanup_free_ char *cip = net_cidr_str(&(*e)->ip, false);
+			for (size_t p = 0; p < (*e)->n_ports; p++) {
+				const struct net_port *pt = &(*e)->ports[p];
+				if (pt->host_ip.family == AF_INET6)
+					continue;
+				sbuf_addf(&nat, "-A OCI-NET-PORTS -p %s", net_proto_name(pt->proto));
+				if (pt->host_ip.family) {
+					_cleanup_free_ char *h = net_cidr_str(&pt->host_ip, false);
+					sbuf_addf(&nat, " -d %s", h);
+				}
+				sbuf_addf(&nat, " --dport %u -j DNAT --to-destination %s:%u\n",
+					  pt->host_port, cip, pt->container_port);
+			}
+		}
+	}
+	int r = 0;
+	if (any) {
+		_cleanup_sbuf_ struct sbuf in = SBUF_INIT;
+		sbuf_addf(&in, "*nat\n:OCI-NET-PORTS - [0:0]\n:OCI-NET-POST - [0:0]\n%sCOMMIT\n", nat.buf);
+		sbuf_addf(&in, "*filter\n:OCI-NET-FWD - [0:0]\n%sCOMMIT\n", filt.buf);
+		const char *a[] = { "iptables-restore", "-w", "--noflush", NULL };
+		r = ipt(a, in.buf, false, err);
+		for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(ipt_jumps); i++) {
+			r = ipt_jump(&ipt_jumps[i], "-C", true, err);
+			if (r == 1)
+				r = ipt_jump(&ipt_jumps[i], "-I", false, err);
+		}
+	} else {
+		/* Nothing left: take the jumps and chains away (missing ones are fine). */
+		for (size_t i = 0; i < ARRAY_SIZE(ipt_jumps); i++)
+			while (ipt_jump(&ipt_jumps[i], "-D", true, NULL) == 0)
+				;
+		const char *chains[][2] = { { "nat", "OCI-NET-PORTS" }, { "nat", "OCI-NET-POST" },
+					    { "filter", "OCI-NET-FWD" } };
+		for (size_t i = 0; i < ARRAY_SIZE(chains); i++) {
+			const char *f[] = { "iptables", "-w", "-t", chains[i][0], "-F", chains[i][1], NULL };
+			const char *x[] = { "iptables", "-w", "-t", chains[i][0], "-X", chains[i][1], NULL };
+			ipt(f, NULL, true, NULL);
+			ipt(x, NULL, true, NULL);
+		}
+	}
+	sbuf_release(&nat);
+	sbuf_release(&filt);
+	return r;
+}
+
 /* host.json: {"ipv4Forward": "0", "ipv6Forward": "0"}; a key is present
  * while oci-net holds the sysctl changed. */
 static int sysctl_hold(struct net_ctx *ctx, json_t *saved, const char *key, const char *path,
@@ -296,8 +493,20 @@ int net_firewall_sync(struct net_ctx *ctx, struct oci_err **err)
 	int r = fw_state_load(ctx, &s, err);
 	if (r >= 0)
 		r = script_from(&s, &script);
-	if (r >= 0)
+	/* OCI_NET_FIREWALL=iptables forces the fallback; it is also used when
+	 * nftables is not there at all. */
+	const char *fw = secure_getenv("OCI_NET_FIREWALL");
+	bool use_ipt = fw && streq(fw, "iptables");
+	if (r >= 0 && !use_ipt) {
 		r = nft_apply(script, err);
+		if (r < 0 && err && *err && !fw &&
+		    (strstr((*err)->msg, "not supported") || strstr((*err)->msg, "Protocol"))) {
+			oci_err_clear(err);
+			use_ipt = true;
+		}
+	}
+	if (r >= 0 && use_ipt)
+		r = ipt_apply(&s, err);
 	if (r >= 0)
 		r = sysctls_sync(ctx, &s, err);
 	fw_state_release(&s);
