@@ -354,10 +354,7 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 	st.annotations = s->annotations;
 	st.has_pidns = s->ns_flags & CLONE_NEWPID;
 
-	r = oci_write_file_atomicat(dirfd, "config.json", cfg, cfglen, 0600, err);
-	if (r < 0)
-		goto fail;
-	r = run_state_write(dirfd, &st, err);
+	r = run_state_write_file(dirfd, "config.json", cfg, cfglen, err);
 	if (r < 0)
 		goto fail;
 	if (mknodat(dirfd, "exec.fifo", S_IFIFO | 0600, 0) < 0 ||

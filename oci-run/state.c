@@ -172,7 +172,22 @@ int run_state_write(int dirfd, const struct run_state *s, struct oci_err **err)
 		json_object_set_new(ann, s->annotations[i], json_string(s->annotations[i + 1]));
 	json_object_set_new(o, "annotations", ann);
 	_cleanup_free_ char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	return oci_write_file_atomicat(dirfd, "state.json", text, strlen(text), 0600, err);
+	return run_state_write_file(dirfd, "state.json", text, strlen(text), err);
+}
+
+int run_state_write_file(int dirfd, const char *name, const void *data, size_t len,
+			 struct oci_err **err)
+{
+	_cleanup_free_ char *tmp = xasprintf(".%s.tmp", name);
+	_cleanup_close_ int fd =
+		openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return oci_err_sys(err, "create '%s'", tmp);
+	if (oci_write_all(fd, data, len) < 0)
+		return oci_err_sys(err, "write '%s'", tmp);
+	if (renameat(dirfd, tmp, dirfd, name) < 0)
+		return oci_err_sys(err, "rename '%s'", tmp);
+	return 0;
 }
 
 int run_state_read(int dirfd, const char *id, struct run_state **ret, struct oci_err **err)

@@ -49,6 +49,10 @@ int run_state_dir_open(const char *root, const char *id, bool exclusive, int *re
 		       struct oci_err **err);
 
 int run_state_write(int dirfd, const struct run_state *s, struct oci_err **err);
+/* Replaces NAME in the state directory atomically (rename), without fsync:
+ * runtime state lives on a tmpfs (/run) and does not survive a reboot. */
+int run_state_write_file(int dirfd, const char *name, const void *data, size_t len,
+			 struct oci_err **err);
 /* Reads state.json and computes the status from the process and exec.fifo. */
 int run_state_read(int dirfd, const char *id, struct run_state **ret, struct oci_err **err);
 
