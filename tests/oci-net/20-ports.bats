@@ -91,3 +91,45 @@ load net
 	drop_test_net
 	assert_host_restored
 }
+
+@test "a published UDP port answers on 127.0.0.1 and from another namespace" {
+	mkns a
+	outside out 45
+	nsx a ip link set lo up
+	ip netns exec "$NSP-a" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 7007))
+while True:
+    d, a = s.recvfrom(512)
+    s.sendto(b"echo:" + d, a)
+' </dev/null >/dev/null 2>&1 3>&- &
+	bg_pid $!
+	oci-net create tu --subnet 10.231.44.0/24 >/dev/null
+	run oci-net connect tu --netns "/run/netns/$NSP-a" -p 18944:7007/udp
+	assert_status 0
+	udp_ask() { # HOST PORT
+		python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+for _ in range(3):
+    s.sendto(b"ping", (sys.argv[1], int(sys.argv[2])))
+    try:
+        print(s.recvfrom(512)[0].decode()); break
+    except socket.timeout:
+        pass
+' "$1" "$2"
+	}
+	run udp_ask 127.0.0.1 18944
+	[ "$output" = echo:ping ] || fail "127.0.0.1 udp: '$output'"
+	run nsx out bash -c "$(declare -f udp_ask); udp_ask 10.231.45.1 18944"
+	[ "$output" = echo:ping ] || fail "outside udp: '$output'"
+	# tcp on the same number is not published.
+	run nft list table inet oci_net
+	assert_output_contains "udp dport 18944"
+	[[ "$output" != *"tcp dport 18944"* ]] || fail "tcp rule for a udp port"
+	oci-net rm -f tu
+	drop_test_net
+	assert_host_restored
+}
