@@ -43,7 +43,12 @@ static int write_etc(const struct net_network *n, const struct net_endpoint *e, 
 	_cleanup_free_ char *ip = net_cidr_str(&e->ip, false);
 	int r;
 	if (n->dns) {
-		sbuf_addf(&sb, "nameserver %s\noptions ndots:0\n", gw);
+		sbuf_addf(&sb, "nameserver %s\n", gw);
+		if (n->ipv6) {
+			_cleanup_free_ char *gw6 = net_cidr_str(&n->gateway6, false);
+			sbuf_addf(&sb, "nameserver %s\n", gw6);
+		}
+		sbuf_addstr(&sb, "options ndots:0\n");
 	} else {
 		_cleanup_fclose_ FILE *f = fopen("/etc/resolv.conf", "re");
 		char line[512];

@@ -116,6 +116,11 @@ static int server_start(struct net_ctx *ctx, const struct net_network *n, struct
 	oci_strv_push(&argv, "dns-serve");
 	oci_strv_push(&argv, "--listen");
 	oci_strv_push(&argv, gw);
+	_cleanup_free_ char *gw6 = n->ipv6 ? net_cidr_str(&n->gateway6, false) : NULL;
+	if (gw6) {
+		oci_strv_push(&argv, "--listen");
+		oci_strv_push(&argv, gw6);
+	}
 	oci_strv_push(&argv, "--hosts");
 	oci_strv_push(&argv, hosts);
 	oci_strv_push(&argv, "--pid-file");
@@ -229,6 +234,7 @@ struct dns_host {
 
 struct dns_pending {
 	int fd;
+	int client_fd;
 	struct sockaddr_storage client;
 	socklen_t client_len;
 	uint16_t id;
@@ -237,7 +243,9 @@ struct dns_pending {
 
 struct dns_server {
 	const struct net_dns_serve_opts *o;
-	int fd;
+	int fd;      /* the socket of the query being handled */
+	int fds[2];  /* the listening sockets */
+	size_t n_fds;
 	struct dns_host *hosts;
 	size_t n_hosts;
 	struct timespec hosts_mtime;
@@ -448,6 +456,7 @@ static void forward(struct dns_server *s, const unsigned char *q, size_t len,
 	}
 	struct dns_pending *p = &s->pending[s->n_pending++];
 	p->fd = fd;
+	p->client_fd = s->fd;
 	p->client = *from;
 	p->client_len = fromlen;
 	p->id = (uint16_t)(q[0] << 8 | q[1]);
@@ -498,7 +507,7 @@ static void handle_answer(struct dns_server *s, size_t i)
 	ssize_t n = recv(p->fd, buf, sizeof(buf), 0);
 	if (n < 12 || (uint16_t)(buf[0] << 8 | buf[1]) != p->id)
 		return; /* keep waiting for the real answer until the deadline */
-	sendto(s->fd, buf, (size_t)n, 0, (struct sockaddr *)&p->client, p->client_len);
+	sendto(p->client_fd, buf, (size_t)n, 0, (struct sockaddr *)&p->client, p->client_len);
 	pending_drop(s, i);
 }
 
@@ -578,27 +587,34 @@ int net_dns_serve(const struct net_dns_serve_opts *o, struct oci_err **err)
 				add_upstream(&s, ns);
 		}
 	}
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	if (parse_upstream(o->listen, &ss, &sslen) < 0) {
-		r = oci_err_set(err, EINVAL, "--listen '%s' is not an address", o->listen);
-		goto fail;
-	}
-	((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)(o->listen_port ? o->listen_port : 53));
-	if (ss.ss_family == AF_INET6)
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)(o->listen_port ? o->listen_port : 53));
-	s.fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s.fd < 0) {
-		r = oci_err_sys(err, "socket");
-		goto fail;
-	}
-	int one = 1;
-	setsockopt(s.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET)
-		setsockopt(s.fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
-	if (bind(s.fd, (struct sockaddr *)&ss, sslen) < 0) {
-		r = oci_err_sys(err, "bind %s port %d", o->listen, o->listen_port ? o->listen_port : 53);
-		goto fail;
+	int port = o->listen_port ? o->listen_port : 53;
+	for (char **l = o->listen; l && *l && s.n_fds < ARRAY_SIZE(s.fds); l++) {
+		struct sockaddr_storage ss;
+		socklen_t sslen;
+		if (parse_upstream(*l, &ss, &sslen) < 0) {
+			r = oci_err_set(err, EINVAL, "--listen '%s' is not an address", *l);
+			goto fail;
+		}
+		if (ss.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+		else
+			((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+		int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			r = oci_err_sys(err, "socket");
+			goto fail;
+		}
+		s.fds[s.n_fds++] = fd;
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ss.ss_family == AF_INET)
+			setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+		else
+			setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&ss, sslen) < 0) {
+			r = oci_err_sys(err, "bind %s port %d", *l, port);
+			goto fail;
+		}
 	}
 	struct sigaction sa = { .sa_handler = on_hup };
 	sigaction(SIGHUP, &sa, NULL);
@@ -615,11 +631,13 @@ int net_dns_serve(const struct net_dns_serve_opts *o, struct oci_err **err)
 	ready_msg(o->ready_fd, "R");
 
 	while (!got_term) {
-		struct pollfd pfds[DNS_MAX_PENDING + 1];
-		pfds[0] = (struct pollfd){ .fd = s.fd, .events = POLLIN };
+		struct pollfd pfds[DNS_MAX_PENDING + 2];
+		size_t nf = s.n_fds;
+		for (size_t i = 0; i < nf; i++)
+			pfds[i] = (struct pollfd){ .fd = s.fds[i], .events = POLLIN };
 		for (size_t i = 0; i < s.n_pending; i++)
-			pfds[i + 1] = (struct pollfd){ .fd = s.pending[i].fd, .events = POLLIN };
-		int pr = poll(pfds, s.n_pending + 1, 500);
+			pfds[nf + i] = (struct pollfd){ .fd = s.pending[i].fd, .events = POLLIN };
+		int pr = poll(pfds, nf + s.n_pending, 500);
 		if (got_hup)
 			hosts_maybe_reload(&s);
 		if (pr < 0) {
@@ -631,7 +649,7 @@ int net_dns_serve(const struct net_dns_serve_opts *o, struct oci_err **err)
 		/* Answers first (indexes shift as entries are dropped: go backwards). */
 		size_t np = s.n_pending;
 		for (size_t i = np; i > 0; i--)
-			if (pfds[i].revents)
+			if (pfds[nf + i - 1].revents)
 				handle_answer(&s, i - 1);
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -640,8 +658,12 @@ int net_dns_serve(const struct net_dns_serve_opts *o, struct oci_err **err)
 			    (now.tv_sec == s.pending[i - 1].deadline.tv_sec &&
 			     now.tv_nsec >= s.pending[i - 1].deadline.tv_nsec))
 				pending_drop(&s, i - 1);
-		if (pfds[0].revents & POLLIN)
-			handle_query(&s);
+		for (size_t i = 0; i < nf; i++) {
+			if (pfds[i].revents & POLLIN) {
+				s.fd = s.fds[i];
+				handle_query(&s);
+			}
+		}
 	}
 	if (o->pid_file)
 		unlink(o->pid_file);
@@ -652,8 +674,8 @@ fail:
 	}
 	while (s.n_pending)
 		pending_drop(&s, 0);
-	if (s.fd >= 0)
-		close(s.fd);
+	for (size_t i = 0; i < s.n_fds; i++)
+		close(s.fds[i]);
 	hosts_clear(&s);
 	free(s.ups);
 	free(s.ups_len);

@@ -539,12 +539,13 @@ static int cmd_dns_serve(struct cli *c)
 	};
 	struct net_dns_serve_opts o = { .ready_fd = -1 };
 	_cleanup_strv_ char **ups = NULL;
+	_cleanup_strv_ char **listen = NULL;
 	int ch;
 	long long v;
 	optind = 0;
 	while ((ch = getopt_long(c->argc, c->argv, "+", lopts, NULL)) != -1) {
 		switch (ch) {
-		case OPT_LISTEN: o.listen = optarg; break;
+		case OPT_LISTEN: oci_strv_push(&listen, optarg); break;
 		case OPT_PORT:
 			if (oci_parse_int64(optarg, 1, 65535, &v) < 0)
 				die_usage("--port '%s' is not a port", optarg);
@@ -562,6 +563,7 @@ static int cmd_dns_serve(struct cli *c)
 		default: die_usage("bad option for 'dns-serve'");
 		}
 	}
+	o.listen = listen;
 	if (!o.listen || !o.hosts_file)
 		die_usage("dns-serve: --listen and --hosts are required");
 	o.upstreams = ups;

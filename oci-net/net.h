@@ -256,7 +256,7 @@ int net_dns_stop(struct net_ctx *ctx, const char *network, struct oci_err **err)
  * (IP, port 53 unless listen_port), answers names from hosts_file and
  * forwards the rest; writes a byte to ready_fd once it listens. */
 struct net_dns_serve_opts {
-	const char *listen;
+	char **listen; /* addresses (IPv4 and IPv6) */
 	int listen_port;
 	const char *hosts_file;
 	const char *pid_file;

@@ -66,3 +66,21 @@ load net
 	drop_test_net
 	assert_host_restored
 }
+
+@test "IPv6 networks: AAAA answers, and the server also listens on the IPv6 gateway" {
+	mkns a
+	mkns b
+	oci-net create t6d --subnet 10.231.46.0/24 --ipv6 --subnet6 fd00:231:46::/64 --dns-upstream 10.231.46.1:5999 >/dev/null
+	oci-net connect t6d --netns "/run/netns/$NSP-a" --name alpha >/dev/null
+	oci-net connect t6d --netns "/run/netns/$NSP-b" --name beta --etc-dir "/etc/netns/$NSP-b" >/dev/null
+	run cat "/etc/netns/$NSP-b/resolv.conf"
+	assert_output_contains "nameserver fd00:231:46::1"
+	run nsx b busybox nslookup -type=aaaa alpha 10.231.46.1
+	assert_output_contains "fd00:231:46::2"
+	run nsx b busybox nslookup -type=a alpha fd00:231:46::1
+	assert_status 0
+	assert_output_contains "10.231.46.2"
+	oci-net rm -f t6d
+	drop_test_net
+	assert_host_restored
+}
