@@ -491,6 +491,70 @@ static void test_apply_default(void)
 	check(&r[19], 0, 0, "fork and wait");
 }
 
+#ifdef __x86_64__
+/* A 32-bit x86 syscall from 64-bit code (the kernel's IA32 emulation): the
+ * filter sees AUDIT_ARCH_I386 and the i386 numbers. Returns -errno. */
+static long int80(long nr, long a, long b, long c)
+{
+	long ret;
+	__asm__ volatile("int $0x80"
+			 : "=a"(ret)
+			 : "a"(nr), "b"(a), "c"(b), "d"(c)
+			 : "r8", "r9", "r10", "r11", "memory");
+	return ret;
+}
+
+static void rec_neg(struct res *out, int *n, long ret)
+{
+	out[*n].ret = ret < 0 ? -1 : ret;
+	out[*n].err = ret < 0 ? (int)-ret : 0;
+	(*n)++;
+}
+
+static void probe_i386(struct res *out, int *n, int wfd)
+{
+	rec_neg(out, n, int80(20 /* getpid */, 0, 0, 0));
+	rec_neg(out, n, int80(288 /* keyctl */, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0));
+	rec_neg(out, n, int80(310 /* unshare */, CLONE_NEWUSER, 0, 0));
+	rec_neg(out, n, int80(136 /* personality */, 0xffffffffL, 0, 0));
+	rec_neg(out, n, int80(450 /* set_mempolicy_home_node: newer than the profile */, 0, 0, 0));
+}
+
+static void test_apply_i386(void)
+{
+	long pid = int80(20, 0, 0, 0);
+	if (pid != getpid()) {
+		for (int i = 0; i < 6; i++)
+			skip("the kernel has no IA32 emulation", "i386 syscalls under the default profile");
+		return;
+	}
+	_cleanup_err_ struct oci_err *err = NULL;
+	json_auto_t *p = run_seccomp_default_profile();
+	_cleanup_(run_seccomp_freep) struct run_seccomp *sc = prepare_json(p, &err);
+	struct res r[32];
+	int n = 0;
+	int st = sc ? in_child(sc, probe_i386, r, &n) : -1;
+	if (!ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && n == 5,
+		"i386 syscalls (int 0x80) under the default profile")) {
+		diag("  status 0x%x, %d results", st, n);
+		for (int i = 0; i < 5; i++)
+			skip("the child failed", "i386 probe");
+		return;
+	}
+	check(&r[0], 1, 0, "i386 getpid");
+	check(&r[1], 0, EPERM, "i386 keyctl");
+	check(&r[2], 0, EPERM, "i386 unshare(CLONE_NEWUSER)");
+	check(&r[3], 0, 0, "i386 personality(query)");
+	check(&r[4], 0, ENOSYS, "i386 syscall newer than the profile");
+}
+#else
+static void test_apply_i386(void)
+{
+	for (int i = 0; i < 6; i++)
+		skip("not x86_64", "i386 syscalls under the default profile");
+}
+#endif
+
 static void probe_errno(struct res *out, int *n, int wfd)
 {
 	rec(out, n, syscall(SYS_mkdirat, AT_FDCWD, "/nonexistent/x", 0755));
@@ -832,6 +896,7 @@ int main(void)
 	test_parse();
 	test_default_profile();
 	test_apply_default();
+	test_apply_i386();
 	test_apply_rules();
 	test_notify("", "notify");
 	test_notify("\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\",\"SECCOMP_FILTER_FLAG_TSYNC\"",
