@@ -447,15 +447,18 @@ struct stub_insn {
 };
 
 struct stub {
-	struct stub_insn v[64];
+	struct stub_insn v[128];
 	size_t n;
-	size_t block_start[16], n_blocks;
+	size_t block_start[33], n_blocks;
+	bool overflow;
 };
 
 static void stub_add(struct stub *s, struct sock_filter f, int jt, int jf)
 {
 	if (s->n < sizeof(s->v) / sizeof(s->v[0]))
 		s->v[s->n++] = (struct stub_insn){ f, jt, jf };
+	else
+		s->overflow = true;
 }
 
 static int max_syscall(const struct run_seccomp *sc, uint32_t arch)
@@ -500,7 +503,7 @@ static size_t build_enosys_stub(const struct run_seccomp *sc, struct sock_filter
 	struct stub s = { .n = 0 };
 	stub_add(&s, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4), T_FALL, T_FALL);
 	bool x32 = has_arch(arches, n, SCMP_ARCH_X32);
-	for (size_t i = 0; i < n && s.n_blocks < 15; i++) {
+	for (size_t i = 0; i < n && s.n_blocks < 32; i++) {
 		uint32_t a = arches[i];
 		if (a == SCMP_ARCH_X32 && has_arch(arches, n, SCMP_ARCH_X86_64))
 			continue; /* handled with x86_64: the same audit arch */
@@ -541,7 +544,7 @@ static size_t build_enosys_stub(const struct run_seccomp *sc, struct sock_filter
 				 T_ENOSYS, T_ORIG);
 		}
 	}
-	if (s.n_blocks == 0)
+	if (s.n_blocks == 0 || s.overflow)
 		return 0;
 	size_t ja = s.n;
 	s.block_start[s.n_blocks] = ja;
@@ -576,6 +579,13 @@ static size_t build_enosys_stub(const struct run_seccomp *sc, struct sock_filter
 			default:
 				target = (size_t)t[k];
 			}
+			if (target - (i + 1) > 255) {
+				/* cannot happen with 128 instructions at most
+				 * and forward targets, but never emit a wrong jump */
+				oci_debug("seccomp: ENOSYS prologue too long, left out");
+				free(out);
+				return 0;
+			}
 			off[k] = (uint8_t)(target - (i + 1));
 		}
 		out[i] = s.v[i].f;
@@ -586,6 +596,25 @@ static size_t build_enosys_stub(const struct run_seccomp *sc, struct sock_filter
 	}
 	*ret = out;
 	return s.n;
+}
+
+/* "SCMP_ARCH_X86_64" for a token; the returned string is static. */
+static const char *arch_name(uint32_t token)
+{
+	static const char *const spec_names[] = {
+		"SCMP_ARCH_X86",	"SCMP_ARCH_X86_64",    "SCMP_ARCH_X32",
+		"SCMP_ARCH_ARM",	"SCMP_ARCH_AARCH64",   "SCMP_ARCH_LOONGARCH64",
+		"SCMP_ARCH_M68K",	"SCMP_ARCH_MIPS",      "SCMP_ARCH_MIPS64",
+		"SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL",    "SCMP_ARCH_MIPSEL64",
+		"SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",     "SCMP_ARCH_PPC64",
+		"SCMP_ARCH_PPC64LE",	"SCMP_ARCH_S390",      "SCMP_ARCH_S390X",
+		"SCMP_ARCH_SH",		"SCMP_ARCH_SHEB",      "SCMP_ARCH_PARISC",
+		"SCMP_ARCH_PARISC64",	"SCMP_ARCH_RISCV64",
+	};
+	for (size_t i = 0; arch_names[i]; i++)
+		if (seccomp_arch_resolve_name(arch_names[i]) == token)
+			return spec_names[i];
+	return "?";
 }
 
 int run_seccomp_prepare(struct run_seccomp *sc, struct oci_err **err)
@@ -599,9 +628,16 @@ int run_seccomp_prepare(struct run_seccomp *sc, struct oci_err **err)
 	int r;
 	for (size_t i = 0; i < sc->n_arches; i++) {
 		r = seccomp_arch_add(ctx, sc->arches[i]);
+		if (r == -EDOM) {
+			/* the other byte order: no process of this kernel can
+			 * be of that architecture, and libseccomp cannot mix */
+			oci_debug("seccomp: architecture '%s' has another byte order, ignored",
+				  arch_name(sc->arches[i]));
+			continue;
+		}
 		if (r < 0 && r != -EEXIST)
-			return oci_err_set(err, -r, "%s.architectures: cannot add architecture "
-					   "0x%x: %s", sc->path, sc->arches[i], strerror(-r));
+			return oci_err_set(err, -r, "%s.architectures: cannot add '%s': %s",
+					   sc->path, arch_name(sc->arches[i]), strerror(-r));
 	}
 	/* A binary tree of syscalls: long allow lists stay fast. */
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0)

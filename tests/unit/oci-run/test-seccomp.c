@@ -621,6 +621,28 @@ static void test_apply_rules(void)
 		check(&r[2], 0, ENOSYS, "newer than the profile's newest syscall: ENOSYS");
 	}
 
+	/* every architecture libseccomp knows: a long ENOSYS prologue */
+	_cleanup_(run_seccomp_freep) struct run_seccomp *all = prepare(
+		"{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":[\"SCMP_ARCH_X86\","
+		"\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X32\",\"SCMP_ARCH_ARM\",\"SCMP_ARCH_AARCH64\","
+		"\"SCMP_ARCH_MIPS\",\"SCMP_ARCH_MIPS64\",\"SCMP_ARCH_MIPS64N32\",\"SCMP_ARCH_MIPSEL\","
+		"\"SCMP_ARCH_MIPSEL64\",\"SCMP_ARCH_MIPSEL64N32\",\"SCMP_ARCH_PPC\",\"SCMP_ARCH_PPC64\","
+		"\"SCMP_ARCH_PPC64LE\",\"SCMP_ARCH_S390\",\"SCMP_ARCH_S390X\",\"SCMP_ARCH_PARISC\","
+		"\"SCMP_ARCH_PARISC64\",\"SCMP_ARCH_RISCV64\",\"SCMP_ARCH_LOONGARCH64\"],"
+		"\"syscalls\":[{\"names\":[" RUNTIME_SYSCALLS ",\"getpid\"],"
+		"\"action\":\"SCMP_ACT_ALLOW\"}]}",
+		&err);
+	if (!all)
+		diag("%s", err ? err->msg : "?");
+	st = all ? in_child(all, probe_default_errno, r, &n) : -1;
+	if (ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && n == 3,
+	       "a filter for every architecture loads (%zu instructions)",
+	       all ? all->prog_len : 0)) {
+		check(&r[0], 0, EPERM, "every architecture: uname denied");
+		check(&r[1], 1, 0, "every architecture: getpid allowed");
+		check(&r[2], 0, ENOSYS, "every architecture: newer syscall ENOSYS");
+	}
+
 	_cleanup_(run_seccomp_freep) struct run_seccomp *a = prepare(
 		"{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
 		"{\"names\":[" RUNTIME_SYSCALLS "],\"action\":\"SCMP_ACT_ALLOW\"},"
