@@ -12,7 +12,10 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "json.h"
 #include "net.h"
@@ -36,6 +39,7 @@ static const char *const supported[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.
 
 struct cni {
 	char *(*getenv_fn)(const char *);
+	const char *raw; /* the configuration as received */
 	int out_fd;
 	const char *version; /* of the config */
 	const char *command;
@@ -119,6 +123,96 @@ static int read_stdin(int fd, struct sbuf *sb)
 	}
 }
 
+
+/* The IPAM plugin to delegate to: ipam.type found in CNI_PATH. Returns 1 with
+ * *ret set, 0 when the address management is ours ("oci-net", none, or
+ * "host-local" when no such plugin is installed), <0 on error. */
+static int ipam_plugin(struct cni *c, json_t *conf, char **ret)
+{
+	const char *type = json_string_value(json_object_get(json_object_get(conf, "ipam"), "type"));
+	*ret = NULL;
+	if (!type || streq(type, "oci-net"))
+		return 0;
+	if (strchr(type, '/') || type[0] == '.')
+		return -EINVAL;
+	const char *path = c->getenv_fn("CNI_PATH");
+	_cleanup_free_ char *dirs = xstrdup(path ? path : "");
+	char *save = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *f = xasprintf("%s/%s", d, type);
+		if (access(f, X_OK) == 0) {
+			*ret = TAKE_PTR(f);
+			return 1;
+		}
+	}
+	return streq(type, "host-local") ? 0 : -ENOENT;
+}
+
+/* Runs a delegated plugin with the configuration on stdin and the command
+ * given (the other CNI_* variables are inherited); *ret_out gets stdout. */
+static int run_plugin(struct cni *c, const char *path, const char *command, char **ret_out,
+		      int *ret_status)
+{
+	int in[2], out[2];
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		close(in[0]);
+		close(in[1]);
+		return -errno;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || setenv("CNI_COMMAND", command, 1) < 0)
+			_exit(127);
+		char *argv[] = { (char *)path, NULL };
+		execv(path, argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	const char *p = c->raw;
+	size_t len = strlen(p);
+	while (len) {
+		ssize_t n = write(in[1], p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		p += n;
+		len -= (size_t)n;
+	}
+	close(in[1]);
+	struct sbuf sb = SBUF_INIT;
+	read_stdin(out[0], &sb);
+	close(out[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	*ret_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	*ret_out = sbuf_detach(&sb, NULL);
+	return 0;
+}
+
+/* An IPAM plugin's error passed on as ours (or a generic one). */
+static int ipam_error(struct cni *c, const char *type, const char *out, int status)
+{
+	json_auto_t *j = json_loads(out, 0, NULL);
+	if (json_is_object(j) && json_object_get(j, "code")) {
+		emit(c, j);
+		return 1;
+	}
+	_cleanup_free_ char *d = xasprintf("IPAM plugin '%s' exited with status %d", type, status);
+	return cni_error(c, CNI_ERR_IO, "IPAM failed", d);
+}
+
 /* The subnet and gateway of the config: ipam.ranges[0][0], ipam.subnet or "subnet". */
 static void conf_subnet(json_t *conf, const char **subnet, const char **gateway)
 {
@@ -138,6 +232,7 @@ static void conf_subnet(json_t *conf, const char **subnet, const char **gateway)
 }
 
 static int ensure_network(struct net_ctx *ctx, json_t *conf, const char *name,
+			  const char *subnet_override, const char *gateway_override,
 			  struct oci_err **err)
 {
 	_cleanup_(net_network_freep) struct net_network *n = NULL;
@@ -150,6 +245,19 @@ static int ensure_network(struct net_ctx *ctx, json_t *conf, const char *name,
 	oci_err_clear(err);
 	struct net_create_opts o = { 0 };
 	conf_subnet(conf, &o.subnet, &o.gateway);
+	if (subnet_override) {
+		o.subnet = subnet_override;
+		o.gateway = gateway_override;
+	}
+	/* An IPv6 range set (ranges[1], host-local style) makes it dual-stack. */
+	json_t *r6 = json_array_get(json_array_get(json_object_get(json_object_get(conf, "ipam"),
+								    "ranges"), 1), 0);
+	const char *s6 = json_string_value(json_object_get(r6, "subnet"));
+	if (s6 && strchr(s6, ':') && !subnet_override) {
+		o.ipv6 = true;
+		o.subnet6 = s6;
+		o.gateway6 = json_string_value(json_object_get(r6, "gateway"));
+	}
 	o.bridge = json_string_value(json_object_get(conf, "bridge"));
 	json_t *masq = json_object_get(conf, "ipMasq");
 	json_t *gw = json_object_get(conf, "isGateway");
@@ -284,7 +392,33 @@ static int cmd_add(struct cni *c, struct net_ctx *ctx, json_t *conf, const char 
 	_cleanup_err_ struct oci_err *err = NULL;
 	if (!c->netns || !*c->netns)
 		return cni_error(c, CNI_ERR_ENV, "CNI_NETNS is required for ADD", NULL);
-	if (ensure_network(ctx, conf, name, &err) < 0)
+	/* IPAM delegation: the plugin picks the address, we do the rest. */
+	_cleanup_free_ char *ipam = NULL;
+	_cleanup_free_ char *dsub = NULL, *dgw = NULL, *dip = NULL;
+	int ir = ipam_plugin(c, conf, &ipam);
+	const char *itype = json_string_value(json_object_get(json_object_get(conf, "ipam"), "type"));
+	if (ir < 0)
+		return cni_error(c, CNI_ERR_CONFIG, "IPAM plugin not found in CNI_PATH", itype);
+	if (ir > 0) {
+		_cleanup_free_ char *out = NULL;
+		int st = 0;
+		if (run_plugin(c, ipam, "ADD", &out, &st) < 0)
+			return cni_error(c, CNI_ERR_IO, "cannot run the IPAM plugin", ipam);
+		if (st != 0)
+			return ipam_error(c, itype, out, st);
+		json_auto_t *res = json_loads(out, 0, NULL);
+		json_t *ip0 = json_array_get(json_object_get(res, "ips"), 0);
+		const char *addr = json_string_value(json_object_get(ip0, "address"));
+		const char *gw = json_string_value(json_object_get(ip0, "gateway"));
+		struct net_cidr a, netw;
+		if (!addr || net_cidr_parse(addr, true, &a, NULL) < 0)
+			return cni_error(c, CNI_ERR_DECODE, "IPAM result has no address", out);
+		net_cidr_network(&a, &netw);
+		dsub = net_cidr_str(&netw, true);
+		dgw = gw ? xstrdup(gw) : NULL;
+		dip = net_cidr_str(&a, false);
+	}
+	if (ensure_network(ctx, conf, name, dsub, dgw, &err) < 0)
 		return cni_fail(c, CNI_ERR_CONFIG, "cannot set up the network", TAKE_PTR(err));
 	json_t *rc = json_object_get(conf, "runtimeConfig");
 	_cleanup_free_ struct net_port *ports = NULL;
@@ -302,7 +436,9 @@ static int cmd_add(struct cni *c, struct net_ctx *ctx, json_t *conf, const char 
 	/* runtimeConfig.ips: the first address of the network's family. */
 	json_t *ips = json_object_get(rc, "ips");
 	_cleanup_free_ char *want = NULL;
-	if (json_array_size(ips) > 0 && json_is_string(json_array_get(ips, 0))) {
+	if (dip) {
+		o.ip = dip;
+	} else if (json_array_size(ips) > 0 && json_is_string(json_array_get(ips, 0))) {
 		want = xstrdup(json_string_value(json_array_get(ips, 0)));
 		want[strcspn(want, "/")] = '\0';
 		o.ip = want;
@@ -317,6 +453,11 @@ static int cmd_add(struct cni *c, struct net_ctx *ctx, json_t *conf, const char 
 	_cleanup_(net_endpoint_freep) struct net_endpoint *e = NULL;
 	_cleanup_(net_network_freep) struct net_network *n = NULL;
 	if (net_connect(ctx, name, &o, &e, &err) < 0) {
+		if (ipam) {
+			_cleanup_free_ char *out = NULL;
+			int st;
+			run_plugin(c, ipam, "DEL", &out, &st);
+		}
 		int code = err && err->code == EEXIST ? CNI_ERR_CONFIG : CNI_ERR_IO;
 		return cni_fail(c, code, "cannot attach the container", TAKE_PTR(err));
 	}
@@ -326,12 +467,21 @@ static int cmd_add(struct cni *c, struct net_ctx *ctx, json_t *conf, const char 
 	return emit(c, res);
 }
 
-static int cmd_del(struct cni *c, struct net_ctx *ctx, const char *name)
+static int cmd_del(struct cni *c, struct net_ctx *ctx, json_t *conf, const char *name)
 {
 	_cleanup_err_ struct oci_err *err = NULL;
 	struct net_target t = { .container = c->container };
 	if (net_disconnect(ctx, name, &t, c->ifname, true, &err) < 0)
 		return cni_fail(c, CNI_ERR_IO, "cannot detach the container", TAKE_PTR(err));
+	_cleanup_free_ char *ipam = NULL;
+	if (ipam_plugin(c, conf, &ipam) > 0) {
+		_cleanup_free_ char *out = NULL;
+		int st = 0;
+		if (run_plugin(c, ipam, "DEL", &out, &st) < 0)
+			return cni_error(c, CNI_ERR_IO, "cannot run the IPAM plugin", ipam);
+		if (st != 0)
+			return ipam_error(c, ipam, out, st);
+	}
 	return 0;
 }
 
@@ -410,6 +560,7 @@ int net_cni_main(const char *store_opt, char *(*getenv_fn)(const char *), int in
 		return cni_error(&c, CNI_ERR_IO, "cannot read the network configuration", NULL);
 	json_auto_t *conf = NULL;
 	_cleanup_err_ struct oci_err *err = NULL;
+	c.raw = sb.buf;
 	if (sb.len == 0 && streq(c.command, "VERSION"))
 		conf = json_object();
 	else if (oci_json_load_buf(sb.buf, sb.len, "stdin", &conf, &err) < 0 || !json_is_object(conf))
@@ -453,7 +604,7 @@ int net_cni_main(const char *store_opt, char *(*getenv_fn)(const char *), int in
 	if (streq(c.command, "ADD"))
 		r = cmd_add(&c, &ctx, conf, name);
 	else if (streq(c.command, "DEL"))
-		r = cmd_del(&c, &ctx, name);
+		r = cmd_del(&c, &ctx, conf, name);
 	else if (streq(c.command, "CHECK"))
 		r = cmd_check(&c, &ctx, conf, name);
 	else if (streq(c.command, "GC"))

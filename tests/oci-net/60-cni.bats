@@ -121,3 +121,49 @@ cni() { # COMMAND NS CONTAINERID [stdin from $CONF]
 	drop_test_net
 	assert_host_restored
 }
+
+@test "CNI IPAM delegation: Debian's host-local and static plugins pick the address" {
+	[ -x /usr/lib/cni/host-local ] && [ -x /usr/lib/cni/static ] ||
+		skip "containernetworking-plugins is not installed"
+	mkns a
+	mkns b
+	CONF='{"cniVersion":"1.0.0","name":"cnid","type":"oci-net","ipam":{"type":"host-local","dataDir":"'"$T"'/hl","ranges":[[{"subnet":"10.231.72.0/24","rangeStart":"10.231.72.50"}]]}}'
+	run env CNI_PATH=/usr/lib/cni bash -c 'printf "%s" "$0" | CNI_COMMAND=ADD CNI_NETNS=/run/netns/'"$NSP"'-a CNI_CONTAINERID=d1 CNI_IFNAME=eth0 oci-net' "$CONF"
+	assert_status 0
+	[ "$(echo "$output" | jq -r '.ips[0].address')" = 10.231.72.50/24 ] || fail "$output"
+	[ -e "$T/hl/cnid/10.231.72.50" ] || fail "host-local holds no lease"
+	run nsx a ip -o -4 addr show dev eth0
+	assert_output_contains 10.231.72.50/24
+	run env CNI_PATH=/usr/lib/cni bash -c 'printf "%s" "$0" | CNI_COMMAND=DEL CNI_NETNS=/run/netns/'"$NSP"'-a CNI_CONTAINERID=d1 CNI_IFNAME=eth0 oci-net' "$CONF"
+	assert_status 0
+	[ ! -e "$T/hl/cnid/10.231.72.50" ] || fail "host-local lease left"
+	oci-net rm cnid
+	CONF='{"cniVersion":"1.0.0","name":"cnis","type":"oci-net","ipam":{"type":"static","addresses":[{"address":"10.231.73.9/24","gateway":"10.231.73.1"}]}}'
+	run env CNI_PATH=/usr/lib/cni bash -c 'printf "%s" "$0" | CNI_COMMAND=ADD CNI_NETNS=/run/netns/'"$NSP"'-b CNI_CONTAINERID=s1 CNI_IFNAME=net1 oci-net' "$CONF"
+	assert_status 0
+	[ "$(echo "$output" | jq -r '.ips[0].address')" = 10.231.73.9/24 ] || fail "$output"
+	run nsx b ip -o -4 addr show dev net1
+	assert_output_contains 10.231.73.9/24
+	CONF='{"cniVersion":"1.0.0","name":"cnix","type":"oci-net","ipam":{"type":"no-such-ipam"}}'
+	run env CNI_PATH=/usr/lib/cni bash -c 'printf "%s" "$0" | CNI_COMMAND=ADD CNI_NETNS=/run/netns/'"$NSP"'-b CNI_CONTAINERID=x1 CNI_IFNAME=eth0 oci-net' "$CONF"
+	assert_status 1
+	[ "$(echo "$output" | jq -r .code)" = 7 ]
+	oci-net rm -f cnis
+	drop_test_net
+	assert_host_restored
+}
+
+@test "CNI dual-stack ranges give IPv4 and IPv6 addresses" {
+	mkns a
+	CONF='{"cniVersion":"1.0.0","name":"cni6","type":"oci-net","ipam":{"type":"host-local","ranges":[[{"subnet":"10.231.74.0/24"}],[{"subnet":"fd00:231:74::/64"}]]}}'
+	run cni ADD a v6
+	assert_status 0
+	echo "$output" | jq -e '[.ips[].address] == ["10.231.74.2/24", "fd00:231:74::2/64"]' || fail "$output"
+	run nsx a ip -o -6 addr show dev eth0 scope global
+	assert_output_contains fd00:231:74::2/64
+	run cni DEL a v6
+	assert_status 0
+	oci-net rm cni6
+	drop_test_net
+	assert_host_restored
+}
