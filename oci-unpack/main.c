@@ -62,6 +62,12 @@ static void add_map(struct unpack_idmap **v, size_t *n, const struct unpack_idma
 	(*v)[(*n)++] = *m;
 }
 
+static void opts_release(struct unpack_opts *o)
+{
+	free(o->uid_map);
+	free(o->gid_map);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -76,7 +82,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct unpack_opts o = { .jobs = 2 };
+	_cleanup_(opts_release) struct unpack_opts o = { .jobs = 2 };
 	const char *output = NULL;
 	int verbose = 0, c;
 	struct oci_err *err = NULL;
@@ -192,8 +198,6 @@ int main(int argc, char **argv)
 	o.bundle = args[1];
 	_cleanup_free_ char *bundle = NULL;
 	int r = unpack_run(&o, &bundle, &err);
-	free(o.uid_map);
-	free(o.gid_map);
 	if (r < 0)
 		return fail(err);
 	printf("%s\n", bundle);

@@ -65,7 +65,12 @@ int unpack_overlay_mount(const char *layers_dir, char *const *lowers, const char
 		sbuf_addstr(&data, *l);
 	}
 	sbuf_addf(&data, ",upperdir=%s,workdir=%s", upper, work);
-	if (data.len > MOUNT_DATA_MAX)
+	/* Options are split at ',' and lowerdir at ':': paths holding those
+	 * (or '\\') go through the new mount API, one value per key. */
+	bool special = strpbrk(upper, ",:\\") || strpbrk(work, ",:\\");
+	for (char *const *l = lowers; *l && !special; l++)
+		special = strpbrk(*l, ",:\\") != NULL;
+	if (data.len > MOUNT_DATA_MAX || special)
 		return mount_new_api(layers_dir, lowers, upper, work, target, err);
 
 	/* The lowers are relative to layers_dir: mount from there. */

@@ -242,3 +242,13 @@ teardown() { unpack_teardown; }
 	unpack_ok "oci:$OCI_TEST_FIXTURES/docker-schema2:latest" "$T/b2"
 	tree_diff "$T/b2/rootfs" "$OCI_TEST_FIXTURES/tiny.expected"
 }
+
+@test "a bundle path with ',' and ':' cannot inject overlay options" {
+	b="$T/x,lowerdir=$T:y"
+	unpack_ok "oci:$OCI_TEST_FIXTURES/tiny:latest" "$b"
+	tree_diff "$b/rootfs" "$OCI_TEST_FIXTURES/tiny.expected"
+	echo hi >"$b/rootfs/new"
+	[ -f "$b/upper/new" ]
+	oci-unpack rm "$b"
+	[ ! -e "$b" ]
+}
