@@ -355,6 +355,21 @@ static json_t *result_json(struct cni *c, json_t *prev, const struct net_network
 	return res;
 }
 
+/* The value of KEY in CNI_ARGS ("K1=V1;K2=V2"), or NULL. Caller frees. */
+static char *cni_arg(struct cni *c, const char *key)
+{
+	const char *args = c->getenv_fn("CNI_ARGS");
+	if (!args)
+		return NULL;
+	_cleanup_free_ char *copy = xstrdup(args);
+	char *save = NULL;
+	size_t kl = strlen(key);
+	for (char *kv = strtok_r(copy, ";", &save); kv; kv = strtok_r(NULL, ";", &save))
+		if (strncmp(kv, key, kl) == 0 && kv[kl] == '=')
+			return xstrdup(kv + kl + 1);
+	return NULL;
+}
+
 /* runtimeConfig.portMappings: [{hostPort, containerPort, protocol, hostIP}]. */
 static int parse_port_mappings(json_t *rc, struct net_port **ret, size_t *ret_n,
 			       struct oci_err **err)
@@ -450,6 +465,10 @@ static int cmd_add(struct cni *c, struct net_ctx *ctx, json_t *conf, const char 
 		if (json_is_string(json_array_get(aliases, i)))
 			oci_strv_push(&al, json_string_value(json_array_get(aliases, i)));
 	o.aliases = al;
+	/* The name, as the dnsname plugin takes it: CNI_ARGS K8S_POD_NAME (podman sets it). */
+	_cleanup_free_ char *pod = cni_arg(c, "K8S_POD_NAME");
+	if (pod && net_name_valid(pod))
+		o.name = pod;
 	_cleanup_(net_endpoint_freep) struct net_endpoint *e = NULL;
 	_cleanup_(net_network_freep) struct net_network *n = NULL;
 	if (net_connect(ctx, name, &o, &e, &err) < 0) {

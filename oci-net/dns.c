@@ -156,6 +156,8 @@ static int server_start(struct net_ctx *ctx, const struct net_network *n, struct
 		close_range(4, ~0U, 0);
 		if (chdir("/") < 0)
 			_exit(127);
+		/* Run as a server, not as a CNI plugin again. */
+		unsetenv("CNI_COMMAND");
 		sigset_t all;
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
