@@ -132,7 +132,7 @@ EOP
 	vjson image-spec/image-index-schema.json "$T/k/index.json"
 	proxy_start PROXY2 "$REGISTRY"
 	run --separate-stderr oci-fetch -q pull "$PROXY2/test/layered" "oci:$T/k:t"
-	assert_status 0
+	[ "$status" = 0 ] || fail "rerun failed ($status): $stderr"
 	[ "$output" = "$(fixture_digest layered)" ]
 	validate_layout "$T/k"
 	grep "$big" "$PROXY2_LOG" | grep -q '"range": "bytes=' || fail "not resumed: $(cat "$PROXY2_LOG")"

@@ -159,7 +159,7 @@ expect_probe() {
 
 @test "SCMP_ACT_NOTIFY: the agent at listenerPath gets the fd and the state, and answers" {
 	[ -x "$HELPERS/seccomp-agent" ] || fail "build the helpers first (make helpers)"
-	"$HELPERS/seccomp-agent" "$T/agent.sock" "$T/agent-state.json" 4242 >"$T/agent.out" &
+	"$HELPERS/seccomp-agent" "$T/agent.sock" "$T/agent-state.json" 4242 >"$T/agent.out" 3>&- &
 	AGENT_PID=$!
 	for _ in $(seq 50); do [ -S "$T/agent.sock" ] && break; sleep 0.1; done
 	[ -S "$T/agent.sock" ] || fail "the agent did not start"
