@@ -655,10 +655,7 @@ unsigned run_cg_sections(const struct run_resources *res)
 
 static const struct run_resources *spec_resources(const struct run_spec *s)
 {
-	/* Integration (see /work/notes/cgroup-integration.md): once spec.h has
-	 * `struct run_resources *resources;` this returns s->resources. */
-	(void)s;
-	return NULL;
+	return s->resources;
 }
 
 static void warn_ignored(const struct run_resources *res)

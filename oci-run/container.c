@@ -43,6 +43,7 @@
 #include "spec.h"
 #include "state.h"
 #include "sync.h"
+#include "run_seccomp.h"
 #include "util.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -98,6 +99,23 @@ static _Noreturn void child_fail(struct init_ctx *c, struct oci_err *e)
 	else
 		dprintf(2, "oci-run: error: %s\n", e ? e->msg : "container init failed");
 	_exit(1);
+}
+
+/* Loads the prepared seccomp filter; with SCMP_ACT_NOTIFY the listener fd
+ * goes to the parent, which hands it to the agent at listenerPath. */
+static void init_seccomp(struct init_ctx *c)
+{
+	struct oci_err *e = NULL;
+	int nfd = -1;
+	if (run_seccomp_apply(c->spec->seccomp, &nfd, &e) < 0)
+		child_fail(c, e);
+	if (nfd < 0)
+		return;
+	if (run_sync_send(c->sync_fd, RUN_SYNC_SECCOMP, 0, NULL, &e) < 0 ||
+	    run_send_fd(c->sync_fd, nfd, "seccomp", &e) < 0 ||
+	    run_sync_expect(c->sync_fd, RUN_SYNC_SECCOMP_ACK, NULL, &e) < 0)
+		child_fail(c, e);
+	close(nfd);
 }
 
 static _Noreturn void init_main(struct init_ctx *c)
@@ -169,9 +187,17 @@ static _Noreturn void init_main(struct init_ctx *c)
 	if (run_process_find_exec(p, &exe, &e) < 0)
 		child_fail(c, e);
 	_cleanup_strv_ char **env = run_process_env(p);
+	/* Without no_new_privs loading a filter needs CAP_SYS_ADMIN: before
+	 * the capabilities go (the profile must allow what follows). */
+	if (s->seccomp && !p->no_new_privileges)
+		init_seccomp(c);
 	if (run_caps_drop_bounding(p->caps[RUN_CAP_BOUNDING], &e) < 0 ||
 	    run_process_identity(p, &e) < 0)
 		child_fail(c, e);
+	/* else as late as possible, but before READY: the notify fd must
+	 * reach the agent while `create` runs */
+	if (s->seccomp && p->no_new_privileges)
+		init_seccomp(c);
 	_cleanup_free_ char *start_state = hook_state_json(c->id, c->bundle, c->init_pid,
 							   RUN_CREATED, s->annotations);
 
@@ -332,6 +358,10 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 				   "--console-socket given but process.terminal is false");
 	if (o->preserve_fds < 0)
 		return oci_err_set(err, EINVAL, "--preserve-fds: must not be negative");
+	/* the filter is compiled here so that its errors come before anything
+	 * is created; the init only loads it */
+	if (s->seccomp && (r = run_seccomp_prepare(s->seccomp, err)) < 0)
+		return oci_err_wrap(err, "config.json");
 
 	_cleanup_close_ int dirfd = -1;
 	r = run_state_dir_create(g->root, id, &dirfd, err);
@@ -460,6 +490,19 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 					goto fail;
 			}
 			r = run_sync_send(sp[0], RUN_SYNC_HOOKS_ACK, init_pid, NULL, err);
+			if (r < 0)
+				goto fail;
+		} else if (m.type == RUN_SYNC_SECCOMP) {
+			_cleanup_close_ int nfd = -1;
+			r = run_recv_fd(sp[0], &nfd, err);
+			if (r < 0)
+				goto fail;
+			_cleanup_free_ char *ss = hook_state_json(id, bundle, init_pid, RUN_CREATING,
+								  s->annotations);
+			r = run_seccomp_send_listener(s->seccomp, nfd, init_pid, ss, err);
+			if (r < 0)
+				goto fail;
+			r = run_sync_send(sp[0], RUN_SYNC_SECCOMP_ACK, 0, NULL, err);
 			if (r < 0)
 				goto fail;
 		} else if (m.type == RUN_SYNC_READY) {
@@ -955,6 +998,7 @@ int run_spec_write(const char *bundle, bool rootless, struct oci_err **err)
 {
 	_cleanup_free_ char *path = oci_path_join(bundle ? bundle : ".", "config.json");
 	json_auto_t *s = oci_runtime_spec_default(rootless);
+	json_object_set_new(json_object_get(s, "linux"), "seccomp", run_seccomp_default_profile());
 	_cleanup_free_ char *text = json_dumps(s, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	_cleanup_close_ int fd =
 		open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);

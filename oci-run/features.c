@@ -7,6 +7,7 @@
 #include "caps.h"
 #include "runtime_spec.h"
 #include "spec.h"
+#include "run_seccomp.h"
 #include "util.h"
 
 static json_t *strv(const char *const *v)
@@ -41,9 +42,7 @@ char *run_features_json(void)
 	json_object_set_new(cg, "systemdUser", json_false());
 	json_object_set_new(cg, "rdma", json_false());
 	json_object_set_new(l, "cgroup", cg);
-	json_t *sc = json_object();
-	json_object_set_new(sc, "enabled", json_false());
-	json_object_set_new(l, "seccomp", sc);
+	json_object_set_new(l, "seccomp", run_seccomp_features());
 	json_t *off = json_object();
 	json_object_set_new(off, "enabled", json_false());
 	json_object_set_new(l, "apparmor", json_deep_copy(off));

@@ -1,5 +1,6 @@
 /* config.json -> struct run_spec. Every error names the JSON field. */
 #include "spec.h"
+#include "run_seccomp.h"
 
 #include <ctype.h>
 #include <sched.h>
@@ -252,6 +253,8 @@ void run_spec_free(struct run_spec *s)
 		free(s->hooks.v[k]);
 	}
 	oci_strv_free(s->annotations);
+	run_seccomp_free(s->seccomp);
+	run_resources_free(s->resources);
 	for (size_t i = 0; i < s->n_namespaces; i++)
 		free(s->namespaces[i].path);
 	free(s->namespaces);
@@ -674,10 +677,20 @@ static int parse_linux(json_t *l, struct run_spec *s, struct oci_err **err)
 		return r;
 	if (r > 0)
 		s->cgroups_path = xstrdup(str);
+	r = oci_json_opt_obj(l, "linux", "seccomp", &o, err);
+	if (r < 0)
+		return r;
+	if (r > 0 && (r = run_seccomp_parse(o, "linux.seccomp", &s->seccomp, err)) < 0)
+		return r;
 	r = oci_json_opt_obj(l, "linux", "resources", &o, err);
 	if (r < 0)
 		return r;
 	s->has_resources = r > 0;
+	if (r > 0) {
+		r = run_resources_from_json(o, "linux.resources", &s->resources, err);
+		if (r < 0)
+			return r;
+	}
 	r = oci_json_opt_obj(l, "linux", "timeOffsets", &o, err);
 	if (r < 0)
 		return r;

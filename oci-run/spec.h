@@ -8,6 +8,9 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "resources.h"
+
+struct run_seccomp;
 
 enum run_hook_kind {
 	RUN_HOOK_PRESTART,
@@ -123,6 +126,8 @@ struct run_spec {
 	int64_t monotonic_secs, monotonic_nsecs, boottime_secs, boottime_nsecs;
 	char *cgroups_path;
 	bool has_resources;
+	struct run_resources *resources; /* linux.resources; NULL when absent */
+	struct run_seccomp *seccomp; /* linux.seccomp; NULL: none */
 };
 
 /* Parses BUNDLE/config.json; root.path is made absolute against bundle. */

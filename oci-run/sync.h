@@ -14,6 +14,8 @@ enum run_sync_type {
 	RUN_SYNC_HOOKS_ACK,	/* parent: done (value: init pid) */
 	RUN_SYNC_READY,		/* init: set up, waiting on exec.fifo */
 	RUN_SYNC_ERROR,		/* child: failed (value: errno, text: message) */
+	RUN_SYNC_SECCOMP,	/* init: the seccomp notify fd follows (run_send_fd) */
+	RUN_SYNC_SECCOMP_ACK,	/* parent: handed to the agent at listenerPath */
 };
 
 struct run_sync_msg {
