@@ -43,7 +43,7 @@ static int write_etc(const struct net_network *n, const struct net_endpoint *e, 
 	_cleanup_free_ char *ip = net_cidr_str(&e->ip, false);
 	int r;
 	if (n->dns) {
-		sbuf_addf(&sb, "nameserver %s\n", gw);
+		sbuf_addf(&sb, "nameserver %s\n", streq(e->ifname, "eth0") ? "127.0.0.11" : gw);
 		if (n->ipv6) {
 			_cleanup_free_ char *gw6 = net_cidr_str(&n->gateway6, false);
 			sbuf_addf(&sb, "nameserver %s\n", gw6);
@@ -287,6 +287,9 @@ int net_connect(struct net_ctx *ctx, const char *network, const struct net_conne
 	struct net_inside in = { .n = n, .e = e };
 	r = net_in_netns(nsfd, net_link_configure_inside, &in, err);
 	e->mac = in.mac;
+	/* Only the first network's server gets 127.0.0.11, as in Docker. */
+	if (r >= 0 && n->dns && streq(e->ifname, "eth0"))
+		r = net_in_netns(nsfd, net_firewall_inside_dns, &in, err);
 	if (r >= 0) {
 		_cleanup_free_ char *hp =
 			xasprintf("/sys/class/net/%s/brport/hairpin_mode", e->host_ifname);

@@ -411,6 +411,29 @@ static int ipt_apply(struct fw_state *s, struct oci_err **err)
 	return r;
 }
 
+/* Inside a container's namespace (run through net_in_netns): Docker's
+ * embedded resolver address 127.0.0.11 leads to the network's DNS server. */
+int net_firewall_inside_dns(void *arg, struct oci_err **err)
+{
+	const struct net_inside *in = arg;
+	_cleanup_free_ char *gw = net_cidr_str(&in->n->gateway, false);
+	_cleanup_free_ char *ip = net_cidr_str(&in->e->ip, false);
+	_cleanup_free_ char *script = xasprintf(
+		"table ip oci_dns\ndelete table ip oci_dns\n"
+		"table ip oci_dns {\n"
+		"\tchain output {\n\t\ttype nat hook output priority -100; policy accept;\n"
+		"\t\tip daddr 127.0.0.11 udp dport 53 dnat to %s:53\n"
+		"\t\tip daddr 127.0.0.11 tcp dport 53 dnat to %s:53\n\t}\n"
+		"\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+		"\t\tip saddr 127.0.0.0/8 ip daddr %s oifname \"%s\" snat to %s\n\t}\n}\n",
+		gw, gw, gw, in->e->ifname, ip);
+	int r = nft_apply(script, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *p = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", in->e->ifname);
+	return net_sysctl_write(p, "1", err);
+}
+
 /* host.json: {"ipv4Forward": "0", "ipv6Forward": "0"}; a key is present
  * while oci-net holds the sysctl changed. */
 static int sysctl_hold(struct net_ctx *ctx, json_t *saved, const char *key, const char *path,

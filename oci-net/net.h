@@ -215,6 +215,8 @@ int net_link_index_quiet(const char *ifname);
 int net_firewall_sync(struct net_ctx *ctx, struct oci_err **err);
 /* The nft script for the current state (for tests and --dry-run). */
 int net_firewall_script(struct net_ctx *ctx, char **ret, struct oci_err **err);
+/* In the container's namespace: 127.0.0.11:53 forwarded to the DNS server. */
+int net_firewall_inside_dns(void *arg, struct oci_err **err);
 int net_sysctl_write(const char *path, const char *value, struct oci_err **err);
 int net_sysctl_read(const char *path, char **ret, struct oci_err **err);
 

@@ -16,7 +16,7 @@ load net
 	run oci-net connect td --netns "/run/netns/$NSP-b" --name beta --etc-dir "/etc/netns/$NSP-b"
 	assert_status 0
 	run cat "/etc/netns/$NSP-b/resolv.conf"
-	assert_output_contains "nameserver 10.231.40.1"
+	assert_output_contains "nameserver 127.0.0.11"
 	run cat "/etc/netns/$NSP-a/hostname"
 	[ "$output" = alpha ]
 	run nsx b busybox nslookup alpha 10.231.40.1
@@ -26,6 +26,10 @@ load net
 	assert_output_contains "10.231.40.2"
 	run nsx a busybox nslookup BETA 10.231.40.1
 	assert_output_contains "10.231.40.3"
+	# Docker's embedded resolver address leads to the same server.
+	run nsx b busybox nslookup -type=a alpha 127.0.0.11
+	assert_status 0
+	assert_output_contains "10.231.40.2"
 	# With the written resolv.conf, by name as a program sees it.
 	run nsx b curl -s -m 5 http://alpha/
 	assert_status 0
