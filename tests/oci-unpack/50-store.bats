@@ -91,7 +91,7 @@ layer_dirs() { find "$OCI_ROOT/layers" -mindepth 1 -maxdepth 1 -type d ! -name l
 	mv "$T/img/blobs/sha256/$big" "$T/big.blob"
 	mkfifo "$T/img/blobs/sha256/$big"
 	half=$(( $(stat -c %s "$T/big.blob") / 2 ))
-	(head -c "$half" "$T/big.blob"; sleep 60) >"$T/img/blobs/sha256/$big" &
+	(head -c "$half" "$T/big.blob"; exec sleep 60) >"$T/img/blobs/sha256/$big" &
 	FEEDPID=$!
 	oci-unpack -j1 -vv "oci:$T/img:latest" "$T/b" 2>"$T/err1" &
 	BGPID=$!
