@@ -3,7 +3,9 @@
  * keeps its partial file and resumes with Range; 5xx, 429 and dropped
  * connections are retried with backoff; a digest mismatch stores nothing. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -65,6 +67,8 @@ struct wqueue {
 	struct oci_blob_writer *writer;
 	struct oci_err *err; /* first write error */
 	pthread_t thread;
+	int kick_fd;        /* the partial file, to start its writeback early */
+	size_t unkicked;    /* bytes written since the last kick */
 };
 
 static void *wq_main(void *arg)
@@ -86,6 +90,13 @@ static void *wq_main(void *arg)
 		struct oci_err *e = NULL;
 		if (!failed)
 			oci_blob_writer_write(q->writer, c->data, c->len, &e);
+		/* start writing back to disk while the download goes on, so that
+		 * the fsync at commit finds little left to do */
+		q->unkicked += c->len;
+		if (q->kick_fd >= 0 && q->unkicked >= (8u << 20)) {
+			sync_file_range(q->kick_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+			q->unkicked = 0;
+		}
 		pthread_mutex_lock(&q->mu);
 		if (e && !q->err)
 			q->err = e;
@@ -100,14 +111,21 @@ static void *wq_main(void *arg)
 	return NULL;
 }
 
-static struct wqueue *wq_new(struct oci_blob_writer *w)
+static struct wqueue *wq_new(struct oci_layout *l, const struct oci_digest *d,
+			     struct oci_blob_writer *w)
 {
 	struct wqueue *q = xcalloc(1, sizeof(*q));
+	/* the partial file's name is part of the layout format (layout.h) */
+	_cleanup_free_ char *rel = xasprintf("blobs/%s/.partial-%s", oci_digest_alg_name(d->alg),
+					     oci_digest_hex(d));
+	q->kick_fd = openat(l->dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv_work, NULL);
 	pthread_cond_init(&q->cv_done, NULL);
 	q->writer = w;
 	if (pthread_create(&q->thread, NULL, wq_main, q) != 0) {
+		if (q->kick_fd >= 0)
+			close(q->kick_fd);
 		pthread_mutex_destroy(&q->mu);
 		pthread_cond_destroy(&q->cv_work);
 		pthread_cond_destroy(&q->cv_done);
@@ -168,6 +186,8 @@ static void wq_free(struct wqueue *q)
 		free(c);
 	}
 	oci_err_free(q->err);
+	if (q->kick_fd >= 0)
+		close(q->kick_fd);
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->cv_work);
 	pthread_cond_destroy(&q->cv_done);
@@ -456,7 +476,7 @@ int fetch_download_blobs(struct fetch_registry *r, const char *repo, struct oci_
 					continue;
 				}
 				j->pos = oci_blob_writer_offset(j->writer);
-				j->wq = wq_new(j->writer);
+				j->wq = wq_new(l, &j->blob->digest, j->writer);
 				fetch_progress_start(pg, j->index, j->blob->digest.str, j->blob->size);
 			}
 			if ((ret = job_start(r, repo, j, m, err)) < 0)
