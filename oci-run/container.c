@@ -707,10 +707,20 @@ int run_kill(const struct run_global *g, const char *id, int sig, bool all, stru
 	_cleanup_close_ int pfd = pidfd_for(st, err);
 	if (pfd < 0)
 		return pfd;
-	if (all && st->has_pidns) {
-		r = kill_pidns(st, sig, err);
-		if (r < 0)
-			return r;
+	if (all) {
+		/* every process of the cgroup; the pid namespace when that fails */
+		_cleanup_(run_spec_freep) struct run_spec *s = NULL;
+		struct oci_err *e = NULL;
+		if (load_spec_copy(dirfd, st->bundle, &s, &e) < 0 ||
+		    run_cgroup_kill(s, id, g->systemd_cgroup, sig, &e) < 0) {
+			oci_debug("kill --all through the cgroup: %s", e ? e->msg : "?");
+			oci_err_free(e);
+			if (st->has_pidns) {
+				r = kill_pidns(st, sig, err);
+				if (r < 0)
+					return r;
+			}
+		}
 	}
 	if (syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) < 0)
 		return oci_err_sys(err, "signal %d to container '%s'", sig, id);
@@ -755,7 +765,17 @@ int run_delete(const struct run_global *g, const char *id, bool force, struct oc
 				   "cannot delete container '%s': it is %s (stop it first or use "
 				   "--force)",
 				   id, run_status_name(st->status));
+	_cleanup_(run_spec_freep) struct run_spec *s = NULL;
+	struct oci_err *e = NULL;
+	if (load_spec_copy(dirfd, st->bundle, &s, &e) < 0) {
+		oci_warn("container '%s': %s", id, e->msg);
+		oci_err_clear(&e);
+	}
 	if (st->status != RUN_STOPPED && st->pid > 0) {
+		if (s && run_cgroup_kill(s, id, g->systemd_cgroup, SIGKILL, &e) < 0) {
+			oci_debug("delete: kill through the cgroup: %s", e->msg);
+			oci_err_clear(&e);
+		}
 		int pfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
 		if (pfd >= 0) {
 			if (run_pid_alive(st->pid, st->start_time)) {
@@ -768,12 +788,6 @@ int run_delete(const struct run_global *g, const char *id, bool force, struct oc
 		if (wait_gone(st, 10000) < 0)
 			return oci_err_set(err, ETIMEDOUT,
 					   "container '%s': the init did not exit after SIGKILL", id);
-	}
-	_cleanup_(run_spec_freep) struct run_spec *s = NULL;
-	struct oci_err *e = NULL;
-	if (load_spec_copy(dirfd, st->bundle, &s, &e) < 0) {
-		oci_warn("container '%s': %s", id, e->msg);
-		oci_err_clear(&e);
 	}
 	if (s) {
 		r = run_cgroup_destroy(s, id, g->systemd_cgroup, err);

@@ -1,7 +1,9 @@
 /* The user process's environment inside the container. */
 #include "process.h"
 
+#include <elf.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <grp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -37,13 +39,80 @@ static const char *env_get(char *const *env, const char *key)
 	return NULL;
 }
 
+static int find_exec(const struct run_process *p, char **ret, struct oci_err **err);
+
 static bool is_exec_file(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
+#if defined(__x86_64__)
+#define NATIVE_MACHINE EM_X86_64
+#elif defined(__aarch64__)
+#define NATIVE_MACHINE EM_AARCH64
+#endif
+
+/* The usual reasons an existing file cannot be executed, said plainly
+ * (runc#3237, #4790: "no such file or directory" for a CRLF script). */
+static int check_executable(const char *path, struct oci_err **err)
+{
+	char head[512];
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* execve will say why */
+	ssize_t n = read(fd, head, sizeof(head) - 1);
+	if (n < 4)
+		return 0;
+	head[n] = '\0';
+	if (head[0] == '#' && head[1] == '!') {
+		char *nl = memchr(head, '\n', (size_t)n);
+		if (nl)
+			*nl = '\0';
+		if (strchr(head, '\r'))
+			return oci_err_set(err, ENOEXEC,
+					   "process.args[0]: '%s' has Windows line endings (CRLF): "
+					   "convert it with dos2unix",
+					   path);
+		char *interp = head + 2;
+		while (*interp == ' ' || *interp == '\t')
+			interp++;
+		interp[strcspn(interp, " \t")] = '\0';
+		if (*interp && access(interp, X_OK) < 0)
+			return oci_err_set(err, ENOENT,
+					   "process.args[0]: '%s' is a script for '%s', which is not "
+					   "in the container",
+					   path, interp);
+		return 0;
+	}
+#ifdef NATIVE_MACHINE
+	if (memcmp(head, ELFMAG, SELFMAG) == 0 && n >= (ssize_t)sizeof(Elf64_Ehdr)) {
+		uint16_t machine;
+		memcpy(&machine, head + offsetof(Elf64_Ehdr, e_machine), sizeof(machine));
+		if (machine != NATIVE_MACHINE)
+			return oci_err_set(err, ENOEXEC,
+					   "process.args[0]: '%s' is built for another architecture "
+					   "(ELF machine %u)",
+					   path, machine);
+	}
+#endif
+	return 0;
+}
+
 int run_process_find_exec(const struct run_process *p, char **ret, struct oci_err **err)
+{
+	int r = find_exec(p, ret, err);
+	if (r < 0)
+		return r;
+	r = check_executable(*ret, err);
+	if (r < 0) {
+		free(*ret);
+		*ret = NULL;
+	}
+	return r;
+}
+
+static int find_exec(const struct run_process *p, char **ret, struct oci_err **err)
 {
 	const char *name = p->args[0];
 	if (strchr(name, '/')) {

@@ -141,3 +141,25 @@ teardown() {
 	assert_status 1
 	assert_output_contains "console-socket"
 }
+
+@test "a CRLF script, a missing interpreter, a foreign binary: errors that say so" {
+	make_bundle "$T/b"
+	printf '#!/bin/sh\r\necho hi\r\n' >"$T/b/rootfs/bin/crlf"
+	printf '#!/bin/bash\necho hi\n' >"$T/b/rootfs/bin/needs-bash"
+	printf '\177ELF\2\1\1\0\0\0\0\0\0\0\0\0\2\0\267\0\1\0\0\0' >"$T/b/rootfs/bin/arm64"
+	head -c 64 /dev/zero >>"$T/b/rootfs/bin/arm64"
+	chmod +x "$T/b/rootfs/bin/crlf" "$T/b/rootfs/bin/needs-bash" "$T/b/rootfs/bin/arm64"
+	bundle_args "$T/b" crlf
+	run_file oci-run --root "$T/state" run --bundle "$T/b" c1
+	assert_status 1
+	assert_one_line
+	assert_output_contains "'/bin/crlf' has Windows line endings (CRLF)"
+	bundle_args "$T/b" needs-bash
+	run_file oci-run --root "$T/state" run --bundle "$T/b" c1
+	assert_status 1
+	assert_output_contains "is a script for '/bin/bash', which is not in the container"
+	bundle_args "$T/b" /bin/arm64
+	run_file oci-run --root "$T/state" run --bundle "$T/b" c1
+	assert_status 1
+	assert_output_contains "built for another architecture (ELF machine 183)"
+}

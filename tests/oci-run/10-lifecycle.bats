@@ -213,3 +213,18 @@ state_field() {
 	# ls itself opens one fd (3) to read the directory
 	[ "$output" = "0 1 2 3 " ] || fail "fds in the container: $output"
 }
+
+@test "kill --all and delete --force reach every process without a pid namespace (cgroup)" {
+	bundle_config "$T/b" '.linux.namespaces |= map(select(.type != "pid"))'
+	bundle_args "$T/b" sh -c 'sleep 102 & sleep 103 & wait'
+	"${R[@]}" run -d --bundle "$T/b" c1 >/dev/null 2>&1
+	sleep 0.3
+	pgrep -f "sleep 10[23]" >/dev/null
+	"${R[@]}" kill --all c1 KILL
+	for _ in $(seq 50); do pgrep -f "sleep 10[23]" >/dev/null || break; sleep 0.1; done
+	! pgrep -f "sleep 10[23]" >/dev/null || fail "left: $(pgrep -af 'sleep 10[23]')"
+	"${R[@]}" run -d --bundle "$T/b" c2 >/dev/null 2>&1
+	sleep 0.3
+	"${R[@]}" delete --force c2
+	! pgrep -f "sleep 10[23]" >/dev/null || fail "left after delete --force: $(pgrep -af 'sleep 10[23]')"
+}
