@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "caps.h"
+#include "cgroup.h"
 #include "runtime_spec.h"
 #include "spec.h"
 #include "run_seccomp.h"
@@ -36,9 +37,11 @@ char *run_features_json(void)
 		json_array_append_new(caps, json_string(run_cap_name(c)));
 	json_object_set_new(l, "capabilities", caps);
 	json_t *cg = json_object();
-	json_object_set_new(cg, "v1", json_false());
-	json_object_set_new(cg, "v2", json_false());
-	json_object_set_new(cg, "systemd", json_false());
+	bool v1 = false, v2 = false, systemd = false;
+	run_cgroup_features(&v1, &v2, &systemd);
+	json_object_set_new(cg, "v1", json_boolean(v1));
+	json_object_set_new(cg, "v2", json_boolean(v2));
+	json_object_set_new(cg, "systemd", json_boolean(systemd));
 	json_object_set_new(cg, "systemdUser", json_false());
 	json_object_set_new(cg, "rdma", json_false());
 	json_object_set_new(l, "cgroup", cg);
