@@ -32,6 +32,10 @@ static const char usage_text[] =
 	"                                         attach a namespace; prints its address\n"
 	"  disconnect NAME (CONTAINER_ID | --pid PID | --netns PATH)\n"
 	"  gc [NAME]                              clean up after dead containers\n"
+	"  cni (add|del|check|gc|status) CONFLIST [--netns PATH] [--container ID]\n"
+	"         [--ifname IFNAME] [--cni-path DIRS] [--args K=V;...]\n"
+	"         [--runtime-config JSON] [--valid ID/IFNAME]...\n"
+	"                                         run the plugins of a CNI .conflist\n"
 	"  hook STAGE [--network NAME] [connect options]\n"
 	"                                         OCI hook (createRuntime, poststop):\n"
 	"                                         reads the state JSON on stdin\n"
@@ -110,6 +114,11 @@ enum {
 	OPT_PIDFILE,
 	OPT_DOMAIN,
 	OPT_READY,
+	OPT_CONTAINER,
+	OPT_CNIPATH,
+	OPT_ARGS,
+	OPT_RCONF,
+	OPT_VALID,
 };
 
 struct conn_args {
@@ -508,6 +517,83 @@ static int cmd_gc(struct cli *c)
 	return 0;
 }
 
+static int cmd_cni(struct cli *c)
+{
+	static const struct option lopts[] = {
+		{ "netns", required_argument, NULL, OPT_NETNS },
+		{ "container", required_argument, NULL, OPT_CONTAINER },
+		{ "ifname", required_argument, NULL, OPT_IFNAME },
+		{ "cni-path", required_argument, NULL, OPT_CNIPATH },
+		{ "args", required_argument, NULL, OPT_ARGS },
+		{ "runtime-config", required_argument, NULL, OPT_RCONF },
+		{ "valid", required_argument, NULL, OPT_VALID },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct net_cnirun_opts o = { .ifname = "eth0" };
+	json_auto_t *rc = NULL;
+	json_auto_t *valid = NULL;
+	int ch;
+	optind = 0;
+	while ((ch = getopt_long(c->argc, c->argv, "h", lopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_NETNS: o.netns = optarg; break;
+		case OPT_CONTAINER: o.container = optarg; break;
+		case OPT_IFNAME: o.ifname = optarg; break;
+		case OPT_CNIPATH: o.cni_path = optarg; break;
+		case OPT_ARGS: o.args = optarg; break;
+		case OPT_RCONF: {
+			json_error_t je;
+			json_decref(rc);
+			rc = json_loads(optarg, JSON_REJECT_DUPLICATES, &je);
+			if (!json_is_object(rc))
+				die_usage("--runtime-config: expected a JSON object (%s)", je.text);
+			break;
+		}
+		case OPT_VALID: {
+			char *slash = strchr(optarg, '/');
+			if (!slash || slash == optarg || !slash[1])
+				die_usage("--valid '%s': expected CONTAINER_ID/IFNAME", optarg);
+			if (!valid)
+				valid = json_array();
+			json_t *a = json_object();
+			json_object_set_new(a, "containerID", json_stringn(optarg, (size_t)(slash - optarg)));
+			json_object_set_new(a, "ifname", json_string(slash + 1));
+			json_array_append_new(valid, a);
+			break;
+		}
+		case 'h': fputs(usage_text, stdout); exit(0);
+		default: die_usage("bad option for 'cni'");
+		}
+	}
+	if (c->argc - optind != 2)
+		die_usage("cni: expected a command (add, del, check, gc, status) and a conflist");
+	static const char *const cmds[][2] = { { "add", "ADD" }, { "del", "DEL" }, { "check", "CHECK" },
+					       { "gc", "GC" }, { "status", "STATUS" } };
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (streq(c->argv[optind], cmds[i][0]))
+			o.command = cmds[i][1];
+	if (!o.command)
+		die_usage("cni: unknown command '%s'", c->argv[optind]);
+	o.conflist = c->argv[optind + 1];
+	bool needs = streq(o.command, "ADD") || streq(o.command, "DEL") || streq(o.command, "CHECK");
+	if (needs && !o.container)
+		die_usage("cni %s: --container is required", c->argv[optind]);
+	if (needs && !o.netns && !streq(o.command, "DEL"))
+		die_usage("cni %s: --netns is required", c->argv[optind]);
+	if (!o.cni_path)
+		o.cni_path = getenv("CNI_PATH") ? getenv("CNI_PATH") : "/usr/lib/cni:/opt/cni/bin";
+	o.runtime_config = rc;
+	o.valid = valid;
+	_cleanup_err_ struct oci_err *err = NULL;
+	_cleanup_free_ char *res = NULL;
+	if (ctx_open(c, &err) < 0 || net_cnirun(&c->ctx, &o, &res, &err) < 0)
+		return fail(TAKE_PTR(err));
+	if (res)
+		printf("%s\n", res);
+	return 0;
+}
+
 static int cmd_hook(struct cli *c)
 {
 	if (c->argc < 2)
@@ -622,6 +708,7 @@ int main(int argc, char **argv)
 		{ "ls", cmd_ls },           { "inspect", cmd_inspect },
 		{ "connect", cmd_connect }, { "disconnect", cmd_disconnect },
 		{ "gc", cmd_gc },           { "hook", cmd_hook },
+		{ "cni", cmd_cni },
 		{ "dns-serve", cmd_dns_serve }, { "firewall-script", cmd_firewall },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {

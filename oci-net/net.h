@@ -284,6 +284,22 @@ int net_hook_run(struct net_ctx *ctx, const struct net_hook_opts *o, int in_fd,
  * writes the result or the error JSON to out_fd; returns the exit status. */
 int net_cni_main(const char *store_opt, char *(*getenv_fn)(const char *), int in_fd, int out_fd);
 
+/* A CNI runtime over a .conflist (cnirun.c). */
+struct net_cnirun_opts {
+	const char *conflist;
+	const char *command; /* ADD DEL CHECK GC STATUS */
+	const char *container;
+	const char *netns;
+	const char *ifname;
+	const char *cni_path;
+	const char *args;             /* CNI_ARGS */
+	struct json_t *runtime_config; /* capability arguments */
+	struct json_t *valid;          /* GC: cni.dev/valid-attachments */
+	const char *store;             /* OCI_ROOT for the plugins (default: the context's) */
+};
+int net_cnirun(struct net_ctx *ctx, const struct net_cnirun_opts *o, char **ret_result,
+	       struct oci_err **err);
+
 /* Small helpers (network.c). */
 char *net_now_rfc3339(void);
 char *net_random_hex(size_t n);
