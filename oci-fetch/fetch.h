@@ -276,6 +276,10 @@ int fetch_cmd_inspect(const struct fetch_opts *o, const char *ref, struct sbuf *
 		      struct oci_err **err);
 int fetch_cmd_tags(const struct fetch_opts *o, const char *repo, struct sbuf *out,
 		   struct oci_err **err);
+/* The referrers of REF (OCI 1.1 referrers API, else the sha256-<hex> tag),
+ * optionally only those of one artifactType, as an image index. */
+int fetch_cmd_referrers(const struct fetch_opts *o, const char *ref, const char *artifact_type,
+			struct sbuf *out, struct oci_err **err);
 int fetch_cmd_login(const struct fetch_opts *o, const char *registry, struct oci_err **err);
 int fetch_cmd_logout(const struct fetch_opts *o, const char *registry, bool all,
 		     struct oci_err **err);

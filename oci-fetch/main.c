@@ -28,6 +28,8 @@ static const char usage[] =
 	"  inspect REF            print JSON about REF (digest, platforms, config, layers)\n"
 	"                         without downloading layers\n"
 	"  tags REPO              list the tags of REPO\n"
+	"  referrers REF          print the referrers of REF (signatures, SBOMs...) as an\n"
+	"                         image index (--artifact-type T: only those)\n"
 	"  login REGISTRY         check and save credentials (-u USER --password-stdin)\n"
 	"  logout REGISTRY        remove saved credentials (--all: every registry)\n"
 	"\n"
@@ -51,6 +53,7 @@ static const char usage[] =
 	"      --retry-delay DURATION first backoff delay, doubling (default 500ms)\n"
 	"      --chunk-size BYTES     push: upload blobs larger than this in chunks\n"
 	"      --page-size N          tags: ask for N tags per request (default 1000)\n"
+	"      --artifact-type TYPE   referrers: only those of this artifactType\n"
 	"  -u, --username USER        login: user name\n"
 	"      --password-stdin       login: read the password from stdin\n"
 	"  -a, --all                  logout: remove every saved credential\n"
@@ -84,6 +87,7 @@ enum {
 	OPT_OVERRIDE_ARCH,
 	OPT_OVERRIDE_VARIANT,
 	OPT_PAGE_SIZE,
+	OPT_ARTIFACT_TYPE,
 };
 
 static const struct option long_opts[] = {
@@ -105,6 +109,7 @@ static const struct option long_opts[] = {
 	{ "retry-delay", required_argument, NULL, OPT_RETRY_DELAY },
 	{ "chunk-size", required_argument, NULL, OPT_CHUNK_SIZE },
 	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
+	{ "artifact-type", required_argument, NULL, OPT_ARTIFACT_TYPE },
 	{ "username", required_argument, NULL, 'u' },
 	{ "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
 	{ "all", no_argument, NULL, 'a' },
@@ -175,6 +180,7 @@ int main(int argc, char **argv)
 	struct fetch_opts o = { .jobs = 6, .retry_times = 3, .retry_delay_ms = 500,
 				.progress = -1, .chunk_size = 0 };
 	bool logout_all = false;
+	const char *artifact_type = NULL;
 	int verbose = 0;
 	oci_log_init(PROG);
 
@@ -208,6 +214,7 @@ int main(int argc, char **argv)
 		case OPT_CHUNK_SIZE:
 			o.chunk_size = parse_num("--chunk-size", optarg, 1024, 1LL << 40);
 			break;
+		case OPT_ARTIFACT_TYPE: artifact_type = optarg; break;
 		case OPT_PAGE_SIZE: o.page_size = (int)parse_num("--page-size", optarg, 1, 100000); break;
 		case 'u': o.username = optarg; break;
 		case OPT_PASSWORD_STDIN: o.password_stdin = true; break;
@@ -275,6 +282,9 @@ int main(int argc, char **argv)
 	} else if (streq(cmd, "tags")) {
 		need_args(cmd, nargs - 1, 1, 1);
 		r = fetch_cmd_tags(&o, args[1], &out, &err);
+	} else if (streq(cmd, "referrers")) {
+		need_args(cmd, nargs - 1, 1, 1);
+		r = fetch_cmd_referrers(&o, args[1], artifact_type, &out, &err);
 	} else if (streq(cmd, "login")) {
 		need_args(cmd, nargs - 1, 1, 1);
 		r = fetch_cmd_login(&o, args[1], &err);

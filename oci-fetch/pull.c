@@ -728,3 +728,117 @@ int fetch_cmd_tags(const struct fetch_opts *o, const char *repo, struct sbuf *ou
 	}
 	return 0;
 }
+
+/* ---- referrers ---- */
+static int referrers_one(const struct fetch_opts *o, const struct fetch_endpoint *ep,
+			 const struct oci_ref *ref, const char *artifact_type, json_t **ret,
+			 struct oci_err **err)
+{
+	_cleanup_(fetch_registry_freep) struct fetch_registry *reg = NULL;
+	if (open_registry(o, ep, &reg, err) < 0)
+		return -(*err)->code;
+	const char *reference = ref->digest ? ref->digest : ref->tag ? ref->tag : "latest";
+	_cleanup_free_ char *refstr = xasprintf("%s/%s%s%s", ep->host, ep->repo,
+						ref->digest ? "@" : ":", reference);
+	_cleanup_free_ char *scope = fetch_scope(ep->repo, false);
+	struct oci_digest subject;
+	if (ref->digest) {
+		if (oci_digest_parse(ref->digest, &subject, err) < 0)
+			return -(*err)->code;
+	} else {
+		struct pull_ctx c = { .o = o, .reg = reg, .repo = ep->repo, .refstr = refstr };
+		struct raw_manifest m = { 0 };
+		if (get_manifest(&c, reference, NULL, &m, err) < 0)
+			return -(*err)->code;
+		subject = m.digest;
+		raw_release(&m);
+	}
+	/* the referrers API, then the tag schema sha256-<hex> */
+	_cleanup_free_ char *url = xasprintf("/v2/%s/referrers/%s%s", ep->repo, subject.str, reg->query);
+	struct fetch_request req = { .method = "GET", .url = url, .scope = scope,
+				     .accept = OCI_MT_INDEX, .body_fd = -1 };
+	struct fetch_response resp = { 0 };
+	int r = fetch_registry_do(reg, &req, &resp, err);
+	bool api = r >= 0 && resp.status == 200;
+	if (r >= 0 && !api && resp.status != 404) {
+		_cleanup_free_ char *he = fetch_http_error(&resp);
+		r = oci_err_set(err, EIO, "GET referrers of %s: %s from registry '%s'", refstr, he,
+				reg->host);
+	}
+	if (r >= 0 && !api) {
+		fetch_response_release(&resp);
+		_cleanup_free_ char *tag_url = xasprintf("/v2/%s/manifests/%s-%s%s", ep->repo,
+							 oci_digest_alg_name(subject.alg),
+							 oci_digest_hex(&subject), reg->query);
+		struct fetch_request treq = { .method = "GET", .url = tag_url, .scope = scope,
+					      .accept = OCI_MT_INDEX, .body_fd = -1 };
+		r = fetch_registry_do(reg, &treq, &resp, err);
+		if (r >= 0 && resp.status != 200 && resp.status != 404) {
+			_cleanup_free_ char *he = fetch_http_error(&resp);
+			r = oci_err_set(err, EIO, "GET referrers tag of %s: %s from registry '%s'", refstr,
+					he, reg->host);
+		}
+	}
+	json_t *doc = NULL;
+	if (r >= 0 && resp.status == 200) {
+		doc = json_loadb(resp.body.buf, resp.body.len, 0, NULL);
+		if (!json_is_object(doc) || !json_is_array(json_object_get(doc, "manifests"))) {
+			json_decref(doc);
+			doc = NULL;
+			r = oci_err_set(err, EBADMSG, "referrers of %s from registry '%s' are not an image index",
+					refstr, reg->host);
+		}
+	}
+	fetch_response_release(&resp);
+	if (r < 0)
+		return r;
+	json_t *out = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX,
+				"manifests");
+	json_t *list = json_object_get(out, "manifests");
+	size_t i;
+	json_t *m;
+	json_array_foreach(doc ? json_object_get(doc, "manifests") : NULL, i, m) {
+		const char *at = json_string_value(json_object_get(m, "artifactType"));
+		if (artifact_type && (!at || !streq(at, artifact_type)))
+			continue;
+		json_array_append(list, m);
+	}
+	json_decref(doc);
+	*ret = out;
+	return 0;
+}
+
+int fetch_cmd_referrers(const struct fetch_opts *o, const char *src, const char *artifact_type,
+			struct sbuf *out, struct oci_err **err)
+{
+	_cleanup_ref_ struct oci_ref ref = { 0 };
+	if (parse_registry_ref(src, &ref, err) < 0)
+		return oci_err_wrap(err, "'%s'", src);
+	struct fetch_regconf conf = { 0 };
+	if (fetch_regconf_load(o, &conf, err) < 0)
+		return -(*err)->code;
+	struct fetch_endpoint *eps = NULL;
+	size_t n = 0;
+	int r = fetch_endpoints(&conf, &ref, ref.digest != NULL, false, &eps, &n, err);
+	fetch_regconf_release(&conf);
+	if (r < 0)
+		return r;
+	json_auto_t *doc = NULL;
+	for (size_t i = 0; i < n; i++) {
+		r = referrers_one(o, &eps[i], &ref, artifact_type, &doc, err);
+		if (r >= 0)
+			break;
+		if (i + 1 < n) {
+			oci_warn("mirror '%s' failed: %s", eps[i].host, (*err)->msg);
+			oci_err_clear(err);
+		}
+	}
+	fetch_endpoints_free(eps, n);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *s = oci_json_dumps(doc);
+	sbuf_addstr(out, s);
+	if (!endswith(s, "\n"))
+		sbuf_addch(out, '\n');
+	return 0;
+}

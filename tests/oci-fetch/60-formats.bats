@@ -134,3 +134,62 @@ teardown_file() {
 	assert_status 2
 	assert_output_contains "one platform"
 }
+
+# make_referrer DIR SUBJECT_MANIFEST_FILE ARTIFACT_TYPE: a layout holding an
+# artifact manifest whose subject is that manifest (ref "artifact"), and the
+# referrers fallback index for it (ref "sha256-<hex of the subject>")
+make_referrer() {
+	/usr/bin/python3 - "$@" <<'EOP'
+import hashlib, json, os, sys
+out, subject_file, atype = sys.argv[1:4]
+os.makedirs(out + "/blobs/sha256", exist_ok=True)
+def put(b):
+    d = hashlib.sha256(b).hexdigest()
+    open(f"{out}/blobs/sha256/{d}", "wb").write(b)
+    return "sha256:" + d
+subj = open(subject_file, "rb").read()
+empty = b"{}"
+payload = b'{"sbom": "example"}\n'
+man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "artifactType": atype,
+    "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": put(empty), "size": 2},
+    "layers": [{"mediaType": "application/json", "digest": put(payload), "size": len(payload)}],
+    "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": "sha256:" + hashlib.sha256(subj).hexdigest(), "size": len(subj)}},
+    sort_keys=True).encode()
+md = put(man)
+idx = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+    "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md,
+                   "size": len(man), "artifactType": atype}]}, sort_keys=True).encode()
+xd = put(idx)
+tag = "sha256-" + hashlib.sha256(subj).hexdigest()
+json.dump({"schemaVersion": 2, "manifests": [
+    {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": len(man),
+     "annotations": {"org.opencontainers.image.ref.name": "artifact"}},
+    {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": xd, "size": len(idx),
+     "annotations": {"org.opencontainers.image.ref.name": tag}}]}, open(out + "/index.json", "w"))
+json.dump({"imageLayoutVersion": "1.0.0"}, open(out + "/oci-layout", "w"))
+print(md)
+EOP
+}
+
+@test "referrers: the sha256-<hex> tag fallback (docker-registry 2.8 has no referrers API)" {
+	registry_push_fixture ref/tiny "$OCI_TEST_FIXTURES/tiny" >/dev/null
+	local subj art hex
+	subj=$(fixture_digest tiny)
+	hex=${subj#sha256:}
+	run --separate-stderr oci-fetch referrers "$REGISTRY/ref/tiny"
+	assert_status 0
+	[ "$(jq '.manifests | length' <<<"$output")" = 0 ] || fail "$output"
+	art=$(make_referrer "$T/art" "$OCI_TEST_FIXTURES/tiny/blobs/sha256/$hex" application/vnd.example.sbom)
+	oci-fetch -q push "oci:$T/art:artifact" "$REGISTRY/ref/tiny@$art" >/dev/null
+	oci-fetch -q push "oci:$T/art:sha256-$hex" "$REGISTRY/ref/tiny:sha256-$hex" >/dev/null
+	run --separate-stderr oci-fetch referrers "$REGISTRY/ref/tiny"
+	assert_status 0
+	[ "$(jq -r '.manifests[0].digest' <<<"$output")" = "$art" ] || fail "$output"
+	[ "$(jq -r '.manifests[0].artifactType' <<<"$output")" = application/vnd.example.sbom ]
+	grep -q "GET /v2/ref/tiny/referrers/$subj" "$REGISTRY_LOG"
+	run --separate-stderr oci-fetch referrers --artifact-type application/other "$REGISTRY/ref/tiny@$subj"
+	assert_status 0
+	[ "$(jq '.manifests | length' <<<"$output")" = 0 ]
+}

@@ -217,3 +217,41 @@ expect_probe() {
 	assert_status 1
 	assert_output_contains "SCMP_ACT_NOTIFY cannot be the default action"
 }
+
+@test "runc loads the same default profile with the same results" {
+	command -v runc >/dev/null || skip "runc is not installed"
+	install_helper "$T/b" seccomp-probe
+	bundle_args "$T/b" seccomp-probe
+	"${R[@]}" run --bundle "$T/b" c1 >"$T/ours" 2>&1 || fail "oci-run: $(cat "$T/ours")"
+	runc --root "$T/runc" run --bundle "$T/b" r1 >"$T/runc.out" 2>&1 || fail "runc: $(cat "$T/runc.out")"
+	runc --root "$T/runc" delete --force r1 >/dev/null 2>&1 || true
+	diff -u "$T/runc.out" "$T/ours" || fail "oci-run and runc differ"
+	grep -q '^keyctl EPERM$' "$T/ours" || fail "keyctl was not denied: $(cat "$T/ours")"
+}
+
+@test "the agent gets the same message fields from oci-run as from runc" {
+	command -v runc >/dev/null || skip "runc is not installed"
+	bundle_config "$T/b" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+		"listenerPath": $p, "listenerMetadata": "m",
+		"syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_NOTIFY"}]}' \
+		--arg p "$T/agent.sock"
+	bundle_args "$T/b" sh -c 'echo "ppid=$PPID"'
+	local rt
+	for rt in runc oci-run; do
+		rm -f "$T/agent.sock"
+		"$HELPERS/seccomp-agent" "$T/agent.sock" "$T/$rt.json" 7 >/dev/null 3>&- &
+		AGENT_PID=$!
+		for _ in $(seq 50); do [ -S "$T/agent.sock" ] && break; sleep 0.1; done
+		run "$rt" --root "$T/state-$rt" run --bundle "$T/b" "x-$rt"
+		"$rt" --root "$T/state-$rt" delete --force "x-$rt" >/dev/null 2>&1 || true
+		assert_status 0
+		assert_output_contains "ppid=7"
+		wait "$AGENT_PID"
+		AGENT_PID=
+	done
+	[ "$(jq -cS 'keys' "$T/runc.json")" = "$(jq -cS 'keys' "$T/oci-run.json")" ] ||
+		fail "runc: $(cat "$T/runc.json") oci-run: $(cat "$T/oci-run.json")"
+	[ "$(jq -c '[.fds, .metadata, .state.status]' "$T/runc.json")" = \
+		"$(jq -c '[.fds, .metadata, .state.status]' "$T/oci-run.json")" ] ||
+		fail "runc: $(cat "$T/runc.json") oci-run: $(cat "$T/oci-run.json")"
+}

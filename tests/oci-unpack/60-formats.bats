@@ -90,3 +90,18 @@ MKIMAGE="$BATS_TEST_DIRNAME/mkimage.py"
 	assert_output_contains "the manifest says"
 	[ ! -e "$T/b" ]
 }
+
+@test "directories a layer only implies (whiteouts, opaque, files) keep the lower layer's metadata" {
+	/usr/bin/python3 "$MKIMAGE" "$T/img" "tar:a/,a/b/,a/b/c=1,a/b/d=2,x/,x/y/,x/y/old=o" \
+		"tar:a/b/.wh.c" "tar:x/y/.wh..wh..opq,x/y/new=n"
+	for mode in "" --flat; do
+		unpack_ok "oci:$T/img:latest" "$T/b" $mode
+		r=$T/b/rootfs
+		[ ! -e "$r/a/b/c" ] && [ -f "$r/a/b/d" ]
+		[ ! -e "$r/x/y/old" ] && [ -f "$r/x/y/new" ]
+		for d in a a/b x x/y; do
+			[ "$(stat -c %Y "$r/$d")" = 1704067200 ] || fail "$d ($mode): $(stat -c %Y "$r/$d")"
+		done
+		oci-unpack rm "$T/b"
+	done
+}

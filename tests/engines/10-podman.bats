@@ -1,0 +1,188 @@
+#!/usr/bin/env bats
+# podman --runtime PATH with runc and with oci-run: the same cases must pass
+# with both (see tests/lib/engines.bash). All of podman's state is in $ED:
+# storage.conf (graphroot, runroot), containers.conf (tmp_dir, static_dir,
+# volume_path, network config, cgroupfs, file events, ulimits within this
+# machine's limits), registries.conf; containers go below the cgroup
+# /oci-engines-test-podman.
+
+load ../lib/common
+load ../lib/engines
+
+setup_file() {
+	engine_setup_file podman
+	engine_need podman conmon || return 0
+	local c="$ED/conf"
+	mkdir -p "$c" "$ED/networks"
+	# No CAP_SYS_RESOURCE here: rlimits must stay within the hard limits
+	# (podman would otherwise raise nofile and nproc to 1048576).
+	local nofile nproc
+	nofile=$(ulimit -Hn)
+	nproc=$(ulimit -Hu)
+	[ "$nofile" = unlimited ] || [ "$nofile" -gt 4096 ] && nofile=4096
+	[ "$nproc" = unlimited ] || [ "$nproc" -gt 4096 ] && nproc=4096
+	cat >"$c/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
+netns = "none"
+log_driver = "k8s-file"
+[network]
+network_config_dir = "$ED/networks"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = "$ED/tmp"
+static_dir = "$ED/root/libpod"
+volume_path = "$ED/volumes"
+EOF
+	cat >"$c/storage.conf" <<EOF
+[storage]
+driver = "overlay"
+graphroot = "$ED/root"
+runroot = "$ED/runroot"
+EOF
+	echo 'unqualified-search-registries = []' >"$c/registries.conf"
+	export CONTAINERS_CONF="$c/containers.conf" CONTAINERS_STORAGE_CONF="$c/storage.conf"
+	export CONTAINERS_REGISTRIES_CONF="$c/registries.conf"
+	local id
+	id=$(podman pull -q "oci:$OCI_TEST_FIXTURES/tiny:latest") || return 1
+	podman tag "$id" "$ENGINE_IMG"
+}
+
+teardown_file() { engine_teardown_file; }
+setup() {
+	common_setup
+	# podman 4.3 fails when these name files that do not exist
+	unset REGISTRY_AUTH_FILE DOCKER_CONFIG
+}
+
+# Called by engine_cleanup before the daemons are stopped and leftovers killed.
+engine_stop() {
+	[ -n "${CONTAINERS_CONF:-}" ] || return 0
+	timeout 30 podman --runtime "$ED/rt-runc" rm -af -t 0 >/dev/null 2>&1
+	timeout 30 podman --runtime "$ED/rt-oci-run" rm -af -t 0 >/dev/null 2>&1
+	return 0
+}
+
+# P ARGS...: podman with the runtime under test; run and create get the cgroup parent.
+P() {
+	local cmd=$1
+	shift
+	case $cmd in
+	run | create) set -- "$cmd" --pull=never --cgroup-parent "/$ENGINE_CGROUP-podman" "$@" ;;
+	*) set -- "$cmd" "$@" ;;
+	esac
+	ET podman --runtime "$RT" --cgroup-manager cgroupfs --events-backend file "$@"
+}
+
+case_run_echo() {
+	erun P run --rm "$ENGINE_IMG" echo hi
+	expect_status 0
+	expect_stdout hi
+	# --rm removed the container
+	erun podman ps -aq
+	expect_stdout ""
+}
+
+case_exit_status() {
+	erun P run --rm "$ENGINE_IMG" sh -c 'exit 3'
+	expect_status 3
+	# killed from outside: 128+9, from `podman wait` too
+	local name="pk-$RT_SLOT"
+	erun P run -d --name "$name" "$ENGINE_IMG" sleep 60
+	expect_status 0
+	erun P kill -s KILL "$name"
+	expect_status 0
+	erun P wait "$name"
+	expect_stdout 137
+	erun P rm "$name"
+	expect_status 0
+	erun P run --rm "$ENGINE_IMG" /no/such/program
+	[ "$status" -ne 0 ] || { engine_explain "a missing program must fail"; return 1; }
+}
+
+case_detached_exec_stop_rm() {
+	local name="pd-$RT_SLOT"
+	erun P run -d --name "$name" "$ENGINE_IMG" \
+		sh -c 'trap "exit 7" TERM; echo started; while :; do sleep 0.1; done'
+	expect_status 0
+	erun P inspect --format '{{.State.Status}} {{.State.Pid}}' "$name"
+	expect_status 0
+	case $output in "running "[1-9]*) ;; *) engine_explain "not running"; return 1 ;; esac
+	local pid=${output#running }
+	# the container's process is in its own pid namespace, below our cgroup
+	[ "$(readlink /proc/$pid/ns/pid)" != "$(readlink /proc/self/ns/pid)" ]
+	grep -q ":memory:/$ENGINE_CGROUP-podman/" "/proc/$pid/cgroup"
+
+	erun P exec "$name" sh -c 'echo in-exec $$; cat /proc/1/cmdline | tr "\0" " "'
+	expect_status 0
+	expect_contains "in-exec "
+	expect_contains "sh -c trap"
+	erun P exec "$name" sh -c 'exit 4'
+	expect_status 4
+	erun P exec -e FOO=bar -w /bin "$name" sh -c 'echo $FOO $PWD'
+	expect_status 0
+	expect_stdout "bar /bin"
+
+	erun P logs "$name"
+	expect_stdout started
+	# stop sends SIGTERM through the runtime's kill: the trap's status shows it came
+	erun P stop -t 10 "$name"
+	expect_status 0
+	erun P inspect --format '{{.State.Status}} {{.State.ExitCode}}' "$name"
+	expect_stdout "exited 7"
+	erun P rm "$name"
+	expect_status 0
+	erun podman ps -aq
+	expect_stdout ""
+}
+
+case_interactive_tty() {
+	erun "$ENGINE_PTY" --timeout 30 --wait READY --send 'hello\r' -- \
+		podman --runtime "$RT" --cgroup-manager cgroupfs --events-backend file \
+		run --pull=never --cgroup-parent "/$ENGINE_CGROUP-podman" --rm -it "$ENGINE_IMG" \
+		sh -c 'tty; echo READY; read x; echo "got:$x"; exit 5'
+	expect_status 5
+	expect_contains /dev/pts/0
+	expect_contains "got:hello"
+}
+
+case_memory_limit() {
+	erun P run --rm --memory 64m "$ENGINE_IMG" cat /sys/fs/cgroup/memory/memory.limit_in_bytes
+	expect_status 0
+	expect_stdout 67108864
+	# and it is enforced: a 200 MiB buffer is killed by the OOM killer
+	erun P run --rm --memory 64m "$ENGINE_IMG" dd if=/dev/zero of=/dev/null bs=200M count=1
+	expect_status 137
+}
+
+case_memory_limit_host() {
+	local name="pm-$RT_SLOT" id
+	erun P run -d --name "$name" --memory 32m "$ENGINE_IMG" sleep 60
+	expect_status 0
+	id=$output
+	local cg="/sys/fs/cgroup/memory/$ENGINE_CGROUP-podman/libpod-$id"
+	[ -d "$cg" ] || { engine_explain "no cgroup $cg"; return 1; }
+	[ "$(cat "$cg/memory.limit_in_bytes")" = 33554432 ]
+	erun P rm -f -t 0 "$name"
+	expect_status 0
+	[ ! -d "$cg" ] || { engine_explain "cgroup $cg left after rm"; return 1; }
+}
+
+@test "podman [runc]: run --rm echo hi" { engine_use runc; case_run_echo; }
+@test "podman [runc]: exit status of the container" { engine_use runc; case_exit_status; }
+@test "podman [runc]: run -d, exec, logs, stop, rm" { engine_use runc; case_detached_exec_stop_rm; }
+@test "podman [runc]: run -it through the console socket" { engine_use runc; case_interactive_tty; }
+@test "podman [runc]: --memory 64m seen and enforced" { engine_use runc; case_memory_limit; }
+@test "podman [runc]: --memory in the host's cgroup, removed with the container" { engine_use runc; case_memory_limit_host; }
+
+@test "podman [oci-run]: run --rm echo hi" { engine_use oci-run; case_run_echo; }
+@test "podman [oci-run]: exit status of the container" { engine_use oci-run; case_exit_status; }
+@test "podman [oci-run]: run -d, exec, logs, stop, rm" { engine_use oci-run; case_detached_exec_stop_rm; }
+@test "podman [oci-run]: run -it through the console socket" { engine_use oci-run; case_interactive_tty; }
+@test "podman [oci-run]: --memory 64m seen and enforced" { engine_use oci-run; case_memory_limit; }
+@test "podman [oci-run]: --memory in the host's cgroup, removed with the container" { engine_use oci-run; case_memory_limit_host; }
+
+@test "podman: the host is left as it was" {
+	engine_check_host
+}

@@ -1,0 +1,180 @@
+#!/usr/bin/env bats
+# containerd's `ctr run` with the runc shim (io.containerd.runc.v2) told to
+# use the runtime under test as its binary (--runc-binary), with runc and
+# with oci-run: the same cases must pass with both (tests/lib/engines.bash).
+# containerd runs in the background with root, state, sockets and opt in $ED;
+# the namespace is also the cgroup parent (/oci-engines-test/ID).
+
+load ../lib/common
+load ../lib/engines
+
+setup_file() {
+	engine_setup_file containerd
+	engine_need containerd ctr containerd-shim-runc-v2 || return 0
+	engine_containerd_start "$ED/ctrd" || return 1
+	engine_oci_archive "$OCI_TEST_FIXTURES/tiny" "$ED/tiny.tar"
+	# the layout's ref name "latest" becomes localhost/oci-tiny:latest
+	C images import --base-name "${ENGINE_IMG%:*}" "$ED/tiny.tar" >/dev/null || return 1
+	C images check | grep -q "^$ENGINE_IMG .*complete"
+}
+
+teardown_file() { engine_teardown_file; }
+
+engine_stop() {
+	[ -n "${CTRD_SOCK:-}" ] && [ -S "$CTRD_SOCK" ] || return 0
+	local id
+	for id in $(C tasks ls -q 2>/dev/null); do
+		C tasks kill -s SIGKILL "$id" >/dev/null 2>&1
+		C tasks delete -f "$id" >/dev/null 2>&1
+	done
+	for id in $(C containers ls -q 2>/dev/null); do
+		C containers delete "$id" >/dev/null 2>&1
+	done
+	return 0
+}
+
+# C ARGS...: ctr on our containerd, in our namespace.
+C() {
+	ET ctr --address "$CTRD_SOCK" -n "$ENGINE_CGROUP" "$@"
+}
+
+# R [OPTIONS] ID CMD...: ctr run of the image with the runtime under test.
+R() {
+	local opts=()
+	while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do
+		opts+=("$1")
+		shift
+	done
+	local id=$1
+	shift
+	C run --runtime io.containerd.runc.v2 --runc-binary "$RT" --runc-root "$ED/runc-root" \
+		--fifo-dir "$ED/fifo" "${opts[@]}" "$ENGINE_IMG" "$id" "$@"
+}
+
+# expect_stderr_contains TEXT
+expect_stderr_contains() {
+	case $stderr in *"$1"*) return 0 ;; esac
+	engine_explain "expected stderr to contain '$1'"
+	return 1
+}
+
+case_run_echo() {
+	erun R --rm "e-$RT_SLOT" echo hi
+	expect_status 0
+	expect_stdout hi
+	erun C containers ls -q
+	expect_stdout ""
+}
+
+case_exit_status() {
+	erun R --rm "x-$RT_SLOT" sh -c 'exit 3'
+	expect_status 3
+	# killed from outside: ctr reports the status when the task is deleted
+	erun R -d "k-$RT_SLOT" sleep 60
+	expect_status 0
+	erun C tasks kill -s SIGKILL "k-$RT_SLOT"
+	expect_status 0
+	engine_wait_for 10 sh -c "ctr --address '$CTRD_SOCK' -n '$ENGINE_CGROUP' tasks ls | grep -q '^k-$RT_SLOT .*STOPPED'"
+	erun C tasks delete "k-$RT_SLOT"
+	expect_status 0
+	expect_stderr_contains "exit code 137"
+	erun C containers delete "k-$RT_SLOT"
+	expect_status 0
+}
+
+case_detached_exec_kill_delete() {
+	local id="d-$RT_SLOT"
+	erun R -d "$id" sh -c 'trap "exit 7" TERM; while :; do sleep 0.1; done'
+	expect_status 0
+	erun C tasks ls
+	expect_status 0
+	[[ $output =~ $id\ +([0-9]+)\ +RUNNING ]] || { engine_explain "task not running"; return 1; }
+	local pid=${BASH_REMATCH[1]}
+	[ "$(readlink /proc/$pid/ns/pid)" != "$(readlink /proc/self/ns/pid)" ]
+	grep -q ":memory:/$ENGINE_CGROUP/$id\$" "/proc/$pid/cgroup"
+
+	erun C tasks exec --exec-id x1 "$id" sh -c 'echo in-exec; cat /proc/1/cmdline | tr "\0" " "'
+	expect_status 0
+	expect_contains "in-exec"
+	expect_contains "sh -c trap"
+	erun C tasks exec --exec-id x2 "$id" sh -c 'exit 4'
+	expect_status 4
+	erun C tasks exec --exec-id x3 --cwd /bin --env FOO=bar "$id" sh -c 'echo $FOO $PWD'
+	expect_status 0
+	expect_stdout "bar /bin"
+
+	# SIGTERM through the runtime's kill: the trap's status shows it came
+	erun C tasks kill "$id"
+	expect_status 0
+	engine_wait_for 10 sh -c "ctr --address '$CTRD_SOCK' -n '$ENGINE_CGROUP' tasks ls | grep -q '^$id .*STOPPED'"
+	erun C tasks delete "$id"
+	expect_status 0
+	expect_stderr_contains "exit code 7"
+	erun C containers delete "$id"
+	expect_status 0
+	[ ! -d "/sys/fs/cgroup/memory/$ENGINE_CGROUP/$id" ] ||
+		{ engine_explain "cgroup left after delete"; return 1; }
+}
+
+case_ps_pause_resume() {
+	local id="p-$RT_SLOT"
+	erun R -d "$id" sh -c 'while :; do sleep 0.1; done'
+	expect_status 0
+	# task ps asks the runtime: ps --format json
+	erun C tasks ps "$id"
+	expect_status 0
+	[ "$(printf '%s\n' "$output" | grep -c '^[0-9]')" -ge 1 ] ||
+		{ engine_explain "no process listed"; return 1; }
+	erun C tasks pause "$id"
+	expect_status 0
+	erun C tasks ls
+	[[ $output =~ $id\ +[0-9]+\ +PAUSED ]] || { engine_explain "task not paused"; return 1; }
+	[ "$(cat "/sys/fs/cgroup/freezer/$ENGINE_CGROUP/$id/freezer.state")" = FROZEN ]
+	erun C tasks resume "$id"
+	expect_status 0
+	erun C tasks ls
+	[[ $output =~ $id\ +[0-9]+\ +RUNNING ]] || { engine_explain "task not resumed"; return 1; }
+	erun C tasks kill -s SIGKILL "$id"
+	expect_status 0
+	engine_wait_for 10 sh -c "ctr --address '$CTRD_SOCK' -n '$ENGINE_CGROUP' tasks ls | grep -q '^$id .*STOPPED'"
+	erun C tasks delete "$id"
+	expect_status 0
+	erun C containers delete "$id"
+	expect_status 0
+}
+
+case_tty() {
+	erun "$ENGINE_PTY" --timeout 30 --wait READY --send 'hello\r' -- \
+		ctr --address "$CTRD_SOCK" -n "$ENGINE_CGROUP" run --runc-binary "$RT" \
+		--runc-root "$ED/runc-root" --fifo-dir "$ED/fifo" --rm -t "$ENGINE_IMG" "t-$RT_SLOT" \
+		sh -c 'tty; echo READY; read x; echo "got:$x"; exit 5'
+	expect_status 5
+	expect_contains /dev/pts/0
+	expect_contains "got:hello"
+}
+
+case_memory_limit() {
+	erun R --rm --memory-limit=67108864 "m-$RT_SLOT" cat /sys/fs/cgroup/memory/memory.limit_in_bytes
+	expect_status 0
+	expect_stdout 67108864
+	erun R --rm --memory-limit=67108864 "o-$RT_SLOT" dd if=/dev/zero of=/dev/null bs=200M count=1
+	expect_status 137
+}
+
+@test "containerd [runc]: ctr run --rm echo hi" { engine_use runc; case_run_echo; }
+@test "containerd [runc]: exit status of the task" { engine_use runc; case_exit_status; }
+@test "containerd [runc]: run -d, task exec, kill, delete" { engine_use runc; case_detached_exec_kill_delete; }
+@test "containerd [runc]: task ps, pause, resume" { engine_use runc; case_ps_pause_resume; }
+@test "containerd [runc]: run -t through the console socket" { engine_use runc; case_tty; }
+@test "containerd [runc]: --memory-limit seen and enforced" { engine_use runc; case_memory_limit; }
+
+@test "containerd [oci-run]: ctr run --rm echo hi" { engine_use oci-run; case_run_echo; }
+@test "containerd [oci-run]: exit status of the task" { engine_use oci-run; case_exit_status; }
+@test "containerd [oci-run]: run -d, task exec, kill, delete" { engine_use oci-run; case_detached_exec_kill_delete; }
+@test "containerd [oci-run]: task ps, pause, resume" { engine_use oci-run; case_ps_pause_resume; }
+@test "containerd [oci-run]: run -t through the console socket" { engine_use oci-run; case_tty; }
+@test "containerd [oci-run]: --memory-limit seen and enforced" { engine_use oci-run; case_memory_limit; }
+
+@test "containerd: the host is left as it was" {
+	engine_check_host
+}
