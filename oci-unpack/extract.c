@@ -505,16 +505,32 @@ static int do_special(struct xctx *x, struct archive_entry *e, int parentfd, con
 	return 0;
 }
 
+/* Flat mode: a deletion in DIR (from a lower layer) keeps DIR's times. */
+static void keep_dir_time(struct xctx *x, const char *dir)
+{
+	if (unpack_pathset_has(x->timed, dir))
+		return;
+	struct oci_err *e = NULL;
+	_cleanup_close_ int fd = oci_open_in_root(x->rootfd, dir, O_RDONLY | O_DIRECTORY, 0, &e);
+	oci_err_free(e);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0) {
+		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+		record_dir_time(x, dir, ts);
+	}
+}
+
 static int do_whiteout(struct xctx *x, const char *path, const char *dir, const char *base,
 		       struct oci_err **err)
 {
 	parent_cache_drop(&x->pc);
+	if (x->o->flat)
+		keep_dir_time(x, dir);
 	if (streq(base, UNPACK_WH_OPAQUE)) {
 		if (x->o->flat)
 			return unpack_opaque_flat(x->rootfd, dir, x->cur, err);
-		_cleanup_free_ char *n = NULL;
-		_cleanup_close_ int fd = oci_open_parent_in_root(x->rootfd, path, true, 0755, &n,
-								 err);
+		/* the directory itself (made, and remembered as implicit, if missing) */
+		int fd = open_parent(x, path, err);
 		if (fd < 0)
 			return oci_err_wrap(err, "opaque directory '%s'", dir);
 		return unpack_opaque_overlay(fd, err);
@@ -526,9 +542,8 @@ static int do_whiteout(struct xctx *x, const char *path, const char *dir, const 
 						     : xasprintf("%s/%s", dir, target);
 	if (x->o->flat)
 		return unpack_whiteout_flat(x->rootfd, tpath, x->cur, err);
-	_cleanup_free_ char *name = NULL;
-	_cleanup_close_ int parentfd = oci_open_parent_in_root(x->rootfd, tpath, true, 0755, &name,
-							       err);
+	const char *name = target;
+	int parentfd = open_parent(x, tpath, err); /* borrowed */
 	if (parentfd < 0)
 		return oci_err_wrap(err, "whiteout '%s'", path);
 	struct stat st;
