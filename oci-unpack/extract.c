@@ -490,8 +490,14 @@ static int do_special(struct xctx *x, struct archive_entry *e, int parentfd, con
 	dev_t dev = 0;
 	if (type == AE_IFCHR || type == AE_IFBLK)
 		dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
-	if (mknodat(parentfd, name, (type & S_IFMT) | 0600, dev) < 0)
+	if (mknodat(parentfd, name, (type & S_IFMT) | 0600, dev) < 0) {
+		if (errno == EPERM && geteuid() != 0 && type != AE_IFIFO) {
+			/* rootless, as umoci: device nodes cannot be made */
+			oci_debug("skipping device '%s': not root", archive_entry_pathname(e));
+			return 0;
+		}
 		return oci_err_sys(err, "mknod '%s'", archive_entry_pathname(e));
+	}
 	r = set_owner_mode(x, e, -1, parentfd, name, false, err);
 	if (r < 0)
 		return r;

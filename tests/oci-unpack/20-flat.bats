@@ -89,3 +89,27 @@ mtimes() {
 	assert_status 0
 	[ "$output" = "layered: hello world" ]
 }
+
+@test "flat, rootless: an unprivileged user unpacks layered (owners are its own, devices skipped)" {
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+	chmod 755 "$T"
+	mkdir -p "$T/rl"
+	cp "$OCI_TEST_BIN/oci-unpack" "$T/rl/"
+	cp -a "$OCI_TEST_FIXTURES/layered" "$T/rl/img"
+	/usr/bin/python3 "$OCI_TEST_TOP/tests/fixtures/hostile/mkhostile.py" "$T/rl/hostile" "$T/sentinel"
+	chown -R 65534:65534 "$T/rl"
+	as_nobody() {
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+			env HOME="$T/rl" OCI_ROOT="$T/rl/store" "$T/rl/oci-unpack" "$@"
+	}
+	run as_nobody --flat "oci:$T/rl/img:latest" "$T/rl/b"
+	assert_status 0
+	/usr/bin/python3 "$TREE_LIST" --no-owner "$T/rl/b/rootfs" >"$T/got"
+	/usr/bin/python3 "$TREE_LIST" --no-owner --expected "$OCI_TEST_FIXTURES/layered.expected" >"$T/exp"
+	diff -u "$T/exp" "$T/got"
+	[ "$(stat -c %u "$T/rl/b/rootfs/home/app/owned.txt")" = 65534 ]
+	run as_nobody --flat "oci:$T/rl/hostile/devices:latest" "$T/rl/d"
+	assert_status 0
+	[ -p "$T/rl/d/rootfs/dev/evil-fifo" ]
+	[ ! -e "$T/rl/d/rootfs/dev/evil-null" ]
+}
