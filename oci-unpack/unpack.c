@@ -129,6 +129,9 @@ static int write_config(const struct unpack_image *im, const char *bundle, struc
 static int unpack_overlay(const struct unpack_opts *o, struct unpack_image *im,
 			  const char *store, const char *bundle, struct oci_err **err)
 {
+	if (geteuid() != 0)
+		return oci_err_set(err, EPERM, "an overlay bundle needs root (the layer store keeps "
+				   "whiteouts as devices and trusted xattrs): use --flat");
 	if (im->n_layers > UNPACK_MAX_LOWERS)
 		return oci_err_set(err, E2BIG,
 				   "image '%s' has %zu layers, more than the %d an overlay can stack "

@@ -112,4 +112,10 @@ mtimes() {
 	assert_status 0
 	[ -p "$T/rl/d/rootfs/dev/evil-fifo" ]
 	[ ! -e "$T/rl/d/rootfs/dev/evil-null" ]
+	# overlay mode says what to do instead
+	run as_nobody "oci:$T/rl/img:latest" "$T/rl/o"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "use --flat"
+	[ ! -e "$T/rl/o" ]
 }
