@@ -400,7 +400,7 @@ int fetch_write_dir(struct oci_layout *l, const char *name, const char *dir, str
 	size_t len = 0;
 	if (r >= 0)
 		r = oci_layout_blob_read(l, &d.digest, 64 << 20, &data, &len, err);
-	json_t *doc = r >= 0 ? json_loadb(data, len, 0, NULL) : NULL;
+	json_t *doc = r >= 0 ? json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
 	if (r >= 0 && !doc)
 		r = oci_err_set(err, EINVAL, "manifest %s is not JSON", d.digest.str);
 	/* the descriptors to copy: config and layers, or each instance's */
@@ -424,7 +424,7 @@ int fetch_write_dir(struct oci_layout *l, const char *name, const char *dir, str
 			_cleanup_free_ char *mf = xasprintf("%s/%s.manifest.json", dir, oci_digest_hex(&md));
 			if ((r = oci_write_file_atomic(mf, md_data, md_len, 0644, err)) < 0)
 				break;
-			json_t *inst = json_loadb(md_data, md_len, 0, NULL);
+			json_t *inst = json_loadb(md_data, md_len, JSON_REJECT_DUPLICATES, NULL);
 			json_t *cfg = inst ? json_object_get(inst, "config") : NULL;
 			if (cfg)
 				json_array_append(todo, cfg);

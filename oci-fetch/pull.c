@@ -33,7 +33,7 @@ static void raw_release(struct raw_manifest *m)
 /* The mediaType field of a document, or NULL. */
 static char *doc_media_type(const char *data, size_t len)
 {
-	json_t *j = json_loadb(data, len, 0, NULL);
+	json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL);
 	const char *mt = j ? json_string_value(json_object_get(j, "mediaType")) : NULL;
 	char *r = mt ? xstrdup(mt) : NULL;
 	json_decref(j);
@@ -593,7 +593,7 @@ static int inspect_one(const struct fetch_opts *o, const struct fetch_endpoint *
 		struct oci_digest got;
 		oci_digest_buf(m->config.digest.alg, resp.body.buf, resp.body.len, &got);
 		if (oci_digest_equal(&got, &m->config.digest)) {
-			json_t *cfg = json_loadb(resp.body.buf, resp.body.len, 0, NULL);
+			json_t *cfg = json_loadb(resp.body.buf, resp.body.len, JSON_REJECT_DUPLICATES, NULL);
 			const char *keys[] = { "os", "architecture", "variant", "created", "author" };
 			for (size_t k = 0; cfg && k < ARRAY_SIZE(keys); k++) {
 				json_t *v = json_object_get(cfg, keys[k]);
@@ -678,7 +678,7 @@ static int tags_list(const struct fetch_opts *o, const struct fetch_endpoint *ep
 					   ep->repo, he, ep->host,
 					   st == 404 ? ": repository unknown" : "");
 		}
-		json_t *j = json_loadb(resp.body.buf, resp.body.len, 0, NULL);
+		json_t *j = json_loadb(resp.body.buf, resp.body.len, JSON_REJECT_DUPLICATES, NULL);
 		json_t *tags = j ? json_object_get(j, "tags") : NULL;
 		for (size_t k = 0; json_is_array(tags) && k < json_array_size(tags); k++)
 			json_array_append(all, json_array_get(tags, k));
@@ -781,7 +781,7 @@ static int referrers_one(const struct fetch_opts *o, const struct fetch_endpoint
 	}
 	json_t *doc = NULL;
 	if (r >= 0 && resp.status == 200) {
-		doc = json_loadb(resp.body.buf, resp.body.len, 0, NULL);
+		doc = json_loadb(resp.body.buf, resp.body.len, JSON_REJECT_DUPLICATES, NULL);
 		if (!json_is_object(doc) || !json_is_array(json_object_get(doc, "manifests"))) {
 			json_decref(doc);
 			doc = NULL;

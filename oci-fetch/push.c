@@ -197,7 +197,7 @@ static int put_manifest(struct push_ctx *c, const char *reference, const char *m
 
 static char *read_media_type(const char *data, size_t len, const char *fallback)
 {
-	json_t *j = json_loadb(data, len, 0, NULL);
+	json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL);
 	const char *mt = j ? json_string_value(json_object_get(j, "mediaType")) : NULL;
 	char *r = xstrdup(mt ? mt : fallback);
 	json_decref(j);

@@ -82,7 +82,7 @@ char *fetch_http_error(const struct fetch_response *resp)
 	struct sbuf sb = SBUF_INIT;
 	sbuf_addf(&sb, "HTTP %ld", resp->status);
 	if (resp->body.len && resp->body.len < 65536) {
-		json_t *j = json_loadb(resp->body.buf, resp->body.len, 0, NULL);
+		json_t *j = json_loadb(resp->body.buf, resp->body.len, JSON_REJECT_DUPLICATES, NULL);
 		json_t *errs = j ? json_object_get(j, "errors") : NULL;
 		if (json_is_array(errs) && json_array_size(errs) > 0) {
 			json_t *e0 = json_array_get(errs, 0);
@@ -592,7 +592,7 @@ static int get_token(struct fetch_registry *r, const char *scope, char **ret, lo
 				   scope ? scope : "access", r->host, he,
 				   st == 401 ? " (wrong credentials? try oci-fetch login)" : "");
 	}
-	json_t *j = json_loadb(resp.body.buf, resp.body.len, 0, NULL);
+	json_t *j = json_loadb(resp.body.buf, resp.body.len, JSON_REJECT_DUPLICATES, NULL);
 	fetch_response_release(&resp);
 	const char *tok = j ? json_string_value(json_object_get(j, "token")) : NULL;
 	if (!tok || !*tok)

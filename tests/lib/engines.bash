@@ -184,6 +184,13 @@ expect_contains() {
 	return 1
 }
 
+# expect_stderr TEXT: stderr contains TEXT.
+expect_stderr() {
+	case ${stderr:-} in *"$1"*) return 0 ;; esac
+	engine_explain "expected stderr to contain '$1'"
+	return 1
+}
+
 # engine_need PROG...: marks the engine missing when a program is absent.
 engine_need() {
 	local p
@@ -229,7 +236,7 @@ engine_stop_daemon() {
 			sleep 0.1
 		done
 	fi
-	wait "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null # reaps it when it is our child (teardown_file)
 	rm -f "$ED/$1.pid"
 }
 
@@ -399,21 +406,27 @@ engine_remove_host_paths() {
 
 # engine_cleanup: the engine's own cleanup hook (engine_stop, defined by each
 # .bats file), then everything else, whatever state the tests left.
+# Best effort: no errexit, no bats error trap (a process already gone is fine).
 engine_cleanup() {
-	local d
-	if declare -F engine_stop >/dev/null; then
-		engine_stop || true
-	fi
-	if [ -f "$ED/daemons" ]; then
-		tac "$ED/daemons" | while read -r d; do engine_stop_daemon "$d"; done
-		rm -f "$ED/daemons"
-	fi
-	engine_kill_leftovers
-	engine_delete_runtime_state
-	engine_kill_leftovers
-	engine_unmount_all
-	engine_remove_cgroups
-	engine_remove_host_paths
+	(
+		set +eE
+		trap - ERR
+		local d
+		if declare -F engine_stop >/dev/null; then
+			engine_stop
+		fi
+		if [ -f "$ED/daemons" ]; then
+			for d in $(tac "$ED/daemons"); do engine_stop_daemon "$d"; done
+			rm -f "$ED/daemons"
+		fi
+		engine_kill_leftovers
+		engine_delete_runtime_state
+		engine_kill_leftovers
+		engine_unmount_all
+		engine_remove_cgroups
+		engine_remove_host_paths
+	)
+	return 0
 }
 
 # engine_check_host: the host is as engine_setup_file found it.

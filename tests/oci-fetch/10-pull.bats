@@ -184,3 +184,18 @@ teardown_file() {
 	run --separate-stderr oci-fetch -q pull "$REGISTRY/test/tiny" "oci:$T/q"
 	[ -z "$stderr" ] || fail "-q printed: $stderr"
 }
+
+@test "Docker manifest list (schema2): platform pick and --all-platforms keep Docker media types" {
+	registry_push_fixture test/dlist "$OCI_TEST_FIXTURES/multiarch" --format v2s2 >/dev/null
+	local top
+	top=$(skopeo_digest test/dlist)
+	run --separate-stderr oci-fetch -q --all-platforms pull "$REGISTRY/test/dlist" "oci:$T/dl:x"
+	assert_status 0
+	[ "$output" = "$top" ]
+	[ "$(jq -r '.manifests[0].mediaType' "$T/dl/index.json")" = application/vnd.docker.distribution.manifest.list.v2+json ]
+	validate_layout "$T/dl"
+	run --separate-stderr oci-fetch -q --platform linux/arm64/v8 pull "$REGISTRY/test/dlist" "oci:$T/dl2:x"
+	assert_status 0
+	[ "$(jq -r '.manifests[0].mediaType' "$T/dl2/index.json")" = application/vnd.docker.distribution.manifest.v2+json ]
+	[ "$(jq -r '.manifests[0].platform.architecture' "$T/dl2/index.json")" = arm64 ]
+}
