@@ -26,7 +26,8 @@ int run_console_connect(const char *path, int *ret_fd, struct oci_err **err)
 	return 0;
 }
 
-int run_console_setup(const struct run_process *p, int sock, struct oci_err **err)
+int run_console_setup(const struct run_process *p, int sock, bool bind_console,
+		      struct oci_err **err)
 {
 	_cleanup_close_ int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
@@ -52,14 +53,16 @@ int run_console_setup(const struct run_process *p, int sock, struct oci_err **er
 	int r = run_send_fd(sock, master, name, err);
 	if (r < 0)
 		return r;
-	/* /dev/console: the terminal, as runc does */
-	int f = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (f >= 0)
-		close(f);
-	char sp[64];
-	snprintf(sp, sizeof(sp), "/proc/self/fd/%d", slave);
-	if (mount(sp, "/dev/console", NULL, MS_BIND, NULL) < 0)
-		return oci_err_sys(err, "process.terminal: bind the pty on '/dev/console'");
+	if (bind_console) {
+		/* /dev/console: the terminal, as runc does */
+		int f = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (f >= 0)
+			close(f);
+		char sp[64];
+		snprintf(sp, sizeof(sp), "/proc/self/fd/%d", slave);
+		if (mount(sp, "/dev/console", NULL, MS_BIND, NULL) < 0)
+			return oci_err_sys(err, "process.terminal: bind the pty on '/dev/console'");
+	}
 	if (setsid() < 0)
 		return oci_err_sys(err, "setsid");
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)

@@ -77,7 +77,7 @@ static char *now_rfc3339(void)
 	return xstrdup(buf);
 }
 
-static char *hook_state_json(const char *id, const char *bundle, pid_t pid, enum run_status st,
+char *run_hook_state_json(const char *id, const char *bundle, pid_t pid, enum run_status st,
 			     char **annotations)
 {
 	struct run_state s = { 0 };
@@ -167,7 +167,7 @@ static _Noreturn void init_main(struct init_ctx *c)
 		child_fail(c, e);
 	c->init_pid = pid;
 	if (s->hooks.n[RUN_HOOK_CREATE_CONTAINER]) {
-		_cleanup_free_ char *st = hook_state_json(c->id, c->bundle, c->init_pid,
+		_cleanup_free_ char *st = run_hook_state_json(c->id, c->bundle, c->init_pid,
 							  RUN_CREATING, s->annotations);
 		if (run_hooks(&s->hooks, RUN_HOOK_CREATE_CONTAINER, st, &e) < 0)
 			child_fail(c, e);
@@ -176,7 +176,7 @@ static _Noreturn void init_main(struct init_ctx *c)
 	if (run_rootfs_enter(s, &ro, &e) < 0)
 		child_fail(c, e);
 	if (p->terminal) {
-		if (run_console_setup(p, c->console_fd, &e) < 0)
+		if (run_console_setup(p, c->console_fd, true, &e) < 0)
 			child_fail(c, e);
 		close(c->console_fd);
 		c->console_fd = -1;
@@ -198,7 +198,7 @@ static _Noreturn void init_main(struct init_ctx *c)
 	 * reach the agent while `create` runs */
 	if (s->seccomp && p->no_new_privileges)
 		init_seccomp(c);
-	_cleanup_free_ char *start_state = hook_state_json(c->id, c->bundle, c->init_pid,
+	_cleanup_free_ char *start_state = run_hook_state_json(c->id, c->bundle, c->init_pid,
 							   RUN_CREATED, s->annotations);
 
 	/* from here on the init outlives `create` */
@@ -480,7 +480,7 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 				goto fail;
 		} else if (m.type == RUN_SYNC_HOOKS_REQ) {
 			if (s->hooks.n[RUN_HOOK_PRESTART] || s->hooks.n[RUN_HOOK_CREATE_RUNTIME]) {
-				_cleanup_free_ char *hs = hook_state_json(
+				_cleanup_free_ char *hs = run_hook_state_json(
 					id, bundle, init_pid, RUN_CREATING, s->annotations);
 				r = run_hooks(&s->hooks, RUN_HOOK_PRESTART, hs, err);
 				if (r < 0)
@@ -497,7 +497,7 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 			r = run_recv_fd(sp[0], &nfd, err);
 			if (r < 0)
 				goto fail;
-			_cleanup_free_ char *ss = hook_state_json(id, bundle, init_pid, RUN_CREATING,
+			_cleanup_free_ char *ss = run_hook_state_json(id, bundle, init_pid, RUN_CREATING,
 								  s->annotations);
 			r = run_seccomp_send_listener(s->seccomp, nfd, init_pid, ss, err);
 			if (r < 0)
@@ -558,8 +558,8 @@ int run_create(const struct run_global *g, const char *id, const struct run_crea
 	return do_create(g, id, o, false, &c, err);
 }
 
-static int load_spec_copy(int dirfd, const char *bundle, struct run_spec **ret,
-			  struct oci_err **err)
+int run_load_spec_copy(int dirfd, const char *bundle, struct run_spec **ret,
+		       struct oci_err **err)
 {
 	_cleanup_free_ char *cfg = NULL;
 	size_t len;
@@ -569,7 +569,7 @@ static int load_spec_copy(int dirfd, const char *bundle, struct run_spec **ret,
 	return run_spec_parse(cfg, len, bundle, ret, err);
 }
 
-static int pidfd_for(const struct run_state *st, struct oci_err **err)
+int run_pidfd_for(const struct run_state *st, struct oci_err **err)
 {
 	int fd = (int)syscall(SYS_pidfd_open, st->pid, 0);
 	if (fd < 0) {
@@ -599,7 +599,7 @@ int run_start(const struct run_global *g, const char *id, struct oci_err **err)
 		return oci_err_set(err, EINVAL, "cannot start container '%s': it is %s", id,
 				   run_status_name(st->status));
 	/* the pidfd first: once the fifo is open the init may run and exit */
-	_cleanup_close_ int pfd = pidfd_for(st, err);
+	_cleanup_close_ int pfd = run_pidfd_for(st, err);
 	if (pfd < 0)
 		return pfd;
 	_cleanup_close_ int fifo = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -634,14 +634,14 @@ int run_start(const struct run_global *g, const char *id, struct oci_err **err)
 		return r;
 	_cleanup_(run_spec_freep) struct run_spec *s = NULL;
 	struct oci_err *e = NULL;
-	if (load_spec_copy(dirfd, st->bundle, &s, &e) < 0) {
+	if (run_load_spec_copy(dirfd, st->bundle, &s, &e) < 0) {
 		oci_warn("container '%s': poststart hooks: %s", id, e->msg);
 		oci_err_free(e);
 		return 0;
 	}
 	if (s->hooks.n[RUN_HOOK_POSTSTART]) {
 		_cleanup_free_ char *hs =
-			hook_state_json(id, st->bundle, st->pid, RUN_RUNNING, st->annotations);
+			run_hook_state_json(id, st->bundle, st->pid, RUN_RUNNING, st->annotations);
 		if (run_hooks(&s->hooks, RUN_HOOK_POSTSTART, hs, &e) < 0) {
 			oci_warn("container '%s': %s", id, e->msg);
 			oci_err_free(e);
@@ -704,14 +704,14 @@ int run_kill(const struct run_global *g, const char *id, int sig, bool all, stru
 		return r;
 	if (st->status == RUN_STOPPED || st->status == RUN_CREATING)
 		return oci_err_set(err, ESRCH, "container '%s' is not running", id);
-	_cleanup_close_ int pfd = pidfd_for(st, err);
+	_cleanup_close_ int pfd = run_pidfd_for(st, err);
 	if (pfd < 0)
 		return pfd;
 	if (all) {
 		/* every process of the cgroup; the pid namespace when that fails */
 		_cleanup_(run_spec_freep) struct run_spec *s = NULL;
 		struct oci_err *e = NULL;
-		if (load_spec_copy(dirfd, st->bundle, &s, &e) < 0 ||
+		if (run_load_spec_copy(dirfd, st->bundle, &s, &e) < 0 ||
 		    run_cgroup_kill(s, id, g->systemd_cgroup, sig, &e) < 0) {
 			oci_debug("kill --all through the cgroup: %s", e ? e->msg : "?");
 			oci_err_free(e);
@@ -767,7 +767,7 @@ int run_delete(const struct run_global *g, const char *id, bool force, struct oc
 				   id, run_status_name(st->status));
 	_cleanup_(run_spec_freep) struct run_spec *s = NULL;
 	struct oci_err *e = NULL;
-	if (load_spec_copy(dirfd, st->bundle, &s, &e) < 0) {
+	if (run_load_spec_copy(dirfd, st->bundle, &s, &e) < 0) {
 		oci_warn("container '%s': %s", id, e->msg);
 		oci_err_clear(&e);
 	}
@@ -799,7 +799,7 @@ int run_delete(const struct run_global *g, const char *id, bool force, struct oc
 		return r;
 	if (s && s->hooks.n[RUN_HOOK_POSTSTOP]) {
 		_cleanup_free_ char *hs =
-			hook_state_json(id, st->bundle, 0, RUN_STOPPED, st->annotations);
+			run_hook_state_json(id, st->bundle, 0, RUN_STOPPED, st->annotations);
 		if (run_hooks(&s->hooks, RUN_HOOK_POSTSTOP, hs, &e) < 0) {
 			oci_warn("container '%s': %s", id, e->msg);
 			oci_err_free(e);
@@ -824,6 +824,72 @@ static bool pump(int from, int to)
 	if (n <= 0)
 		return n < 0 && (errno == EINTR || errno == EAGAIN);
 	return oci_write_all(to, buf, (size_t)n) >= 0;
+}
+
+/* Waits for pid (our child) in the foreground: forwards signals in mask
+ * (blocked by the caller) to it, relays the pty master when there is one,
+ * reaps other children; returns its status (128+N for signal N). */
+int run_wait_foreground(pid_t pid, int master, const sigset_t *mask)
+{
+	_cleanup_close_ int sfd = signalfd(-1, mask, SFD_CLOEXEC);
+	struct termios saved;
+	bool raw = false;
+	if (master >= 0 && isatty(0) && tcgetattr(0, &saved) == 0) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		raw = tcsetattr(0, TCSANOW, &t) == 0;
+		copy_winsize(0, master);
+	}
+	int status = -1;
+	bool in_open = master >= 0;
+	while (status < 0) {
+		struct pollfd pl[3] = { { sfd, POLLIN, 0 },
+					{ master, POLLIN, 0 },
+					{ in_open ? 0 : -1, POLLIN, 0 } };
+		int n = poll(pl, 3, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pl[1].revents & (POLLIN | POLLHUP)) {
+			if (!pump(master, 1) && !(pl[1].revents & POLLIN))
+				pl[1].revents = 0;
+		}
+		if (pl[2].revents & (POLLIN | POLLHUP)) {
+			if (!pump(0, master))
+				in_open = false;
+		}
+		if (pl[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if ((int)si.ssi_signo == SIGCHLD) {
+				int ws;
+				pid_t p;
+				while ((p = waitpid(-1, &ws, WNOHANG)) > 0) {
+					if (p == pid)
+						status = WIFSIGNALED(ws) ? 128 + WTERMSIG(ws)
+									 : WEXITSTATUS(ws);
+				}
+			} else if ((int)si.ssi_signo == SIGWINCH) {
+				if (master >= 0)
+					copy_winsize(0, master);
+			} else {
+				kill(pid, (int)si.ssi_signo);
+			}
+		}
+	}
+	if (master >= 0) {
+		/* what the process wrote before it exited */
+		int fl = fcntl(master, F_GETFL);
+		fcntl(master, F_SETFL, fl | O_NONBLOCK);
+		while (pump(master, 1) && errno != EAGAIN)
+			;
+	}
+	if (raw)
+		tcsetattr(0, TCSANOW, &saved);
+	return status < 0 ? 255 : status;
 }
 
 int run_run(const struct run_global *g, const char *id, const struct run_create_opts *o,
@@ -867,66 +933,9 @@ int run_run(const struct run_global *g, const char *id, const struct run_create_
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return r;
 	}
-	_cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	struct termios saved;
-	bool raw = false;
-	if (master >= 0 && isatty(0) && tcgetattr(0, &saved) == 0) {
-		struct termios t = saved;
-		cfmakeraw(&t);
-		raw = tcsetattr(0, TCSANOW, &t) == 0;
-		copy_winsize(0, master);
-	}
-	int status = -1;
-	bool in_open = master >= 0;
-	while (status < 0) {
-		struct pollfd pl[3] = { { sfd, POLLIN, 0 },
-					{ master, POLLIN, 0 },
-					{ in_open ? 0 : -1, POLLIN, 0 } };
-		int n = poll(pl, 3, -1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pl[1].revents & (POLLIN | POLLHUP)) {
-			if (!pump(master, 1) && !(pl[1].revents & POLLIN))
-				pl[1].revents = 0;
-		}
-		if (pl[2].revents & (POLLIN | POLLHUP)) {
-			if (!pump(0, master))
-				in_open = false;
-		}
-		if (pl[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) != sizeof(si))
-				continue;
-			if ((int)si.ssi_signo == SIGCHLD) {
-				int ws;
-				pid_t p;
-				while ((p = waitpid(-1, &ws, WNOHANG)) > 0) {
-					if (p == c.pid)
-						status = WIFSIGNALED(ws) ? 128 + WTERMSIG(ws)
-									 : WEXITSTATUS(ws);
-				}
-			} else if ((int)si.ssi_signo == SIGWINCH) {
-				if (master >= 0)
-					copy_winsize(0, master);
-			} else {
-				kill(c.pid, (int)si.ssi_signo);
-			}
-		}
-	}
-	if (master >= 0) {
-		/* what the process wrote before it exited */
-		int fl = fcntl(master, F_GETFL);
-		fcntl(master, F_SETFL, fl | O_NONBLOCK);
-		while (pump(master, 1) && errno != EAGAIN)
-			;
-	}
-	if (raw)
-		tcsetattr(0, TCSANOW, &saved);
+	int status = run_wait_foreground(c.pid, master, &mask);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	*ret_status = status < 0 ? 255 : status;
+	*ret_status = status;
 	if (!o->keep) {
 		r = run_delete(g, id, true, err);
 		if (r < 0)

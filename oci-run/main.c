@@ -7,6 +7,7 @@
 
 #include "container.h"
 #include "err.h"
+#include "exec.h"
 #include "log.h"
 #include "memfd_exec.h"
 #include "runtime_spec.h"
@@ -28,6 +29,10 @@ static const char usage_text[] =
 	"  run [-d] [--bundle DIR] [create options] ID\n"
 	"                      create and start; in the foreground wait for the\n"
 	"                      process, return its status and delete the container\n"
+	"  exec [--process FILE] [-d] [-t] [--console-socket SOCK] [--pid-file F]\n"
+	"       [-e K=V] [--cwd DIR] [-u UID[:GID]] [--cap CAP] [--no-new-privs]\n"
+	"       [--preserve-fds N] ID [COMMAND [ARG...]]\n"
+	"                      run another process in a running container\n"
 	"  state ID            print the state JSON\n"
 	"  kill [--all] ID [SIGNAL]\n"
 	"                      send SIGNAL (name or number, default TERM)\n"
@@ -80,6 +85,8 @@ enum {
 	OPT_NO_SUBREAPER,
 	OPT_KEEP,
 	OPT_PIDFD_SOCKET,
+	OPT_CWD,
+	OPT_NO_NEW_PRIVS,
 };
 
 static const struct option create_opts[] = {
@@ -153,6 +160,93 @@ static int cmd_create_run(const struct run_global *g, bool is_run, int argc, cha
 		return run_create(g, id, &o, &e) < 0 ? fail(e) : 0;
 	int status = 0;
 	if (run_run(g, id, &o, &status, &e) < 0)
+		return fail(e);
+	return status;
+}
+
+static int cmd_exec(const struct run_global *g, int argc, char **argv, char **full_argv)
+{
+	static const struct option opts[] = {
+		{ "process", required_argument, NULL, 'p' },
+		{ "detach", no_argument, NULL, 'd' },
+		{ "tty", no_argument, NULL, 't' },
+		{ "console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET },
+		{ "pid-file", required_argument, NULL, OPT_PID_FILE },
+		{ "env", required_argument, NULL, 'e' },
+		{ "cwd", required_argument, NULL, OPT_CWD },
+		{ "user", required_argument, NULL, 'u' },
+		{ "cap", required_argument, NULL, 'c' },
+		{ "no-new-privs", no_argument, NULL, OPT_NO_NEW_PRIVS },
+		{ "preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_exec_opts o = { 0 };
+	_cleanup_strv_ char **env = NULL;
+	_cleanup_strv_ char **caps = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+p:dte:u:c:h", opts, NULL)) != -1) {
+		long long n;
+		switch (c) {
+		case 'p':
+			o.process_file = optarg;
+			break;
+		case 'd':
+			o.detach = true;
+			break;
+		case 't':
+			o.tty = true;
+			break;
+		case OPT_CONSOLE_SOCKET:
+			o.console_socket = optarg;
+			break;
+		case OPT_PID_FILE:
+			o.pid_file = optarg;
+			break;
+		case 'e':
+			oci_strv_push(&env, optarg);
+			break;
+		case OPT_CWD:
+			o.cwd = optarg;
+			break;
+		case 'u':
+			o.user = optarg;
+			break;
+		case 'c':
+			oci_strv_push(&caps, optarg);
+			break;
+		case OPT_NO_NEW_PRIVS:
+			o.no_new_privs = true;
+			break;
+		case OPT_PRESERVE_FDS:
+			if (oci_parse_int64(optarg, 0, 1 << 20, &n) < 0)
+				return usage_error("--preserve-fds: '%s' is not a number", optarg);
+			o.preserve_fds = (int)n;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s: needs a container id", "exec");
+	const char *id = argv[optind++];
+	if (!o.process_file && optind >= argc)
+		return usage_error("exec: needs a command or --process FILE (container '%s')", id);
+	if (o.process_file && optind < argc)
+		return usage_error("exec: '%s': give a command or --process, not both",
+				   argv[optind]);
+	o.args = argv + optind;
+	o.env = env;
+	o.caps = caps;
+	struct oci_err *e = NULL;
+	if (run_ensure_cloned_binary(full_argv, &e) < 0)
+		return fail(e);
+	int status = 0;
+	if (run_exec(g, id, &o, &status, &e) < 0)
 		return fail(e);
 	return status;
 }
@@ -374,6 +468,8 @@ int main(int argc, char **argv)
 		puts(json);
 		return 0;
 	}
+	if (streq(cmd, "exec"))
+		return cmd_exec(&g, sub_argc, sub_argv, argv);
 	if (streq(cmd, "kill"))
 		return cmd_kill(&g, sub_argc, sub_argv);
 	if (streq(cmd, "delete"))

@@ -227,6 +227,8 @@ static void hook_release(struct run_hook *h)
 	oci_strv_free(h->env);
 }
 
+static void process_release(struct run_process *p);
+
 void run_spec_free(struct run_spec *s)
 {
 	if (!s)
@@ -235,11 +237,7 @@ void run_spec_free(struct run_spec *s)
 	free(s->root_path);
 	free(s->hostname);
 	free(s->domainname);
-	free(s->process.cwd);
-	oci_strv_free(s->process.args);
-	oci_strv_free(s->process.env);
-	free(s->process.additional_gids);
-	free(s->process.rlimits);
+	process_release(&s->process);
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		free(s->mounts[i].destination);
 		free(s->mounts[i].type);
@@ -812,4 +810,57 @@ int run_spec_load(const char *bundle, struct run_spec **ret, struct oci_err **er
 	if (r < 0)
 		return r;
 	return run_spec_parse(buf, len, bundle, ret, err);
+}
+
+static void process_release(struct run_process *p)
+{
+	free(p->cwd);
+	oci_strv_free(p->args);
+	oci_strv_free(p->env);
+	free(p->additional_gids);
+	free(p->rlimits);
+}
+
+void run_process_free(struct run_process *p)
+{
+	if (!p)
+		return;
+	process_release(p);
+	free(p);
+}
+
+int run_process_parse(const char *buf, size_t len, const char *name, struct run_process **ret,
+		      struct oci_err **err)
+{
+	json_auto_t *doc = NULL;
+	int r = oci_json_load_buf(buf, len, name, &doc, err);
+	if (r < 0)
+		return r;
+	if (oci_json_expect(doc, JSON_OBJECT, "process", err) < 0)
+		return oci_err_wrap(err, "%s", name);
+	struct run_process *p = xcalloc(1, sizeof(*p));
+	r = parse_process(doc, p, err);
+	if (r < 0) {
+		run_process_free(p);
+		return oci_err_wrap(err, "%s", name);
+	}
+	*ret = p;
+	return 0;
+}
+
+struct run_process *run_process_dup(const struct run_process *src)
+{
+	struct run_process *p = xcalloc(1, sizeof(*p));
+	*p = *src;
+	p->cwd = xstrdup(src->cwd);
+	p->args = oci_strv_dup(src->args);
+	p->env = oci_strv_dup(src->env);
+	p->additional_gids = xcalloc(src->n_additional_gids + 1, sizeof(gid_t));
+	if (src->n_additional_gids)
+		memcpy(p->additional_gids, src->additional_gids,
+		       src->n_additional_gids * sizeof(gid_t));
+	p->rlimits = xcalloc(src->n_rlimits + 1, sizeof(*p->rlimits));
+	if (src->n_rlimits)
+		memcpy(p->rlimits, src->rlimits, src->n_rlimits * sizeof(*p->rlimits));
+	return p;
 }

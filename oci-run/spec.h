@@ -138,6 +138,13 @@ int run_spec_parse(const char *buf, size_t len, const char *bundle, struct run_s
 void run_spec_free(struct run_spec *s);
 DEFINE_CLEANUP(struct run_spec *, run_spec_free)
 
+/* A process document (`exec --process FILE`); errors are prefixed by name. */
+int run_process_parse(const char *buf, size_t len, const char *name, struct run_process **ret,
+		      struct oci_err **err);
+struct run_process *run_process_dup(const struct run_process *p);
+void run_process_free(struct run_process *p);
+DEFINE_CLEANUP(struct run_process *, run_process_free)
+
 /* Finds a namespace entry of type CLONE_NEW*; NULL when absent. */
 const struct run_ns *run_spec_ns(const struct run_spec *s, int type);
 
