@@ -13,6 +13,7 @@
 #include "container.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -201,7 +202,9 @@ static _Noreturn void init_main(struct init_ctx *c)
 	_cleanup_free_ char *start_state = run_hook_state_json(c->id, c->bundle, c->init_pid,
 							   RUN_CREATED, s->annotations);
 
-	/* from here on the init outlives `create` */
+	/* from here on the init outlives `create`: give back the heap it got
+	 * from the parent (parsed config, seccomp compilation) before it waits */
+	malloc_trim(0);
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	if (run_sync_send(c->sync_fd, RUN_SYNC_READY, 0, NULL, &e) < 0)
 		child_fail(c, e);
