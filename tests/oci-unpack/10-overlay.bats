@@ -34,6 +34,12 @@ teardown() { unpack_teardown; }
 	assert_status 1
 	assert_one_line
 	assert_output_contains "docker.io/library/notthere:latest"
+	# oci:DIR without a name: fine with one image, an error naming the choice with several
+	run oci-unpack "oci:$OCI_TEST_FIXTURES/all" "$T/b"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "holds 4 images"
+	unpack_ok "oci:$OCI_TEST_FIXTURES/tiny" "$T/b"
 }
 
 @test "tiny: overlay bundle, tree matches the expected listing" {
