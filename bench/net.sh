@@ -28,7 +28,7 @@ export OCI_ROOT=$tmp/store
 
 cleanup() {
 	set +e
-	"$OCI_NET" rm -f bench >/dev/null 2>&1
+	"$OCI_NET" rm -f bench benchdns >/dev/null 2>&1
 	ip netns del "$ns" 2>/dev/null
 	ip link del ocibench0 2>/dev/null
 	# Tables the CNI plugins' iptables made (iptables-nft) and that were not there before.
@@ -55,6 +55,19 @@ done
 t1=$(now)
 ours=$(( (t1 - t0) / N ))
 
+# The same with the network's DNS server (names, 127.0.0.11 in the namespace).
+"$OCI_NET" create benchdns --subnet 10.231.92.0/24 --dns-upstream 10.231.92.1:5999 >/dev/null
+"$OCI_NET" connect benchdns --netns "/run/netns/$ns" --name b -p 18992:80 >/dev/null
+"$OCI_NET" disconnect benchdns --netns "/run/netns/$ns"
+t0=$(now)
+for _ in $(seq 1 "$N"); do
+	"$OCI_NET" connect benchdns --netns "/run/netns/$ns" --name b -p 18992:80 >/dev/null
+	"$OCI_NET" disconnect benchdns --netns "/run/netns/$ns"
+done
+t1=$(now)
+ours_dns=$(( (t1 - t0) / N ))
+"$OCI_NET" rm -f benchdns
+
 # CNI: bridge (with host-local IPAM) then portmap on ADD, reverse on DEL.
 bridge_conf='{"cniVersion":"1.0.0","name":"ocibench","type":"bridge","bridge":"ocibench0","isGateway":true,"ipMasq":true,"ipam":{"type":"host-local","dataDir":"'"$tmp"'/cni-ipam","ranges":[[{"subnet":"10.231.91.0/24"}]]}}'
 pm() { printf '{"cniVersion":"1.0.0","name":"ocibench","type":"portmap","capabilities":{"portMappings":true},"runtimeConfig":{"portMappings":[{"hostPort":18991,"containerPort":80,"protocol":"tcp"}]},"prevResult":%s}' "$1"; }
@@ -75,9 +88,11 @@ for _ in $(seq 1 "$N"); do cni_cycle; done
 t1=$(now)
 cni=$(( (t1 - t0) / N ))
 
-awk -v n="$N" -v ours="$ours" -v cni="$cni" 'BEGIN {
+awk -v n="$N" -v ours="$ours" -v dns="$ours_dns" -v cni="$cni" 'BEGIN {
 	printf "connect+disconnect, %d cycles each, one namespace, one published port\n", n
 	printf "  oci-net:                        %8.2f ms/cycle\n", ours / 1e6
+	printf "  oci-net with its DNS server:    %8.2f ms/cycle\n", dns / 1e6
 	printf "  CNI bridge+host-local+portmap:  %8.2f ms/cycle\n", cni / 1e6
 	printf "  ratio (CNI / oci-net):          %8.2fx\n", cni / ours
+	printf "  ratio (CNI / oci-net with DNS): %8.2fx\n", cni / dns
 }'
