@@ -16,6 +16,13 @@ setup_file() {
 		"oci:$OCI_TEST_FIXTURES/layered:latest" "docker://$TREG/team/layered:1" >&2
 }
 
+teardown() {
+	# the certs.d folder one test makes for this registry's port
+	[ -z "${CERTSD:-}" ] || rm -rf "$CERTSD"
+	[ -z "${CERTSD_PARENT:-}" ] || rmdir "$CERTSD_PARENT" 2>/dev/null || true
+	common_teardown
+}
+
 teardown_file() {
 	registry_stop
 	token_registry_stop
@@ -27,6 +34,23 @@ teardown_file() {
 	assert_status 0
 	[ "$output" = "$(fixture_digest tiny)" ]
 	validate_layout "$T/l"
+}
+
+@test "TLS: the CA from /etc/containers/certs.d/HOST:PORT is used without --cert-dir" {
+	CERTSD=/etc/containers/certs.d/$REGISTRY
+	[ ! -e "$CERTSD" ] || skip "$CERTSD already exists on this machine"
+	[ -d /etc/containers/certs.d ] || CERTSD_PARENT=/etc/containers/certs.d
+	mkdir -p "$CERTSD"
+	cp "$REGISTRY_CA" "$CERTSD/ca.crt"
+	run --separate-stderr oci-fetch -q --creds "$REGISTRY_USER:$REGISTRY_PASS" pull "$REGISTRY/test/tiny" "oci:$T/cd:t"
+	assert_status 0
+	[ "$output" = "$(fixture_digest tiny)" ]
+	# a key without its certificate is a clear error
+	touch "$CERTSD/client.key"
+	run oci-fetch -q --creds "$REGISTRY_USER:$REGISTRY_PASS" pull "$REGISTRY/test/tiny" "oci:$T/cd2:t"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "client.key"
 }
 
 @test "TLS: without the CA the certificate is refused; --tls-verify=false skips the check" {
