@@ -17,6 +17,7 @@ setup_file() {
 }
 
 teardown() {
+	mtls_registry_stop
 	# the certs.d folder one test makes for this registry's port
 	[ -z "${CERTSD:-}" ] || rm -rf "$CERTSD"
 	[ -z "${CERTSD_PARENT:-}" ] || rmdir "$CERTSD_PARENT" 2>/dev/null || true
@@ -51,6 +52,21 @@ teardown_file() {
 	assert_status 1
 	assert_one_line
 	assert_output_contains "client.key"
+}
+
+@test "TLS client certificate (*.cert + *.key in --cert-dir) for a registry that requires one" {
+	mtls_registry_start
+	skopeo copy -q --preserve-digests --dest-cert-dir "$MTLS_CERT_DIR" \
+		"oci:$OCI_TEST_FIXTURES/tiny:latest" "docker://$MTLS/c/tiny:1"
+	run --separate-stderr oci-fetch -q --cert-dir "$MTLS_CERT_DIR" pull "$MTLS/c/tiny:1" "oci:$T/m:t"
+	assert_status 0
+	[ "$output" = "$(fixture_digest tiny)" ]
+	run --separate-stderr oci-fetch -q --cert-dir "$MTLS_CERT_DIR" push "oci:$T/m:t" "$MTLS/c/again:2"
+	assert_status 0
+	run oci-fetch -q --retry-times 0 --cert-dir "$MTLS_CA_ONLY" pull "$MTLS/c/tiny:1" "oci:$T/m2:t"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "$MTLS"
 }
 
 @test "TLS: without the CA the certificate is refused; --tls-verify=false skips the check" {

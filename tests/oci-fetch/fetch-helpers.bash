@@ -149,3 +149,70 @@ big_layer_digest() {
 	m=$(fixture_digest layered)
 	jq -r '.layers | max_by(.size) | .digest' "$OCI_TEST_FIXTURES/layered/blobs/sha256/${m#sha256:}"
 }
+
+# mtls_registry_start: a docker-registry over HTTPS that requires a client
+# certificate (http.tls.clientcas). Exports MTLS (host:port), MTLS_DIR,
+# MTLS_LOG and MTLS_CERT_DIR (ca.crt, client.cert, client.key) and
+# MTLS_CA_ONLY (ca.crt alone).
+mtls_registry_start() {
+	local d port
+	d=$(mktemp -d "${TMPDIR:-/tmp}/oci-mtls-registry.XXXXXX") || return 1
+	export MTLS_DIR=$d
+	_registry_tls "$d" || return 1
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$d/client.key" -out "$d/client.csr" -subj "/CN=oci-fetch test client" >/dev/null 2>&1 || return 1
+	printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" \
+		"extendedKeyUsage=clientAuth" >"$d/client.ext"
+	openssl x509 -req -in "$d/client.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 2 -extfile "$d/client.ext" -out "$d/client.crt" >/dev/null 2>&1 || return 1
+	mkdir -p "$d/with-client" "$d/ca-only"
+	cp "$d/ca.crt" "$d/with-client/ca.crt"
+	cp "$d/client.crt" "$d/with-client/client.cert"
+	cp "$d/client.key" "$d/with-client/client.key"
+	cp "$d/ca.crt" "$d/ca-only/ca.crt"
+	port=$(_free_port)
+	mkdir -p "$d/data"
+	cat >"$d/config.yml" <<EOC
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: $d/data
+http:
+  addr: 127.0.0.1:$port
+  secret: oci-tools-test-secret
+  tls:
+    certificate: $d/server.crt
+    key: $d/server.key
+    clientcas:
+      - $d/ca.crt
+EOC
+	local unset_env=() v
+	for v in "${!REGISTRY_@}"; do unset_env+=(-u "$v"); done
+	env "${unset_env[@]}" timeout 1200 /usr/bin/docker-registry serve "$d/config.yml" \
+		</dev/null >"$d/registry.log" 2>&1 3>&- &
+	echo $! >"$d/registry.pid"
+	export MTLS=127.0.0.1:$port MTLS_LOG=$d/registry.log MTLS_CERT_DIR=$d/with-client MTLS_CA_ONLY=$d/ca-only
+	local i code
+	for i in $(seq 200); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$d/ca.crt" \
+			--cert "$d/client.crt" --key "$d/client.key" "https://$MTLS/v2/" 2>/dev/null) || true
+		[ "$code" = 200 ] && return 0
+		sleep 0.05
+	done
+	cat "$d/registry.log" >&2
+	return 1
+}
+
+mtls_registry_stop() {
+	local d=${MTLS_DIR:-} pid
+	[ -n "$d" ] || return 0
+	if [ -s "$d/registry.pid" ]; then
+		pid=$(cat "$d/registry.pid")
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	case $d in */oci-mtls-registry.*) rm -rf "$d" ;; esac
+	unset MTLS MTLS_DIR MTLS_LOG MTLS_CERT_DIR MTLS_CA_ONLY
+}
