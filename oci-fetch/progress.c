@@ -136,7 +136,8 @@ void fetch_progress_done(struct fetch_progress *p, size_t i, const char *what)
 	if (!p || i >= p->n)
 		return;
 	struct pg_item *it = &p->items[i];
-	if (streq(what, "done") || streq(what, "exists"))
+	if (streq(what, "done") || streq(what, "exists") || streq(what, "pushed") ||
+	    streq(what, "mounted"))
 		it->done = it->total > 0 ? it->total : it->done;
 	it->state = streq(what, "exists") ? "already exists" : what;
 	if (p->quiet)

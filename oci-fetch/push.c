@@ -26,6 +26,8 @@ struct push_ctx {
 	char *scope;
 	char *mount_scope;
 	size_t pushed, existed, mounted;
+	struct fetch_progress *pg; /* of the manifest being pushed */
+	size_t pg_index;
 };
 
 static char *with_query(const char *url, const char *q)
@@ -91,7 +93,9 @@ static int push_blob(struct push_ctx *c, const struct oci_descriptor *desc, stru
 	fetch_response_release(&resp);
 	if (r < 0)
 		return r;
+	fetch_progress_start(c->pg, c->pg_index, d->str, desc->size);
 	if (st == 200) {
+		fetch_progress_done(c->pg, c->pg_index, "exists");
 		c->existed++;
 		oci_debug("blob %s: already in %s/%s", d->str, c->reg->host, c->repo);
 		return 0;
@@ -109,6 +113,7 @@ static int push_blob(struct push_ctx *c, const struct oci_descriptor *desc, stru
 	if (start_upload(c, d, &mounted, &loc, err) < 0)
 		return oci_err_wrap(err, "blob %s", d->str);
 	if (mounted) {
+		fetch_progress_done(c->pg, c->pg_index, "mounted");
 		c->mounted++;
 		oci_debug("blob %s: mounted from %s", d->str, c->mount_from);
 		return 0;
@@ -175,6 +180,8 @@ static int push_blob(struct push_ctx *c, const struct oci_descriptor *desc, stru
 			return r;
 	}
 	c->pushed++;
+	fetch_progress_update(c->pg, c->pg_index, size);
+	fetch_progress_done(c->pg, c->pg_index, "pushed");
 	return 0;
 }
 
@@ -236,10 +243,16 @@ static int push_manifest(struct push_ctx *c, const struct oci_descriptor *desc, 
 		if (oci_manifest_parse(data, len, mt, desc->digest.str, &m, err) < 0)
 			return -(*err)->code;
 		int r = 0;
-		for (size_t i = 0; i < m.n_layers && r >= 0; i++)
+		c->pg = fetch_progress_new(c->o, m.n_layers + 1);
+		for (size_t i = 0; i < m.n_layers && r >= 0; i++) {
+			c->pg_index = i;
 			r = push_blob(c, &m.layers[i], err);
+		}
+		c->pg_index = m.n_layers;
 		if (r >= 0)
 			r = push_blob(c, &m.config, err);
+		fetch_progress_free(c->pg);
+		c->pg = NULL;
 		oci_manifest_release(&m);
 		if (r < 0)
 			return r;

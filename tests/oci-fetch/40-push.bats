@@ -48,8 +48,11 @@ teardown_file() {
 }
 
 @test "chunked uploads (--chunk-size) give the same blobs" {
-	run --separate-stderr oci-fetch -q --chunk-size 1048576 push "oci:$OCI_TEST_FIXTURES/layered:latest" "$REGISTRY/chunked/layered:1"
+	run --separate-stderr oci-fetch --chunk-size 1048576 push "oci:$OCI_TEST_FIXTURES/layered:latest" "$REGISTRY/chunked/layered:1"
 	assert_status 0
+	# progress lines on stderr (not a terminal), the digest alone on stdout
+	[[ $stderr == *"blob "*": pushed"* ]] || fail "stderr: $stderr"
+	assert_one_line
 	grep -q "PATCH /v2/chunked/layered/blobs/uploads/" "$REGISTRY_LOG" || fail "no PATCH"
 	[ "$(grep -c "PATCH /v2/chunked/layered/blobs/uploads/" "$REGISTRY_LOG")" -gt 8 ]
 	skopeo copy -q --preserve-digests --src-tls-verify=false "docker://$REGISTRY/chunked/layered:1" "oci:$T/c:x"
