@@ -293,7 +293,13 @@ int net_connect(struct net_ctx *ctx, const char *network, const struct net_conne
 	if (r >= 0) {
 		_cleanup_free_ char *hp =
 			xasprintf("/sys/class/net/%s/brport/hairpin_mode", e->host_ifname);
-		net_sysctl_write(hp, "1", NULL);
+		if (n->hairpin)
+			net_sysctl_write(hp, "1", NULL);
+		if (n->isolate_ports) {
+			_cleanup_free_ char *iso =
+				xasprintf("/sys/class/net/%s/brport/isolated", e->host_ifname);
+			r = net_sysctl_write(iso, "1", err);
+		}
 		r = net_endpoint_save(ctx, network, e, err);
 	}
 	if (r >= 0)

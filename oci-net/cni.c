@@ -263,6 +263,10 @@ static int ensure_network(struct net_ctx *ctx, json_t *conf, const char *name,
 	json_t *gw = json_object_get(conf, "isGateway");
 	/* Without masquerade and without a gateway there is no way out. */
 	o.internal = json_is_false(masq) && json_is_false(gw);
+	o.no_masquerade = json_is_false(masq);
+	o.no_hairpin = json_is_false(json_object_get(conf, "hairpinMode"));
+	o.isolate_ports = json_is_true(json_object_get(conf, "portIsolation"));
+	o.mac_spoof_check = json_is_true(json_object_get(conf, "macspoofchk"));
 	o.no_dns = !json_is_true(json_object_get(conf, "dnsServer"));
 	json_int_t mtu = json_integer_value(json_object_get(conf, "mtu"));
 	if (mtu > 0 && mtu <= 65535)

@@ -52,6 +52,8 @@ struct fw_state {
 	struct net_network **nets;
 	struct net_endpoint ***eps; /* per network */
 	size_t n;
+	bool mac_table;       /* the bridge table exists (marker file .mac-table) */
+	bool mac_table_after; /* and will after this script */
 };
 
 static void fw_state_release(struct fw_state *s)
@@ -70,6 +72,8 @@ static int fw_state_load(struct net_ctx *ctx, struct fw_state *s, struct oci_err
 	int r = net_network_list(ctx, &names, err);
 	if (r < 0)
 		return r;
+	_cleanup_free_ char *marker = xasprintf("%s/.mac-table", ctx->dir);
+	s->mac_table = access(marker, F_OK) == 0;
 	size_t n = oci_strv_len(names);
 	s->nets = xcalloc(n + 1, sizeof(*s->nets));
 	s->eps = xcalloc(n + 1, sizeof(*s->eps));
@@ -140,15 +144,18 @@ static int script_from(struct fw_state *s, char **ret)
 			continue;
 		any = true;
 		_cleanup_free_ char *sub = net_cidr_str(&n->subnet, true);
-		sbuf_addf(&post, "\t\tip saddr %s oifname != \"%s\" masquerade\n", sub, n->bridge);
+		if (n->masquerade)
+			sbuf_addf(&post, "\t\tip saddr %s oifname != \"%s\" masquerade\n", sub,
+				  n->bridge);
 		/* Hairpin and the host's loopback reaching a published port. */
 		sbuf_addf(&post,
 			  "\t\toifname \"%s\" ct status dnat ip saddr { %s, 127.0.0.0/8 } masquerade\n",
 			  n->bridge, sub);
 		if (n->ipv6) {
 			_cleanup_free_ char *sub6 = net_cidr_str(&n->subnet6, true);
-			sbuf_addf(&post, "\t\tip6 saddr %s oifname != \"%s\" masquerade\n", sub6,
-				  n->bridge);
+			if (n->masquerade)
+				sbuf_addf(&post, "\t\tip6 saddr %s oifname != \"%s\" masquerade\n",
+					  sub6, n->bridge);
 			sbuf_addf(&post,
 				  "\t\toifname \"%s\" ct status dnat ip6 saddr { %s, ::1 } masquerade\n",
 				  n->bridge, sub6);
@@ -161,6 +168,27 @@ static int script_from(struct fw_state *s, char **ret)
 		}
 		add_ports(&ports, n, s->eps[i]);
 	}
+	/* MAC spoof checks: a bridge-family table of their own. */
+	struct sbuf mac = SBUF_INIT;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->nets[i]->mac_spoof_check)
+			continue;
+		for (struct net_endpoint **e = s->eps[i]; *e; e++)
+			if ((*e)->mac)
+				sbuf_addf(&mac, "\t\tiifname \"%s\" ether saddr != %s drop\n",
+					  (*e)->host_ifname, (*e)->mac);
+	}
+	/* Only touched when needed or made before (kernels may lack the bridge family). */
+	if (mac.len || s->mac_table)
+		sbuf_addf(&sb, "table bridge %s_mac\ndelete table bridge %s_mac\n", NET_NFT_TABLE,
+			  NET_NFT_TABLE);
+	s->mac_table_after = mac.len > 0;
+	if (mac.len)
+		sbuf_addf(&sb,
+			  "table bridge %s_mac {\n\tchain prerouting {\n"
+			  "\t\ttype filter hook prerouting priority -300; policy accept;\n%s\t}\n}\n",
+			  NET_NFT_TABLE, mac.buf);
+	sbuf_release(&mac);
 	sbuf_addf(&sb, "table inet %s\ndelete table inet %s\n", NET_NFT_TABLE, NET_NFT_TABLE);
 	if (any) {
 		sbuf_addf(&sb, "table inet %s {\n", NET_NFT_TABLE);
@@ -530,6 +558,13 @@ int net_firewall_sync(struct net_ctx *ctx, struct oci_err **err)
 	}
 	if (r >= 0 && use_ipt)
 		r = ipt_apply(&s, err);
+	if (r >= 0 && !use_ipt && s.mac_table != s.mac_table_after) {
+		_cleanup_free_ char *marker = xasprintf("%s/.mac-table", ctx->dir);
+		if (s.mac_table_after)
+			r = net_write_atomic(marker, "", 0, err);
+		else
+			unlink(marker);
+	}
 	if (r >= 0)
 		r = sysctls_sync(ctx, &s, err);
 	fw_state_release(&s);

@@ -21,7 +21,8 @@ static const char usage_text[] =
 	"Commands:\n"
 	"  create NAME [--subnet CIDR] [--gateway IP] [--internal] [--ipv6 --subnet6 CIDR\n"
 	"         [--gateway6 IP]] [--bridge IFNAME] [--mtu N] [--dns-upstream IP[:PORT]]...\n"
-	"         [--no-dns]                      define a network; prints its ID\n"
+	"         [--no-dns] [--no-masquerade] [--no-hairpin] [--isolate-ports]\n"
+	"         [--mac-spoof-check]             define a network; prints its ID\n"
 	"  rm [-f|--force] NAME...                remove networks (with --force also\n"
 	"                                         their endpoints)\n"
 	"  ls [-q|--quiet] [--format json]        list networks\n"
@@ -119,6 +120,10 @@ enum {
 	OPT_ARGS,
 	OPT_RCONF,
 	OPT_VALID,
+	OPT_NOMASQ,
+	OPT_NOHAIRPIN,
+	OPT_ISOLATE,
+	OPT_MACSPOOF,
 };
 
 struct conn_args {
@@ -308,6 +313,10 @@ static int cmd_create(struct cli *c)
 		{ "mtu", required_argument, NULL, OPT_MTU },
 		{ "dns-upstream", required_argument, NULL, OPT_UPSTREAM },
 		{ "no-dns", no_argument, NULL, OPT_NODNS },
+		{ "no-masquerade", no_argument, NULL, OPT_NOMASQ },
+		{ "no-hairpin", no_argument, NULL, OPT_NOHAIRPIN },
+		{ "isolate-ports", no_argument, NULL, OPT_ISOLATE },
+		{ "mac-spoof-check", no_argument, NULL, OPT_MACSPOOF },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -325,6 +334,10 @@ static int cmd_create(struct cli *c)
 		case OPT_IPV6: o.ipv6 = true; break;
 		case OPT_BRIDGE: o.bridge = optarg; break;
 		case OPT_NODNS: o.no_dns = true; break;
+		case OPT_NOMASQ: o.no_masquerade = true; break;
+		case OPT_NOHAIRPIN: o.no_hairpin = true; break;
+		case OPT_ISOLATE: o.isolate_ports = true; break;
+		case OPT_MACSPOOF: o.mac_spoof_check = true; break;
 		case OPT_UPSTREAM: oci_strv_push(&ups, optarg); break;
 		case OPT_MTU: {
 			long long v;

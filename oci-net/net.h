@@ -78,6 +78,10 @@ struct net_network {
 	struct net_cidr gateway6;
 	bool internal;
 	bool dns; /* run a DNS server on the gateway */
+	bool masquerade;     /* outbound NAT (default true) */
+	bool hairpin;        /* bridge ports in hairpin mode (default true) */
+	bool isolate_ports;  /* endpoints cannot reach each other (bridge port isolation) */
+	bool mac_spoof_check; /* drop frames from an endpoint with another source MAC */
 	unsigned mtu;
 	char **dns_upstreams; /* "IP" or "IP:PORT"; NULL: the host's resolv.conf */
 	char *created;
@@ -92,6 +96,10 @@ struct net_create_opts {
 	bool internal;
 	bool ipv6;
 	bool no_dns;
+	bool no_masquerade;
+	bool no_hairpin;
+	bool isolate_ports;
+	bool mac_spoof_check;
 	unsigned mtu;
 	char **dns_upstreams;
 };

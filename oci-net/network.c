@@ -227,6 +227,10 @@ json_t *net_network_to_json(const struct net_network *n)
 		set_cidr(j, "gateway6", &n->gateway6, false);
 	}
 	json_object_set_new(j, "internal", json_boolean(n->internal));
+	json_object_set_new(j, "masquerade", json_boolean(n->masquerade));
+	json_object_set_new(j, "hairpin", json_boolean(n->hairpin));
+	json_object_set_new(j, "isolatePorts", json_boolean(n->isolate_ports));
+	json_object_set_new(j, "macSpoofCheck", json_boolean(n->mac_spoof_check));
 	json_object_set_new(j, "dns", json_boolean(n->dns));
 	json_object_set_new(j, "mtu", json_integer(n->mtu));
 	if (n->dns_upstreams) {
@@ -262,12 +266,18 @@ int net_network_from_json(json_t *j, const char *file, struct net_network **ret,
 	int64_t mtu = 0;
 	int r;
 	n->dns = true;
+	n->masquerade = true;
+	n->hairpin = true;
 	if ((r = oci_json_get_str(j, "", "name", &name, err)) < 0 ||
 	    (r = oci_json_get_str(j, "", "id", &id, err)) < 0 ||
 	    (r = oci_json_get_str(j, "", "bridge", &bridge, err)) < 0 ||
 	    (r = oci_json_opt_str(j, "", "created", &created, err)) < 0 ||
 	    (r = oci_json_opt_bool(j, "", "ipv6", &n->ipv6, err)) < 0 ||
 	    (r = oci_json_opt_bool(j, "", "internal", &n->internal, err)) < 0 ||
+	    (r = oci_json_opt_bool(j, "", "masquerade", &n->masquerade, err)) < 0 ||
+	    (r = oci_json_opt_bool(j, "", "hairpin", &n->hairpin, err)) < 0 ||
+	    (r = oci_json_opt_bool(j, "", "isolatePorts", &n->isolate_ports, err)) < 0 ||
+	    (r = oci_json_opt_bool(j, "", "macSpoofCheck", &n->mac_spoof_check, err)) < 0 ||
 	    (r = oci_json_opt_bool(j, "", "dns", &n->dns, err)) < 0 ||
 	    (r = oci_json_opt_int_range(j, "", "mtu", 0, 65535, &mtu, err)) < 0 ||
 	    (r = oci_json_opt_strv(j, "", "dnsUpstreams", &n->dns_upstreams, err)) < 0)
@@ -438,6 +448,10 @@ int net_network_new(struct net_ctx *ctx, const char *name, const struct net_crea
 	n->name = xstrdup(name);
 	n->id = net_random_hex(64);
 	n->internal = o->internal;
+	n->masquerade = !o->no_masquerade;
+	n->hairpin = !o->no_hairpin;
+	n->isolate_ports = o->isolate_ports;
+	n->mac_spoof_check = o->mac_spoof_check;
 	n->dns = !o->no_dns;
 	n->mtu = o->mtu ? o->mtu : 1500;
 	n->created = net_now_rfc3339();

@@ -167,3 +167,21 @@ cni() { # COMMAND NS CONTAINERID [stdin from $CONF]
 	drop_test_net
 	assert_host_restored
 }
+
+@test "CNI bridge options: ipMasq, hairpinMode, portIsolation, macspoofchk, mtu" {
+	mkns a
+	CONF='{"cniVersion":"1.0.0","name":"cnio","type":"oci-net","mtu":1400,"ipMasq":false,"hairpinMode":false,"portIsolation":true,"macspoofchk":true,"ipam":{"type":"oci-net","subnet":"10.231.75.0/24"}}'
+	run cni ADD a o1
+	assert_status 0
+	run oci-net inspect cnio
+	echo "$output" | jq -e '.[0] | .masquerade == false and .hairpin == false and .isolatePorts and .macSpoofCheck and .mtu == 1400 and .internal == false' || fail "$output"
+	run nsx a cat /sys/class/net/eth0/mtu
+	[ "$output" = 1400 ]
+	run nft list table bridge oci_net_mac
+	assert_status 0
+	run cni DEL a o1
+	assert_status 0
+	oci-net rm cnio
+	drop_test_net
+	assert_host_restored
+}
