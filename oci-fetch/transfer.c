@@ -444,13 +444,13 @@ int fetch_download_blobs(struct fetch_registry *r, const char *repo, struct oci_
 		todo++;
 	}
 
-	size_t next = 0, active = 0;
+	size_t active = 0;
 	while (todo > 0) {
 		/* start what can start */
 		long long now = now_ms();
 		long wait_ms = 1000;
 		for (size_t i = 0; i < n && (int)active < jobs; i++) {
-			struct job *j = &js[(next + i) % n];
+			struct job *j = &js[i]; /* in manifest order */
 			if (j->finished || j->active)
 				continue;
 			if (j->retry_at_ms > now) {
@@ -483,7 +483,6 @@ int fetch_download_blobs(struct fetch_registry *r, const char *repo, struct oci_
 				goto out;
 			active++;
 		}
-		next++;
 		int running = 0;
 		CURLMcode mc = curl_multi_perform(m, &running);
 		if (mc != CURLM_OK) {
