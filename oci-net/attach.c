@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "fs.h"
 #include "net.h"
 #include "sbuf.h"
 #include "util.h"
@@ -35,7 +36,8 @@ static bool endpoint_alive(struct nl_sock *sk, const struct net_endpoint *e)
 	return idx > 0 && (e->host_ifindex == 0 || idx == e->host_ifindex);
 }
 
-static int write_etc(const struct net_network *n, const struct net_endpoint *e, const char *dir,
+/* resolv.conf, hosts and hostname for the endpoint, into the directory etcfd. */
+static int write_etc(const struct net_network *n, const struct net_endpoint *e, int etcfd,
 		     struct oci_err **err)
 {
 	_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
@@ -55,8 +57,7 @@ static int write_etc(const struct net_network *n, const struct net_endpoint *e, 
 		while (f && fgets(line, sizeof(line), f))
 			sbuf_addstr(&sb, line);
 	}
-	_cleanup_free_ char *p = xasprintf("%s/resolv.conf", dir);
-	if ((r = net_write_atomic(p, sb.buf, sb.len, err)) < 0)
+	if ((r = oci_write_file_atomicat(etcfd, "resolv.conf", sb.buf, sb.len, 0644, err)) < 0)
 		return r;
 	sbuf_reset(&sb);
 	sbuf_addstr(&sb, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
@@ -66,17 +67,40 @@ static int write_etc(const struct net_network *n, const struct net_endpoint *e, 
 			sbuf_addf(&sb, " %s", *a);
 		sbuf_addch(&sb, '\n');
 	}
-	free(p);
-	p = xasprintf("%s/hosts", dir);
-	if ((r = net_write_atomic(p, sb.buf, sb.len, err)) < 0)
+	if ((r = oci_write_file_atomicat(etcfd, "hosts", sb.buf, sb.len, 0644, err)) < 0)
 		return r;
 	if (e->name) {
-		free(p);
-		p = xasprintf("%s/hostname", dir);
 		_cleanup_free_ char *h = xasprintf("%s\n", e->name);
-		if ((r = net_write_atomic(p, h, strlen(h), err)) < 0)
+		if ((r = oci_write_file_atomicat(etcfd, "hostname", h, strlen(h), 0644, err)) < 0)
 			return r;
 	}
+	return 0;
+}
+
+/* The etc directory to write into: --etc-dir as given, or ROOTFS/etc
+ * resolved inside the root (symlinks in an image cannot lead out of it). */
+static int open_etc(const struct net_connect_opts *o, int *ret, struct oci_err **err)
+{
+	if (o->etc_dir) {
+		int fd = open(o->etc_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return oci_err_sys(err, "open '%s'", o->etc_dir);
+		*ret = fd;
+		return 0;
+	}
+	_cleanup_close_ int rootfd = open(o->etc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return oci_err_sys(err, "open root filesystem '%s'", o->etc_root);
+	int r = oci_open_in_root(rootfd, "/etc", O_RDONLY | O_DIRECTORY, 0, err);
+	if (r == -ENOENT) {
+		oci_err_clear(err);
+		if (mkdirat(rootfd, "etc", 0755) < 0 && errno != EEXIST)
+			return oci_err_sys(err, "create '%s/etc'", o->etc_root);
+		r = oci_open_in_root(rootfd, "/etc", O_RDONLY | O_DIRECTORY, 0, err);
+	}
+	if (r < 0)
+		return oci_err_wrap(err, "'%s'", o->etc_root);
+	*ret = r;
 	return 0;
 }
 
@@ -306,8 +330,12 @@ int net_connect(struct net_ctx *ctx, const char *network, const struct net_conne
 		r = net_firewall_sync(ctx, err);
 	if (r >= 0 && n->dns)
 		r = net_dns_update(ctx, n, true, err);
-	if (r >= 0 && o->etc_dir)
-		r = write_etc(n, e, o->etc_dir, err);
+	if (r >= 0 && (o->etc_dir || o->etc_root)) {
+		_cleanup_close_ int etcfd = -1;
+		r = open_etc(o, &etcfd, err);
+		if (r >= 0)
+			r = write_etc(n, e, etcfd, err);
+	}
 	if (r < 0) {
 		net_link_delete(sk, e->host_ifname, NULL);
 		net_endpoint_remove(ctx, network, e->id, NULL);

@@ -29,6 +29,22 @@ static int read_all(int fd, struct sbuf *sb, struct oci_err **err)
 	}
 }
 
+/* The root filesystem of a bundle: root.path of its config.json. */
+static int hook_rootfs(const char *bundle, char **ret, struct oci_err **err)
+{
+	_cleanup_free_ char *cfg = xasprintf("%s/config.json", bundle);
+	json_auto_t *j = NULL;
+	json_t *root = NULL;
+	const char *path = NULL;
+	int r;
+	if ((r = oci_json_load_file(cfg, 0, &j, err)) < 0 ||
+	    (r = oci_json_get_obj(j, "", "root", &root, err)) < 0 ||
+	    (r = oci_json_get_str(root, "root", "path", &path, err)) < 0)
+		return oci_err_wrap(err, "%s", cfg);
+	*ret = path[0] == '/' ? xstrdup(path) : xasprintf("%s/%s", bundle, path);
+	return 0;
+}
+
 int net_hook_run(struct net_ctx *ctx, const struct net_hook_opts *o, int in_fd,
 		 struct oci_err **err)
 {
@@ -57,6 +73,14 @@ int net_hook_run(struct net_ctx *ctx, const struct net_hook_opts *o, int in_fd,
 		c.target = (struct net_target){ .container = id, .pid = (pid_t)pid };
 		if (!c.name)
 			c.name = name;
+		_cleanup_free_ char *root = NULL;
+		if (o->write_etc) {
+			const char *bundle = NULL;
+			if ((r = oci_json_get_str(st, "state", "bundle", &bundle, err)) < 0 ||
+			    (r = hook_rootfs(bundle, &root, err)) < 0)
+				return r;
+			c.etc_root = root;
+		}
 		if (streq(o->network, "none")) {
 			_cleanup_close_ int fd = -1;
 			uint64_t dev, ino;

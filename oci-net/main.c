@@ -37,7 +37,7 @@ static const char usage_text[] =
 	"         [--ifname IFNAME] [--cni-path DIRS] [--args K=V;...]\n"
 	"         [--runtime-config JSON] [--valid ID/IFNAME]...\n"
 	"                                         run the plugins of a CNI .conflist\n"
-	"  hook STAGE [--network NAME] [connect options]\n"
+	"  hook STAGE [--network NAME] [--etc] [connect options]\n"
 	"                                         OCI hook (createRuntime, poststop):\n"
 	"                                         reads the state JSON on stdin\n"
 	"\n"
@@ -124,12 +124,14 @@ enum {
 	OPT_NOHAIRPIN,
 	OPT_ISOLATE,
 	OPT_MACSPOOF,
+	OPT_WRITE_ETC,
 };
 
 struct conn_args {
 	struct net_connect_opts o;
 	const char *network;
 	const char *format;
+	bool write_etc;
 	char **aliases;
 	struct net_port *ports;
 	size_t n_ports;
@@ -164,6 +166,7 @@ static void parse_conn(int argc, char **argv, bool want_network, struct conn_arg
 		{ "netns", required_argument, NULL, OPT_NETNS },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "network", required_argument, NULL, OPT_NETWORK },
+		{ "etc", no_argument, NULL, OPT_WRITE_ETC },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -197,6 +200,11 @@ static void parse_conn(int argc, char **argv, bool want_network, struct conn_arg
 			if (!hook)
 				die_usage("unknown option '--network'");
 			a->network = optarg;
+			break;
+		case OPT_WRITE_ETC:
+			if (!hook)
+				die_usage("unknown option '--etc' (use --etc-dir DIR)");
+			a->write_etc = true;
 			break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: die_usage("bad option for '%s'", argv[0]);
@@ -613,7 +621,8 @@ static int cmd_hook(struct cli *c)
 		die_usage("hook: missing stage (createRuntime, poststop)");
 	struct conn_args a = { 0 };
 	parse_conn(c->argc - 1, c->argv + 1, false, &a, true);
-	struct net_hook_opts ho = { .stage = c->argv[1], .network = a.network, .connect = a.o };
+	struct net_hook_opts ho = { .stage = c->argv[1], .network = a.network, .connect = a.o,
+				    .write_etc = a.write_etc };
 	if (!ho.network)
 		ho.network = NET_DEFAULT_NAME;
 	_cleanup_err_ struct oci_err *err = NULL;

@@ -239,6 +239,7 @@ struct net_connect_opts {
 	const char *name;
 	const char *ifname;
 	const char *etc_dir; /* write resolv.conf, hosts, hostname there */
+	const char *etc_root; /* or into ROOT/etc, resolved inside ROOT */
 	const char *id;      /* endpoint ID (default: container ID or ns-DEV-INO) */
 };
 int net_connect(struct net_ctx *ctx, const char *network, const struct net_connect_opts *o,
@@ -283,6 +284,7 @@ int net_dns_parse_question(const unsigned char *msg, size_t len, char *name, siz
 struct net_hook_opts {
 	const char *stage; /* createRuntime, poststop, ... */
 	const char *network;
+	bool write_etc; /* resolv.conf, hosts, hostname into the bundle's rootfs/etc */
 	struct net_connect_opts connect;
 };
 int net_hook_run(struct net_ctx *ctx, const struct net_hook_opts *o, int in_fd,

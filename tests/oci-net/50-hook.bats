@@ -67,3 +67,29 @@ EOS"
 	drop_test_net
 	assert_host_restored
 }
+
+@test "hook --etc writes resolv.conf, hosts and hostname into the bundle's rootfs, never through its symlinks" {
+	mkdir -p "$T/rootfs/etc"
+	echo '{"ociVersion":"1.2.0","root":{"path":"rootfs"}}' >"$T/config.json"
+	echo "host-file" >"$T/victim"
+	ln -s "$T/victim" "$T/rootfs/etc/resolv.conf"
+	oci-net create te --subnet 10.231.61.0/24 --dns-upstream 10.231.61.1:5999 >/dev/null
+	unshare -n sleep 600 &
+	pid=$!
+	bg_pid $pid
+	sleep 0.2
+	run sh -c "oci-net hook createRuntime --network te --etc --name web1 --alias www <<'EOS'
+$(state ctr3 "$pid")
+EOS"
+	assert_status 0
+	[ "$(cat "$T/victim")" = host-file ] || fail "wrote through the symlink"
+	[ ! -L "$T/rootfs/etc/resolv.conf" ] || fail "resolv.conf is still a symlink"
+	run cat "$T/rootfs/etc/resolv.conf"
+	assert_output_contains "nameserver 127.0.0.11"
+	run cat "$T/rootfs/etc/hosts"
+	assert_output_contains "10.231.61.2	web1 www"
+	[ "$(cat "$T/rootfs/etc/hostname")" = web1 ]
+	oci-net rm -f te
+	drop_test_net
+	assert_host_restored
+}
