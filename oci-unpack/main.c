@@ -13,7 +13,7 @@
 
 static const char usage[] =
 	"Usage: oci-unpack [OPTION...] IMAGE BUNDLE\n"
-	"       oci-unpack [OPTION...] umount|rm|diff BUNDLE\n"
+	"       oci-unpack [OPTION...] mount|umount|rm|diff BUNDLE\n"
 	"       oci-unpack [OPTION...] gc|ls\n"
 	"\n"
 	"Turns an image into a runtime bundle: each layer is extracted once into the\n"
@@ -23,6 +23,7 @@ static const char usage[] =
 	"oci:DIR[:REF]. Prints the bundle's path.\n"
 	"\n"
 	"Commands:\n"
+	"  mount BUNDLE        mount BUNDLE/rootfs again (after umount or a reboot)\n"
 	"  umount BUNDLE       unmount BUNDLE/rootfs\n"
 	"  rm BUNDLE           unmount and remove BUNDLE\n"
 	"  diff BUNDLE         write BUNDLE's changes (upper dir) as an OCI layer tar\n"
@@ -154,11 +155,14 @@ int main(int argc, char **argv)
 	if ((o.n_uid_map || o.n_gid_map) && !o.flat)
 		return usage_error("--uid-map and --gid-map need --flat");
 
-	if (streq(cmd, "umount") || streq(cmd, "rm") || streq(cmd, "diff")) {
+	if (streq(cmd, "mount") || streq(cmd, "umount") || streq(cmd, "rm") ||
+	    streq(cmd, "diff")) {
 		if (nargs != 2) {
 			_cleanup_free_ char *m2 = xasprintf("'%s' takes one BUNDLE", cmd);
 			return usage_error(m2);
 		}
+		if (streq(cmd, "mount"))
+			return unpack_cmd_mount(args[1], &err) < 0 ? fail(err) : 0;
 		if (streq(cmd, "umount"))
 			return unpack_cmd_umount(args[1], &err) < 0 ? fail(err) : 0;
 		if (streq(cmd, "rm"))

@@ -292,3 +292,57 @@ int unpack_cmd_rm(const char *store_opt, const char *bundle_arg, struct oci_err 
 		return oci_err_sys(err, "removing '%s'", recp);
 	return 0;
 }
+
+int unpack_cmd_mount(const char *bundle_arg, struct oci_err **err)
+{
+	_cleanup_free_ char *bundle = realpath(bundle_arg, NULL);
+	if (!bundle)
+		return oci_err_sys(err, "bundle '%s'", bundle_arg);
+	json_auto_t *rec = NULL;
+	int r = read_record(bundle, &rec, err);
+	if (r < 0)
+		return r;
+	const char *store = rec ? json_string_value(json_object_get(rec, "store")) : NULL;
+	const char *mode = rec ? json_string_value(json_object_get(rec, "mode")) : NULL;
+	json_t *layers = rec ? json_object_get(rec, "layers") : NULL;
+	if (!store || !mode || !json_is_array(layers))
+		return oci_err_set(err, EINVAL, "'%s' is not a bundle made by oci-unpack "
+				   "(no valid %s)", bundle, UNPACK_RECORD);
+	if (!streq(mode, "overlay"))
+		return oci_err_set(err, EINVAL, "bundle '%s' is a flat bundle: nothing to mount",
+				   bundle);
+	_cleanup_free_ char *rootfs = oci_path_join(bundle, "rootfs");
+	if (unpack_is_mountpoint(rootfs))
+		return 0;
+	_cleanup_free_ char *layers_dir = oci_store_layers_dir(store);
+	_cleanup_close_ int storelock = -1;
+	r = unpack_store_lock(layers_dir, false, &storelock, err);
+	if (r < 0)
+		return r;
+	size_t n = json_array_size(layers);
+	_cleanup_strv_ char **lowers = xcalloc(n + 2, sizeof(char *));
+	if (n == 0)
+		lowers[0] = oci_path_join(bundle, "empty"); /* as unpack made it */
+	for (size_t i = 0; i < n; i++) {
+		const char *c = json_string_value(json_array_get(layers, n - 1 - i));
+		const char *hex = c ? strchr(c, ':') : NULL;
+		if (!hex || strlen(hex + 1) != 64 || strspn(hex + 1, "0123456789abcdef") != 64)
+			return oci_err_set(err, EINVAL, "bundle '%s': invalid layer in %s", bundle,
+					   UNPACK_RECORD);
+		hex++;
+		_cleanup_free_ char *cf = xasprintf("%s/%s/complete", layers_dir, hex);
+		_cleanup_free_ char *lf = xasprintf("%s/%s/link", layers_dir, hex);
+		_cleanup_free_ char *id = NULL;
+		size_t len = 0;
+		if (access(cf, F_OK) < 0 || oci_read_file(lf, 64, &id, &len, err) < 0) {
+			oci_err_clear(err);
+			return oci_err_set(err, ENOENT, "bundle '%s': layer %s is gone from the store "
+					   "(removed by gc?): unpack the image again", bundle, c);
+		}
+		id[strcspn(id, "\n")] = '\0';
+		lowers[i] = xasprintf("l/%s", id);
+	}
+	_cleanup_free_ char *upper = oci_path_join(bundle, "upper");
+	_cleanup_free_ char *work = oci_path_join(bundle, "work");
+	return unpack_overlay_mount(layers_dir, lowers, upper, work, rootfs, err);
+}

@@ -146,6 +146,8 @@ int unpack_run(const struct unpack_opts *o, char **ret_bundle, struct oci_err **
 int unpack_flat(const struct unpack_opts *o, struct unpack_image *im, const char *bundle,
 		struct oci_err **err);
 int unpack_cmd_umount(const char *bundle, struct oci_err **err);
+/* Mounts an overlay bundle's rootfs again (after umount or a reboot). */
+int unpack_cmd_mount(const char *bundle, struct oci_err **err);
 int unpack_cmd_rm(const char *store, const char *bundle, struct oci_err **err);
 /* Writes the upper dir's changes as an OCI layer tar to fd. */
 int unpack_diff(const char *bundle, int outfd, struct oci_err **err);

@@ -125,3 +125,41 @@ layer_dirs() { find "$OCI_ROOT/layers" -mindepth 1 -maxdepth 1 -type d ! -name l
 	run oci-unpack ls
 	! echo "$output" | grep -q "incomplete"
 }
+
+@test "mount: a bundle mounts again after umount, with its changes; not after gc took its layers" {
+	unpack_ok "oci:$OCI_TEST_FIXTURES/layered:latest" "$T/b"
+	echo changed >"$T/b/rootfs/opt/app/hello.txt"
+	rm "$T/b/rootfs/opt/app/empty"
+	oci-unpack umount "$T/b"
+	! mountpoint -q "$T/b/rootfs"
+	run oci-unpack mount "$T/b"
+	assert_status 0
+	[ -z "$output" ]
+	mountpoint -q "$T/b/rootfs"
+	[ "$(cat "$T/b/rootfs/opt/app/hello.txt")" = changed ]
+	[ ! -e "$T/b/rootfs/opt/app/empty" ]
+	[ "$(cat "$T/b/rootfs/opt/app/readded.txt")" = "version 4" ]
+	# mounting a mounted bundle is a no-op
+	oci-unpack mount "$T/b"
+	[ "$(grep -cF " $T/b/rootfs " /proc/self/mountinfo)" -eq 1 ]
+	# a flat bundle has nothing to mount
+	unpack_ok "oci:$OCI_TEST_FIXTURES/tiny:latest" "$T/f" --flat
+	run oci-unpack mount "$T/f"
+	assert_status 1
+	assert_output_contains "flat bundle"
+	# an image without layers
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/mkimage.py" "$T/img0" empty
+	unpack_ok "oci:$T/img0:latest" "$T/e"
+	oci-unpack umount "$T/e"
+	oci-unpack mount "$T/e"
+	mountpoint -q "$T/e/rootfs"
+	# layers gone (the bundle's record was deleted by hand, then gc)
+	oci-unpack umount "$T/b"
+	mv "$T/b/oci-unpack.json" "$T/b.json"
+	oci-unpack gc
+	mv "$T/b.json" "$T/b/oci-unpack.json"
+	run oci-unpack mount "$T/b"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "is gone from the store"
+}
