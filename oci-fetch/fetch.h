@@ -47,6 +47,8 @@ struct fetch_opts {
 	enum fetch_format format;
 	int retry_times;       /* --retry-times, default 3 */
 	int retry_delay_ms;    /* --retry-delay, default 500 ms (doubles) */
+	bool inspect_raw;      /* inspect --raw: the manifest as served */
+	bool inspect_config;   /* inspect --config: the config as served */
 	int page_size;         /* tags: n= per page (default 1000) */
 	int64_t chunk_size;    /* push: chunked uploads above this size (0: monolithic) */
 	/* login */

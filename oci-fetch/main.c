@@ -54,6 +54,8 @@ static const char usage[] =
 	"      --chunk-size BYTES     push: upload blobs larger than this in chunks\n"
 	"      --page-size N          tags: ask for N tags per request (default 1000)\n"
 	"      --artifact-type TYPE   referrers: only those of this artifactType\n"
+	"      --raw                  inspect: print the manifest or index as served\n"
+	"      --config               inspect: print the image config as served\n"
 	"  -u, --username USER        login: user name\n"
 	"      --password-stdin       login: read the password from stdin\n"
 	"  -a, --all                  logout: remove every saved credential\n"
@@ -88,6 +90,8 @@ enum {
 	OPT_OVERRIDE_VARIANT,
 	OPT_PAGE_SIZE,
 	OPT_ARTIFACT_TYPE,
+	OPT_RAW,
+	OPT_CONFIG,
 };
 
 static const struct option long_opts[] = {
@@ -110,6 +114,8 @@ static const struct option long_opts[] = {
 	{ "chunk-size", required_argument, NULL, OPT_CHUNK_SIZE },
 	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
 	{ "artifact-type", required_argument, NULL, OPT_ARTIFACT_TYPE },
+	{ "raw", no_argument, NULL, OPT_RAW },
+	{ "config", no_argument, NULL, OPT_CONFIG },
 	{ "username", required_argument, NULL, 'u' },
 	{ "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
 	{ "all", no_argument, NULL, 'a' },
@@ -215,6 +221,8 @@ int main(int argc, char **argv)
 			o.chunk_size = parse_num("--chunk-size", optarg, 1024, 1LL << 40);
 			break;
 		case OPT_ARTIFACT_TYPE: artifact_type = optarg; break;
+		case OPT_RAW: o.inspect_raw = true; break;
+		case OPT_CONFIG: o.inspect_config = true; break;
 		case OPT_PAGE_SIZE: o.page_size = (int)parse_num("--page-size", optarg, 1, 100000); break;
 		case 'u': o.username = optarg; break;
 		case OPT_PASSWORD_STDIN: o.password_stdin = true; break;

@@ -538,7 +538,7 @@ static json_t *platform_json(const struct oci_platform *pl)
 
 static int inspect_one(const struct fetch_opts *o, const struct fetch_endpoint *ep,
 		       const struct oci_ref *ref, const struct oci_platform *plat, json_t **ret,
-		       struct oci_err **err)
+		       struct sbuf *raw, struct oci_err **err)
 {
 	_cleanup_(fetch_registry_freep) struct fetch_registry *reg = NULL;
 	if (open_registry(o, ep, &reg, err) < 0)
@@ -552,6 +552,13 @@ static int inspect_one(const struct fetch_opts *o, const struct fetch_endpoint *
 	if (r < 0) {
 		pulled_release(&p);
 		return r;
+	}
+	if (o->inspect_raw) {
+		/* the manifest or index exactly as served (its digest is REF's) */
+		sbuf_add(raw, p.top.data, p.top.len);
+		pulled_release(&p);
+		*ret = NULL;
+		return 0;
 	}
 	_cleanup_free_ char *name = oci_ref_name(ref);
 	json_t *out = json_pack("{s:s, s:s, s:s}", "name", name, "digest", p.top.digest.str,
@@ -588,11 +595,15 @@ static int inspect_one(const struct fetch_opts *o, const struct fetch_endpoint *
 	struct fetch_request req = { .method = "GET", .url = cpath, .scope = scope, .body_fd = -1 };
 	struct fetch_response resp = { 0 };
 	struct oci_err *e2 = NULL;
+	bool got_config = false;
 	if (m->config.size < (16 << 20) && fetch_registry_do(reg, &req, &resp, &e2) >= 0 &&
 	    resp.status == 200) {
 		struct oci_digest got;
 		oci_digest_buf(m->config.digest.alg, resp.body.buf, resp.body.len, &got);
 		if (oci_digest_equal(&got, &m->config.digest)) {
+			got_config = true;
+			if (o->inspect_config)
+				sbuf_add(raw, resp.body.buf, resp.body.len);
 			json_t *cfg = json_loadb(resp.body.buf, resp.body.len, JSON_REJECT_DUPLICATES, NULL);
 			const char *keys[] = { "os", "architecture", "variant", "created", "author" };
 			for (size_t k = 0; cfg && k < ARRAY_SIZE(keys); k++) {
@@ -607,9 +618,22 @@ static int inspect_one(const struct fetch_opts *o, const struct fetch_endpoint *
 			json_decref(cfg);
 		}
 	}
+	if (o->inspect_config && !got_config) {
+		_cleanup_free_ char *he = fetch_http_error(&resp);
+		r = e2 ? oci_err_set(err, e2->code, "config %s of %s: %s", m->config.digest.str, refstr,
+				     e2->msg)
+		       : oci_err_set(err, EIO, "config %s of %s: %s from registry '%s'",
+				     m->config.digest.str, refstr, resp.status == 200 ? "digest mismatch" : he,
+				     reg->host);
+	}
 	oci_err_clear(&e2);
 	fetch_response_release(&resp);
 	pulled_release(&p);
+	if (r < 0 || o->inspect_config) {
+		json_decref(out);
+		*ret = NULL;
+		return r;
+	}
 	*ret = out;
 	return 0;
 }
@@ -634,7 +658,8 @@ int fetch_cmd_inspect(const struct fetch_opts *o, const char *src, struct sbuf *
 		return r;
 	json_auto_t *doc = NULL;
 	for (size_t i = 0; i < n; i++) {
-		r = inspect_one(o, &eps[i], &ref, &plat, &doc, err);
+		sbuf_reset(out);
+		r = inspect_one(o, &eps[i], &ref, &plat, &doc, out, err);
 		if (r >= 0)
 			break;
 		if (i + 1 < n) {
@@ -645,6 +670,8 @@ int fetch_cmd_inspect(const struct fetch_opts *o, const char *src, struct sbuf *
 	fetch_endpoints_free(eps, n);
 	if (r < 0)
 		return r;
+	if (!doc)
+		return 0; /* --raw or --config: the bytes are in out */
 	_cleanup_free_ char *s = oci_json_dumps(doc);
 	sbuf_addstr(out, s);
 	if (!endswith(s, "\n"))

@@ -147,6 +147,19 @@ case_interactive_tty() {
 	expect_contains "got:hello"
 }
 
+case_exec_tty() {
+	local name="pt-$RT_SLOT"
+	erun P run -d --name "$name" "$ENGINE_IMG" sleep 60
+	expect_status 0
+	erun "$ENGINE_PTY" --timeout 30 --wait READY --send 'hello\r' -- \
+		podman --runtime "$RT" --cgroup-manager cgroupfs --events-backend file exec -it "$name" sh -c 'tty; echo READY; read x; echo "got:$x"; exit 6'
+	expect_status 6
+	expect_contains /dev/pts/
+	expect_contains "got:hello"
+	erun P rm -f "$name"
+	expect_status 0
+}
+
 case_memory_limit() {
 	erun P run --rm --memory 64m "$ENGINE_IMG" cat /sys/fs/cgroup/memory/memory.limit_in_bytes
 	expect_status 0
@@ -173,6 +186,7 @@ case_memory_limit_host() {
 @test "podman [runc]: exit status of the container" { engine_use runc; case_exit_status; }
 @test "podman [runc]: run -d, exec, logs, stop, rm" { engine_use runc; case_detached_exec_stop_rm; }
 @test "podman [runc]: run -it through the console socket" { engine_use runc; case_interactive_tty; }
+@test "podman [runc]: exec -it through the console socket" { engine_use runc; case_exec_tty; }
 @test "podman [runc]: --memory 64m seen and enforced" { engine_use runc; case_memory_limit; }
 @test "podman [runc]: --memory in the host's cgroup, removed with the container" { engine_use runc; case_memory_limit_host; }
 
@@ -180,6 +194,7 @@ case_memory_limit_host() {
 @test "podman [oci-run]: exit status of the container" { engine_use oci-run; case_exit_status; }
 @test "podman [oci-run]: run -d, exec, logs, stop, rm" { engine_use oci-run; case_detached_exec_stop_rm; }
 @test "podman [oci-run]: run -it through the console socket" { engine_use oci-run; case_interactive_tty; }
+@test "podman [oci-run]: exec -it through the console socket" { engine_use oci-run; case_exec_tty; }
 @test "podman [oci-run]: --memory 64m seen and enforced" { engine_use oci-run; case_memory_limit; }
 @test "podman [oci-run]: --memory in the host's cgroup, removed with the container" { engine_use oci-run; case_memory_limit_host; }
 

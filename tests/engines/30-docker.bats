@@ -178,6 +178,20 @@ case_interactive_tty() {
 	expect_contains "got:hello"
 }
 
+case_exec_tty() {
+	docker_mode plain
+	local name="dt-$RT_SLOT"
+	erun D run -d --name "$name" "$ENGINE_IMG" sleep 60
+	expect_status 0
+	erun "$ENGINE_PTY" --timeout 30 --wait READY --send 'hello\r' -- \
+		"$DOCKER_CLI" exec -it "$name" sh -c 'tty; echo READY; read x; echo "got:$x"; exit 6'
+	expect_status 6
+	expect_contains /dev/pts/
+	expect_contains "got:hello"
+	erun D rm -f "$name"
+	expect_status 0
+}
+
 case_memory_limit() {
 	docker_mode plain
 	erun D run --rm --memory 64m "$ENGINE_IMG" cat /sys/fs/cgroup/memory/memory.limit_in_bytes
@@ -214,12 +228,14 @@ case_publish_port() {
 @test "docker [runc]: exit status of the container" { engine_use runc; case_exit_status; }
 @test "docker [runc]: run -d, exec, logs, stop, rm" { engine_use runc; case_detached_exec_stop_rm; }
 @test "docker [runc]: run -it through the console socket" { engine_use runc; case_interactive_tty; }
+@test "docker [runc]: exec -it through the console socket" { engine_use runc; case_exec_tty; }
 @test "docker [runc]: --memory 64m seen and enforced" { engine_use runc; case_memory_limit; }
 
 @test "docker [oci-run]: run --rm echo hi" { engine_use oci-run; case_run_echo; }
 @test "docker [oci-run]: exit status of the container" { engine_use oci-run; case_exit_status; }
 @test "docker [oci-run]: run -d, exec, logs, stop, rm" { engine_use oci-run; case_detached_exec_stop_rm; }
 @test "docker [oci-run]: run -it through the console socket" { engine_use oci-run; case_interactive_tty; }
+@test "docker [oci-run]: exec -it through the console socket" { engine_use oci-run; case_exec_tty; }
 @test "docker [oci-run]: --memory 64m seen and enforced" { engine_use oci-run; case_memory_limit; }
 
 # These restart dockerd with iptables in a network namespace of its own.

@@ -199,3 +199,15 @@ teardown_file() {
 	[ "$(jq -r '.manifests[0].mediaType' "$T/dl2/index.json")" = application/vnd.docker.distribution.manifest.v2+json ]
 	[ "$(jq -r '.manifests[0].platform.architecture' "$T/dl2/index.json")" = arm64 ]
 }
+
+@test "inspect --raw and --config print the documents byte for byte" {
+	oci-fetch inspect --raw "$REGISTRY/test/multi" >"$T/raw"
+	[ "sha256:$(sha256sum <"$T/raw" | cut -d' ' -f1)" = "$(fixture_digest multiarch)" ]
+	cmp "$T/raw" "$OCI_TEST_FIXTURES/multiarch/blobs/sha256/$(fixture_digest multiarch | cut -d: -f2)"
+	oci-fetch inspect --config --platform linux/arm64 "$REGISTRY/test/multi" >"$T/cfg"
+	[ "$(jq -r .architecture "$T/cfg")" = arm64 ]
+	local m c
+	m=$(jq -r '.manifests[] | select(.platform.architecture == "arm64") | .digest' "$T/raw")
+	c=$(jq -r .config.digest "$OCI_TEST_FIXTURES/multiarch/blobs/sha256/${m#sha256:}")
+	[ "sha256:$(sha256sum <"$T/cfg" | cut -d' ' -f1)" = "$c" ]
+}
