@@ -6,6 +6,8 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -40,6 +42,9 @@ int net_netns_open(const struct net_target *t, int *ret_fd, char **ret_path, uin
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return oci_err_sys(err, "stat '%s'", path);
+	int type = ioctl(fd, NS_GET_NSTYPE);
+	if (type != CLONE_NEWNET)
+		return oci_err_set(err, EINVAL, "'%s' is not a network namespace", path);
 	/* A namespace file is on nsfs; setns() will tell if it is not a net one. */
 	int cur = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (cur >= 0) {

@@ -101,6 +101,15 @@ load net
 	run oci-net connect nosuch --netns /proc/self/ns/net
 	assert_status 1
 	assert_output_contains "host's network namespace"
+	run oci-net connect bridge --netns /proc/self/ns/pid
+	assert_status 1
+	assert_one_line
+	assert_output_contains "is not a network namespace"
+	run oci-net connect bridge --netns "$BATS_TEST_FILENAME"
+	assert_status 1
+	assert_output_contains "is not a network namespace"
+	run oci-net ls -q
+	[ -z "$output" ] || fail "a failed connect left a network: $output"
 }
 
 @test "the default network 'bridge' is made on first use with --default-subnet" {
