@@ -20,7 +20,7 @@ PKGS_common := jansson libcrypto
 PKGS_oci-fetch := libcurl
 PKGS_oci-unpack := libarchive
 PKGS_oci-run := libseccomp
-PKGS_oci-net := libnl-3.0 libnl-route-3.0
+PKGS_oci-net := libnl-3.0 libnl-route-3.0 libnftables
 PKGS_oci-build :=
 PKGS_oci-compose := yaml-0.1
 

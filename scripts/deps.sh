@@ -3,10 +3,10 @@
 # when they are missing. Elsewhere it prints what to install.
 set -u
 build="make gcc pkg-config libjansson-dev libssl-dev libcurl4-openssl-dev libarchive-dev
- libseccomp-dev libnl-3-dev libnl-route-3-dev libyaml-dev"
+ libseccomp-dev libnl-3-dev libnl-route-3-dev libnftables-dev libyaml-dev"
 tests="bats jq python3 python3-jsonschema busybox-static openssl apache2-utils skopeo umoci
  runc crun docker-registry iproute2 nftables iptables zstd procps psmisc util-linux
- containernetworking-plugins uidmap clang libclang-rt-14-dev curl"
+ containernetworking-plugins uidmap clang libclang-rt-14-dev curl dnsmasq-base"
 missing=""
 for p in $build $tests; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
