@@ -596,8 +596,15 @@ static int do_entry(struct xctx *x, struct archive *a, struct archive_entry *e,
 		unpack_pathset_add(x->cur, path);
 	parent_cache_invalidate(&x->pc, path);
 	int parentfd = open_parent(x, path, err);
-	if (parentfd < 0)
+	if (parentfd < 0) {
+		if (*err && (*err)->code == ENAMETOOLONG) {
+			/* do not print a name of many kilobytes */
+			oci_err_clear(err);
+			return oci_err_set(err, ENAMETOOLONG, "'%.64s...': name too long (%zu bytes)",
+					   raw, strlen(raw));
+		}
 		return oci_err_wrap(err, "'%s'", raw);
+	}
 
 	const char *hl = archive_entry_hardlink(e);
 	if (hl)
