@@ -103,7 +103,8 @@ int fetch_registry_open(const struct fetch_opts *o, const char *host, bool insec
 	r->opts = o;
 	r->host = xstrdup(host);
 	r->query = xstrdup("");
-	r->insecure = insecure || o->tls == FETCH_TLS_NOVERIFY;
+	/* --tls-verify=true wins over registries.conf, as in skopeo */
+	r->insecure = o->tls == FETCH_TLS_NOVERIFY || (insecure && o->tls != FETCH_TLS_VERIFY);
 	r->verify = !r->insecure;
 	if (fetch_tls_load(o->cert_dir, host, &r->tls, err) < 0)
 		return oci_err_wrap(err, "registry '%s'", host);
@@ -427,7 +428,9 @@ int fetch_registry_ping(struct fetch_registry *r, struct oci_err **err)
 	char errbuf[CURL_ERROR_SIZE];
 	struct fetch_request req = { .method = "GET", .url = "/v2/", .body_fd = -1 };
 	const char *schemes[2] = { "https", "http" };
-	bool plain_ok = r->insecure || fetch_host_is_loopback(r->host);
+	/* plain http: insecure registries, and loopback unless --tls-verify=true */
+	bool plain_ok = r->insecure ||
+			(fetch_host_is_loopback(r->host) && r->opts->tls != FETCH_TLS_VERIFY);
 	_cleanup_free_ char *first_error = NULL;
 	for (int i = 0; i < (plain_ok ? 2 : 1); i++) {
 		free(r->base);

@@ -156,7 +156,7 @@ case_exec_tty() {
 	expect_status 6
 	expect_contains /dev/pts/
 	expect_contains "got:hello"
-	erun P rm -f "$name"
+	erun P rm -f -t 0 "$name"
 	expect_status 0
 }
 

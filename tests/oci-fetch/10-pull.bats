@@ -211,3 +211,12 @@ teardown_file() {
 	c=$(jq -r .config.digest "$OCI_TEST_FIXTURES/multiarch/blobs/sha256/${m#sha256:}")
 	[ "sha256:$(sha256sum <"$T/cfg" | cut -d' ' -f1)" = "$c" ]
 }
+
+@test "loopback registries fall back to plain http, except with --tls-verify=true" {
+	run --separate-stderr oci-fetch -q pull "$REGISTRY/test/tiny" "oci:$T/h:t"
+	assert_status 0
+	run oci-fetch -q --retry-times 0 --tls-verify=true pull "$REGISTRY/test/tiny" "oci:$T/h2:t"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "not reachable over https"
+}
