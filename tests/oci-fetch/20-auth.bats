@@ -134,6 +134,30 @@ teardown_file() {
 	assert_output_contains "bad.json"
 }
 
+@test "--no-creds ignores saved credentials; --registry-token sends a bearer token" {
+	registry_write_auth "$DOCKER_CONFIG/config.json"
+	run oci-fetch -q --no-creds --cert-dir "$REGISTRY_CERT_DIR" pull "$REGISTRY/test/tiny" "oci:$T/n:t"
+	assert_status 1
+	assert_output_contains "HTTP 401"
+}
+
+@test "--registry-token: a token got elsewhere is sent as is" {
+	local port tok
+	port=$(cat "$TREG_DIR/port")
+	tok=$(curl -sf -u tokuser:tokpass "http://127.0.0.1:$port/token?service=oci-test-registry&scope=repository:team/layered:pull" | jq -r .token)
+	[ -n "$tok" ] && [ "$tok" != null ]
+	local before
+	before=$(wc -l <"$TOKEN_LOG")
+	run --separate-stderr oci-fetch -q --registry-token "$tok" pull "$TREG/team/layered:1" "oci:$T/rt:t"
+	assert_status 0
+	[ "$output" = "$(fixture_digest layered)" ]
+	# we did not ask the token server ourselves
+	[ "$(wc -l <"$TOKEN_LOG")" = "$before" ]
+	run oci-fetch -q --registry-token garbage pull "$TREG/team/layered:1" "oci:$T/rt2:t"
+	assert_status 1
+	assert_output_contains "HTTP 401"
+}
+
 @test "a docker-credential helper named in credHelpers supplies the credentials" {
 	mkdir -p "$T/bin"
 	cat >"$T/bin/docker-credential-fake" <<EOS

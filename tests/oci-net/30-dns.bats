@@ -66,6 +66,22 @@ load net
 	assert_output_contains "10.9.8.7"
 	run nsx a busybox nslookup alpha 10.231.42.1
 	assert_output_contains "10.231.42.2"
+	# A container's own upstream (--dns): a second server that answers differently.
+	ip netns exec "$NSP-up" dnsmasq --keep-in-foreground --no-resolv --no-hosts \
+		--conf-file=/dev/null --pid-file= --user=root --bind-interfaces --port 5300 \
+		--listen-address=10.231.43.2 --address=/upstream.test/10.9.8.6 \
+		</dev/null >/dev/null 2>&1 3>&- &
+	bg_pid $!
+	mkns c
+	oci-net connect tf --netns "/run/netns/$NSP-c" --name gamma --dns 10.231.43.2:5300 >/dev/null
+	run nsx c busybox nslookup -type=a www.upstream.test 127.0.0.11
+	assert_status 0
+	assert_output_contains "10.9.8.6"
+	run nsx a busybox nslookup -type=a www.upstream.test 10.231.42.1
+	assert_output_contains "10.9.8.7"
+	run oci-net connect tf --netns "/run/netns/$NSP-a" --dns not-an-ip
+	assert_status 1
+	assert_output_contains "--dns 'not-an-ip'"
 	oci-net rm -f tf
 	drop_test_net
 	assert_host_restored

@@ -105,3 +105,41 @@ MKIMAGE="$BATS_TEST_DIRNAME/mkimage.py"
 		oci-unpack rm "$T/b"
 	done
 }
+
+@test "an image for another architecture is refused, naming both" {
+	cp -a "$OCI_TEST_FIXTURES/tiny" "$T/img"
+	other=s390x
+	"$BATS_TEST_DIRNAME/edit-config.sh" "$T/img" ".architecture = \"$other\""
+	run oci-unpack "oci:$T/img:latest" "$T/b"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "linux/$other"
+	assert_output_contains "not for this host"
+	[ ! -e "$T/b" ]
+}
+
+@test "more than 500 layers: refused for an overlay before extracting anything; --flat takes them" {
+	specs=()
+	for i in $(seq 501); do specs+=("tar:f$i=$i"); done
+	/usr/bin/python3 "$MKIMAGE" "$T/img" "${specs[@]}"
+	run oci-unpack "oci:$T/img:latest" "$T/b"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "501 layers"
+	assert_output_contains "--flat"
+	[ ! -e "$T/b" ]
+	[ ! -e "$OCI_ROOT/layers" ] || [ -z "$(ls "$OCI_ROOT/layers")" ]
+	unpack_ok "oci:$T/img:latest" "$T/f" --flat
+	[ "$(ls "$T/f/rootfs" | wc -l)" -eq 501 ]
+}
+
+@test "Env without PATH gets the default PATH; Entrypoint alone; no Cmd" {
+	cp -a "$OCI_TEST_FIXTURES/tiny" "$T/img"
+	"$BATS_TEST_DIRNAME/edit-config.sh" "$T/img" \
+		'.config.Env = ["A=1"] | .config.Entrypoint = ["/bin/echo", "x"] | del(.config.Cmd)'
+	unpack_ok "oci:$T/img:latest" "$T/b"
+	c=$T/b/config.json
+	[ "$(jq -c .process.args "$c")" = '["/bin/echo","x"]' ]
+	[ "$(jq -c .process.env "$c")" = '["A=1","PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","HOME=/root"]' ]
+	validate_json runtime-spec/config-schema.json "$c"
+}

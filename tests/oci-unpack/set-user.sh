@@ -1,18 +1,4 @@
 #!/bin/sh
-# set-user.sh LAYOUT USER: rewrites the config of LAYOUT's only image with
-# Config.User = USER (new config and manifest blobs, index.json updated).
+# set-user.sh LAYOUT USER: sets Config.User of LAYOUT's first image.
 set -eu
-dir=$1 user=$2
-blobs=$dir/blobs/sha256
-man=$(jq -r '.manifests[0].digest' "$dir/index.json" | cut -d: -f2)
-cfg=$(jq -r '.config.digest' "$blobs/$man" | cut -d: -f2)
-jq -c --arg u "$user" '.config.User = $u' "$blobs/$cfg" >"$dir/cfg.tmp"
-ncfg=$(sha256sum "$dir/cfg.tmp" | cut -d' ' -f1)
-mv "$dir/cfg.tmp" "$blobs/$ncfg"
-jq -c --arg d "sha256:$ncfg" --argjson s "$(stat -c %s "$blobs/$ncfg")" \
-	'.config.digest = $d | .config.size = $s' "$blobs/$man" >"$dir/man.tmp"
-nman=$(sha256sum "$dir/man.tmp" | cut -d' ' -f1)
-mv "$dir/man.tmp" "$blobs/$nman"
-jq -c --arg d "sha256:$nman" --argjson s "$(stat -c %s "$blobs/$nman")" \
-	'.manifests[0].digest = $d | .manifests[0].size = $s' "$dir/index.json" >"$dir/index.tmp"
-mv "$dir/index.tmp" "$dir/index.json"
+exec "$(dirname "$0")/edit-config.sh" "$1" ".config.User = \"$2\""
