@@ -183,6 +183,9 @@ int net_connect(struct net_ctx *ctx, const char *network, const struct net_conne
 	for (char **a = o->aliases; a && *a; a++)
 		if (!net_name_valid(*a))
 			return oci_err_set(err, EINVAL, "'%s' is not a valid alias", *a);
+	for (char **u = o->dns; u && *u; u++)
+		if (!net_upstream_valid(*u))
+			return oci_err_set(err, EINVAL, "--dns '%s' is not IP[:PORT]", *u);
 	if (o->ifname && (strlen(o->ifname) > 15 || !net_name_valid(o->ifname)))
 		return oci_err_set(err, EINVAL, "'%s' is not a valid interface name", o->ifname);
 
@@ -261,6 +264,7 @@ int net_connect(struct net_ctx *ctx, const char *network, const struct net_conne
 	e->container = o->target.container ? xstrdup(o->target.container) : NULL;
 	e->name = o->name ? xstrdup(o->name) : NULL;
 	e->aliases = o->aliases ? oci_strv_dup(o->aliases) : NULL;
+	e->dns = o->dns ? oci_strv_dup(o->dns) : NULL;
 	e->netns = xstrdup(nspath);
 	e->ns_dev = dev;
 	e->ns_ino = ino;

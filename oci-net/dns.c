@@ -72,6 +72,10 @@ static int write_hosts(struct net_ctx *ctx, const struct net_network *n, struct 
 		return r;
 	_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
 	for (struct net_endpoint **e = eps; *e; e++) {
+		for (char **u = (*e)->dns; u && *u; u++) {
+			_cleanup_free_ char *a = net_cidr_str(&(*e)->ip, false);
+			sbuf_addf(&sb, "@upstream %s %s\n", a, *u);
+		}
 		if (!(*e)->name && !(*e)->aliases)
 			continue;
 		const struct net_cidr *ips[] = { &(*e)->ip, &(*e)->ip6 };
@@ -234,6 +238,14 @@ struct dns_host {
 	unsigned char addr[16];
 };
 
+/* A container's own upstream (connect --dns): queries from client go there. */
+struct dns_client_upstream {
+	int family;
+	unsigned char client[16];
+	struct sockaddr_storage up;
+	socklen_t up_len;
+};
+
 struct dns_pending {
 	int fd;
 	int client_fd;
@@ -254,6 +266,8 @@ struct dns_server {
 	struct sockaddr_storage *ups;
 	socklen_t *ups_len;
 	size_t n_ups;
+	struct dns_client_upstream *cups;
+	size_t n_cups;
 	struct dns_pending pending[DNS_MAX_PENDING];
 	size_t n_pending;
 };
@@ -270,8 +284,13 @@ static void on_term(int sig)
 	got_term = 1;
 }
 
+static int parse_upstream(const char *u, struct sockaddr_storage *ss, socklen_t *len);
+
 static void hosts_clear(struct dns_server *s)
 {
+	free(s->cups);
+	s->cups = NULL;
+	s->n_cups = 0;
 	for (size_t i = 0; i < s->n_hosts; i++)
 		free(s->hosts[i].name);
 	free(s->hosts);
@@ -303,6 +322,23 @@ static void hosts_load(struct dns_server *s)
 		char *save = NULL, *tok = strtok_r(line, " \t\n", &save);
 		unsigned char addr[16];
 		int family;
+		if (tok && streq(tok, "@upstream")) {
+			/* "@upstream CLIENT_IP SERVER[:PORT]" */
+			char *cl = strtok_r(NULL, " \t\n", &save);
+			char *up = strtok_r(NULL, " \t\n", &save);
+			struct dns_client_upstream cu = { 0 };
+			if (!cl || !up || parse_upstream(up, &cu.up, &cu.up_len) < 0)
+				continue;
+			if (inet_pton(AF_INET, cl, cu.client) == 1)
+				cu.family = AF_INET;
+			else if (inet_pton(AF_INET6, cl, cu.client) == 1)
+				cu.family = AF_INET6;
+			else
+				continue;
+			s->cups = xrealloc(s->cups, (s->n_cups + 1) * sizeof(*s->cups));
+			s->cups[s->n_cups++] = cu;
+			continue;
+		}
 		if (!tok || tok[0] == '#')
 			continue;
 		if (inet_pton(AF_INET, tok, addr) == 1)
@@ -443,15 +479,29 @@ static void reply(struct dns_server *s, const unsigned char *q, size_t qend, int
 static void forward(struct dns_server *s, const unsigned char *q, size_t len,
 		    const struct sockaddr_storage *from, socklen_t fromlen, size_t qend)
 {
-	if (s->n_ups == 0 || s->n_pending >= DNS_MAX_PENDING) {
+	const struct sockaddr_storage *up = s->n_ups ? &s->ups[0] : NULL;
+	socklen_t up_len = s->n_ups ? s->ups_len[0] : 0;
+	/* The client's own upstream first (the first one listed for it). */
+	for (size_t i = 0; i < s->n_cups; i++) {
+		const struct dns_client_upstream *cu = &s->cups[i];
+		const void *a = from->ss_family == AF_INET
+					? (const void *)&((const struct sockaddr_in *)from)->sin_addr
+					: (const void *)&((const struct sockaddr_in6 *)from)->sin6_addr;
+		if (cu->family == from->ss_family &&
+		    memcmp(cu->client, a, cu->family == AF_INET ? 4 : 16) == 0) {
+			up = &cu->up;
+			up_len = cu->up_len;
+			break;
+		}
+	}
+	if (!up || s->n_pending >= DNS_MAX_PENDING) {
 		reply(s, q, qend, 2 /* SERVFAIL */, NULL, 0, (const struct sockaddr *)from, fromlen);
 		return;
 	}
-	const struct sockaddr_storage *up = &s->ups[0];
 	int fd = socket(up->ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return;
-	if (connect(fd, (const struct sockaddr *)up, s->ups_len[0]) < 0 || send(fd, q, len, 0) < 0) {
+	if (connect(fd, (const struct sockaddr *)up, up_len) < 0 || send(fd, q, len, 0) < 0) {
 		close(fd);
 		reply(s, q, qend, 2, NULL, 0, (const struct sockaddr *)from, fromlen);
 		return;
@@ -548,6 +598,13 @@ static int parse_upstream(const char *u, struct sockaddr_storage *ss, socklen_t 
 		return -EINVAL;
 	}
 	return 0;
+}
+
+bool net_upstream_valid(const char *u)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	return parse_upstream(u, &ss, &len) == 0;
 }
 
 static void add_upstream(struct dns_server *s, const char *u)

@@ -18,6 +18,7 @@ void net_endpoint_free(struct net_endpoint *e)
 	free(e->container);
 	free(e->name);
 	oci_strv_free(e->aliases);
+	oci_strv_free(e->dns);
 	free(e->netns);
 	free(e->ifname);
 	free(e->host_ifname);
@@ -54,6 +55,12 @@ json_t *net_endpoint_to_json(const struct net_endpoint *e)
 		for (char **p = e->aliases; *p; p++)
 			json_array_append_new(a, json_string(*p));
 		json_object_set_new(j, "aliases", a);
+	}
+	if (e->dns) {
+		json_t *a = json_array();
+		for (char **p = e->dns; *p; p++)
+			json_array_append_new(a, json_string(*p));
+		json_object_set_new(j, "dns", a);
 	}
 	set_str(j, "netns", e->netns);
 	json_object_set_new(j, "netnsDev", json_integer((json_int_t)e->ns_dev));
@@ -101,6 +108,7 @@ static int endpoint_from_json(json_t *j, const char *file, struct net_endpoint *
 	    (r = oci_json_opt_int(j, "", "netnsIno", &ino, err)) < 0 ||
 	    (r = oci_json_opt_int(j, "", "hostIfindex", &idx, err)) < 0 ||
 	    (r = oci_json_opt_strv(j, "", "aliases", &e->aliases, err)) < 0 ||
+	    (r = oci_json_opt_strv(j, "", "dns", &e->dns, err)) < 0 ||
 	    (r = oci_json_opt_arr(j, "", "ports", &ports, err)) < 0)
 		return oci_err_wrap(err, "%s", file);
 	e->id = opt_dup(j, "id");

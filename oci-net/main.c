@@ -29,7 +29,8 @@ static const char usage_text[] =
 	"  inspect NAME...                        networks and endpoints as JSON\n"
 	"  connect NAME (CONTAINER_ID | --pid PID | --netns PATH) [--ip IP] [--ip6 IP]\n"
 	"         [--alias NAME]... [-p [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]]...\n"
-	"         [--name NAME] [--ifname IFNAME] [--etc-dir DIR] [--format json]\n"
+	"         [--name NAME] [--ifname IFNAME] [--dns IP[:PORT]]... [--etc-dir DIR]\n"
+	"         [--format json]\n"
 	"                                         attach a namespace; prints its address\n"
 	"  disconnect NAME (CONTAINER_ID | --pid PID | --netns PATH)\n"
 	"  gc [NAME]                              clean up after dead containers\n"
@@ -125,6 +126,7 @@ enum {
 	OPT_ISOLATE,
 	OPT_MACSPOOF,
 	OPT_WRITE_ETC,
+	OPT_DNS,
 };
 
 struct conn_args {
@@ -133,6 +135,7 @@ struct conn_args {
 	const char *format;
 	bool write_etc;
 	char **aliases;
+	char **dns;
 	struct net_port *ports;
 	size_t n_ports;
 };
@@ -140,6 +143,7 @@ struct conn_args {
 static void conn_args_release(struct conn_args *a)
 {
 	oci_strv_free(a->aliases);
+	oci_strv_free(a->dns);
 	free(a->ports);
 }
 
@@ -167,6 +171,7 @@ static void parse_conn(int argc, char **argv, bool want_network, struct conn_arg
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "network", required_argument, NULL, OPT_NETWORK },
 		{ "etc", no_argument, NULL, OPT_WRITE_ETC },
+		{ "dns", required_argument, NULL, OPT_DNS },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -201,6 +206,7 @@ static void parse_conn(int argc, char **argv, bool want_network, struct conn_arg
 				die_usage("unknown option '--network'");
 			a->network = optarg;
 			break;
+		case OPT_DNS: oci_strv_push(&a->dns, optarg); break;
 		case OPT_WRITE_ETC:
 			if (!hook)
 				die_usage("unknown option '--etc' (use --etc-dir DIR)");
@@ -229,6 +235,7 @@ static void parse_conn(int argc, char **argv, bool want_network, struct conn_arg
 		die_usage("%s: too many arguments", argv[0]);
 	}
 	a->o.aliases = a->aliases;
+	a->o.dns = a->dns;
 	a->o.ports = a->ports;
 	a->o.n_ports = a->n_ports;
 }

@@ -146,6 +146,7 @@ struct net_endpoint {
 	char *container; /* container ID, or NULL */
 	char *name;      /* DNS name, or NULL */
 	char **aliases;
+	char **dns;      /* its own upstream resolvers (connect --dns) */
 	char *netns;     /* the path given at connect */
 	uint64_t ns_dev, ns_ino;
 	char *ifname;      /* inside the namespace */
@@ -241,6 +242,7 @@ struct net_connect_opts {
 	const char *etc_dir; /* write resolv.conf, hosts, hostname there */
 	const char *etc_root; /* or into ROOT/etc, resolved inside ROOT */
 	const char *id;      /* endpoint ID (default: container ID or ns-DEV-INO) */
+	char **dns;          /* upstream resolvers of this container ("IP[:PORT]") */
 };
 int net_connect(struct net_ctx *ctx, const char *network, const struct net_connect_opts *o,
 		struct net_endpoint **ret, struct oci_err **err);
@@ -263,6 +265,8 @@ int net_endpoint_find(struct net_ctx *ctx, const char *network, const struct net
 int net_dns_update(struct net_ctx *ctx, const struct net_network *n, bool start,
 		   struct oci_err **err);
 int net_dns_stop(struct net_ctx *ctx, const char *network, struct oci_err **err);
+/* "IP", "IP:PORT" or "[IPV6]:PORT". */
+bool net_upstream_valid(const char *u);
 /* The server itself (the hidden command "dns-serve"): listens on listen
  * (IP, port 53 unless listen_port), answers names from hosts_file and
  * forwards the rest; writes a byte to ready_fd once it listens. */
