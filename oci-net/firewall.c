@@ -255,6 +255,8 @@ static int run_input(char *const argv[], const char *input, int *ret_status, cha
 		     struct oci_err **err)
 {
 	int in[2], errp[2];
+	_cleanup_free_ char *in_usr_sbin = xasprintf("/usr/sbin/%s", argv[0]);
+	_cleanup_free_ char *in_sbin = xasprintf("/sbin/%s", argv[0]);
 	if (pipe2(in, O_CLOEXEC) < 0)
 		return oci_err_sys(err, "pipe");
 	if (pipe2(errp, O_CLOEXEC) < 0) {
@@ -274,12 +276,8 @@ static int run_input(char *const argv[], const char *input, int *ret_status, cha
 		int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		if (dup2(in[0], 0) < 0 || dup2(nul, 1) < 0 || dup2(errp[1], 2) < 0)
 			_exit(127);
-		const char *dirs[] = { "/usr/sbin/", "/sbin/" };
-		for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-			char path[64];
-			snprintf(path, sizeof(path), "%s%s", dirs[i], argv[0]);
-			execv(path, argv);
-		}
+		execv(in_usr_sbin, argv);
+		execv(in_sbin, argv);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
