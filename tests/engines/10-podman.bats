@@ -69,7 +69,7 @@ P() {
 	local cmd=$1
 	shift
 	case $cmd in
-	run | create) set -- "$cmd" --pull=never --cgroup-parent "/$ENGINE_CGROUP-podman" "$@" ;;
+	run | create) set -- "$cmd" --pull=never --cgroup-parent "/$ENGINE_CGROUP" "$@" ;;
 	*) set -- "$cmd" "$@" ;;
 	esac
 	ET podman --runtime "$RT" --cgroup-manager cgroupfs --events-backend file "$@"
@@ -112,7 +112,7 @@ case_detached_exec_stop_rm() {
 	local pid=${output#running }
 	# the container's process is in its own pid namespace, below our cgroup
 	[ "$(readlink /proc/$pid/ns/pid)" != "$(readlink /proc/self/ns/pid)" ]
-	grep -q ":memory:/$ENGINE_CGROUP-podman/" "/proc/$pid/cgroup"
+	grep -q ":memory:/$ENGINE_CGROUP/" "/proc/$pid/cgroup"
 
 	erun P exec "$name" sh -c 'echo in-exec $$; cat /proc/1/cmdline | tr "\0" " "'
 	expect_status 0
@@ -140,7 +140,7 @@ case_detached_exec_stop_rm() {
 case_interactive_tty() {
 	erun "$ENGINE_PTY" --timeout 30 --wait READY --send 'hello\r' -- \
 		podman --runtime "$RT" --cgroup-manager cgroupfs --events-backend file \
-		run --pull=never --cgroup-parent "/$ENGINE_CGROUP-podman" --rm -it "$ENGINE_IMG" \
+		run --pull=never --cgroup-parent "/$ENGINE_CGROUP" --rm -it "$ENGINE_IMG" \
 		sh -c 'tty; echo READY; read x; echo "got:$x"; exit 5'
 	expect_status 5
 	expect_contains /dev/pts/0
@@ -174,7 +174,7 @@ case_memory_limit_host() {
 	erun P run -d --name "$name" --memory 32m "$ENGINE_IMG" sleep 60
 	expect_status 0
 	id=$output
-	local cg="/sys/fs/cgroup/memory/$ENGINE_CGROUP-podman/libpod-$id"
+	local cg="/sys/fs/cgroup/memory/$ENGINE_CGROUP/libpod-$id"
 	[ -d "$cg" ] || { engine_explain "no cgroup $cg"; return 1; }
 	[ "$(cat "$cg/memory.limit_in_bytes")" = 33554432 ]
 	erun P rm -f -t 0 "$name"

@@ -32,7 +32,7 @@ setup_file() {
 		"t-runc": {"path": "$ED/rt-runc"},
 		"t-oci-run": {"path": "$ED/rt-oci-run"}
 	},
-	"cgroup-parent": "/$ENGINE_CGROUP-docker",
+	"cgroup-parent": "/$ENGINE_CGROUP",
 	"exec-opts": ["native.cgroupdriver=cgroupfs"],
 	"storage-driver": "overlay2",
 	"log-driver": "json-file"
@@ -144,7 +144,7 @@ case_detached_exec_stop_rm() {
 	[[ $output =~ ^running\ ([1-9][0-9]*)\ t-$RT_SLOT$ ]] || { engine_explain "not running"; return 1; }
 	local pid=${BASH_REMATCH[1]}
 	[ "$(readlink /proc/$pid/ns/pid)" != "$(readlink /proc/self/ns/pid)" ]
-	grep -q ":memory:/$ENGINE_CGROUP-docker/" "/proc/$pid/cgroup"
+	grep -q ":memory:/$ENGINE_CGROUP/" "/proc/$pid/cgroup"
 
 	erun D exec "$name" sh -c 'echo in-exec; cat /proc/1/cmdline | tr "\0" " "'
 	expect_status 0

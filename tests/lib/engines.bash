@@ -32,8 +32,10 @@
 : "${OCI_ENGINE_TIMEOUT:=60}"
 ENGINE_IMG=localhost/oci-tiny:latest
 ENGINE_PTY="$OCI_TEST_TOP/tests/engines/pty-run.py"
-# The cgroup every engine puts its containers below (cgroupfs driver).
-ENGINE_CGROUP=oci-engines-test
+# The cgroup every engine puts its containers below (cgroupfs driver), also
+# containerd's namespace: one per run (set by engine_setup_file), so that
+# runs at the same time never clean up each other's containers.
+ENGINE_CGROUP=${ENGINE_CGROUP:-}
 
 # Host paths that engines create at fixed places whatever their config says.
 ENGINE_HOST_PATHS="/run/containerd /run/containers /run/docker /run/libpod /run/runc
@@ -47,7 +49,8 @@ engine_setup_file() {
 	ENGINE_NAME=$1
 	ED=$(mktemp -d "/tmp/oci-engine-$1.XXXXXX")
 	chmod 711 "$ED"
-	export ED ENGINE_NAME ENGINE_MISSING=""
+	ENGINE_CGROUP="oci-engines-${ED##*.}"
+	export ED ENGINE_NAME ENGINE_CGROUP ENGINE_MISSING=""
 	engine_host_state >"$ED/host.before"
 	local slot real
 	for slot in runc oci-run; do
@@ -303,10 +306,10 @@ engine_host_state() {
 	for p in $ENGINE_HOST_PATHS; do
 		[ -e "$p" ] && echo "path: $p"
 	done
-	for c in /sys/fs/cgroup/*/"$ENGINE_CGROUP"*; do
+	for c in /sys/fs/cgroup/*/"$ENGINE_CGROUP"; do
 		[ -d "$c" ] && echo "cgroup: $c"
 	done
-	grep -F " /tmp/oci-engine-" /proc/self/mountinfo | awk '{print "mount: " $5}'
+	awk -v d="$ED" 'index($5, d) == 1 { print "mount: " $5 }' /proc/self/mountinfo
 }
 
 # engine_kill_leftovers: processes of the test still running after the
@@ -314,7 +317,7 @@ engine_host_state() {
 # (conmon, containerd-shim-runc-v2) whose command line names $ED.
 engine_kill_leftovers() {
 	local f pid pids=""
-	for f in $(find /sys/fs/cgroup/*/"$ENGINE_CGROUP"* -name cgroup.procs 2>/dev/null); do
+	for f in $(find /sys/fs/cgroup/*/"$ENGINE_CGROUP" -name cgroup.procs 2>/dev/null); do
 		pids="$pids $(cat "$f" 2>/dev/null)"
 	done
 	for f in /proc/[0-9]*/cmdline; do
@@ -384,7 +387,7 @@ engine_unmount_all() {
 # engine_remove_cgroups: our cgroups in every hierarchy, the deepest first.
 engine_remove_cgroups() {
 	local c
-	find /sys/fs/cgroup/*/ -maxdepth 1 -name "$ENGINE_CGROUP*" -type d 2>/dev/null |
+	find /sys/fs/cgroup/*/ -maxdepth 1 -name "$ENGINE_CGROUP" -type d 2>/dev/null |
 		while read -r c; do
 			find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
 		done
