@@ -34,6 +34,7 @@ cleanup() {
 	rmdir "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 echo "building a ~${SIZE_MB} MiB image in ${LAYERS} layers..." >&2
 /usr/bin/python3 - "$work/image" "$SIZE_MB" "$LAYERS" <<'PY'
