@@ -22,6 +22,31 @@ static int die(const char *what)
 	return 1;
 }
 
+/* Has buf[0..n) a whole top-level JSON object (braces outside strings)? */
+static int json_complete(const char *buf, size_t n)
+{
+	int depth = 0, in_str = 0, esc = 0, seen = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = buf[i];
+		if (in_str) {
+			if (esc)
+				esc = 0;
+			else if (c == '\\')
+				esc = 1;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == '{') {
+			depth++;
+			seen = 1;
+		} else if (c == '}' && --depth == 0 && seen) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
@@ -52,9 +77,12 @@ int main(int argc, char **argv)
 	ssize_t n = recvmsg(afd, &mh, MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return die("recvmsg");
+	/* runc keeps the connection open after its message: read until the
+	 * JSON object is complete, not until EOF */
 	size_t got = (size_t)n;
 	ssize_t k;
-	while (got < sizeof(buf) - 1 && (k = read(afd, buf + got, sizeof(buf) - 1 - got)) > 0)
+	while (!json_complete(buf, got) && got < sizeof(buf) - 1 &&
+	       (k = read(afd, buf + got, sizeof(buf) - 1 - got)) > 0)
 		got += (size_t)k;
 	buf[got] = 0;
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);

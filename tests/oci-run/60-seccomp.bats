@@ -13,8 +13,16 @@ setup() {
 }
 
 teardown() {
-	cleanup_containers
+	# the agent first: a process waiting on it gets ENOSYS once it is gone
 	[ -z "${AGENT_PID:-}" ] || kill "$AGENT_PID" 2>/dev/null || true
+	cleanup_containers
+	cleanup_containers "$T/state-oci-run"
+	local d
+	for d in "$T/runc" "$T/state-runc"; do
+		[ -d "$d" ] || continue
+		runc --root "$d" delete --force r1 >/dev/null 2>&1 || true
+		runc --root "$d" delete --force x-runc >/dev/null 2>&1 || true
+	done
 	common_teardown
 }
 
@@ -242,7 +250,7 @@ expect_probe() {
 		"$HELPERS/seccomp-agent" "$T/agent.sock" "$T/$rt.json" 7 >/dev/null 3>&- &
 		AGENT_PID=$!
 		for _ in $(seq 50); do [ -S "$T/agent.sock" ] && break; sleep 0.1; done
-		run "$rt" --root "$T/state-$rt" run --bundle "$T/b" "x-$rt"
+		run timeout 30 "$rt" --root "$T/state-$rt" run --bundle "$T/b" "x-$rt"
 		"$rt" --root "$T/state-$rt" delete --force "x-$rt" >/dev/null 2>&1 || true
 		assert_status 0
 		assert_output_contains "ppid=7"
