@@ -263,3 +263,28 @@ expect_probe() {
 		"$(jq -c '[.fds, .metadata, .state.status]' "$T/oci-run.json")" ] ||
 		fail "runc: $(cat "$T/runc.json") oci-run: $(cat "$T/oci-run.json")"
 }
+
+@test "exec'd processes run under the container's filter, with or without no_new_privs" {
+	install_helper "$T/b" seccomp-probe
+	bundle_args "$T/b" sleep 60
+	"${R[@]}" run -d --bundle "$T/b" c1 >/dev/null 2>&1 </dev/null || fail "run -d failed"
+	run "${R[@]}" exec c1 seccomp-probe keyctl unshare_user clone_newuser getpid open
+	assert_status 0
+	expect_probe keyctl EPERM
+	expect_probe unshare_user EPERM
+	expect_probe clone_newuser EPERM
+	expect_probe getpid ok
+	expect_probe open ok
+	run "${R[@]}" exec --no-new-privs c1 grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status
+	assert_status 0
+	assert_output_matches 'Seccomp:[[:space:]]+2'
+	assert_output_matches 'NoNewPrivs:[[:space:]]+1'
+	# without no_new_privs the filter is loaded while CAP_SYS_ADMIN is held
+	bundle_config "$T/b" '.process.noNewPrivileges = false'
+	"${R[@]}" run -d --bundle "$T/b" c2 >/dev/null 2>&1 </dev/null || fail "run -d c2 failed"
+	run "${R[@]}" exec -u 65534:65534 c2 sh -c 'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status; seccomp-probe keyctl'
+	assert_status 0
+	assert_output_matches 'Seccomp:[[:space:]]+2'
+	assert_output_matches 'NoNewPrivs:[[:space:]]+0'
+	expect_probe keyctl EPERM
+}
