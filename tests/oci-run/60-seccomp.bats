@@ -288,3 +288,31 @@ expect_probe() {
 	assert_output_matches 'NoNewPrivs:[[:space:]]+0'
 	expect_probe keyctl EPERM
 }
+
+@test "SCMP_ACT_NOTIFY for exec: the agent gets the exec'd process's fd, status running" {
+	"$HELPERS/seccomp-agent" "$T/agent.sock" "$T/agent-state.json" 4242 2 >/dev/null 3>&- &
+	AGENT_PID=$!
+	for _ in $(seq 50); do [ -S "$T/agent.sock" ] && break; sleep 0.1; done
+	[ -S "$T/agent.sock" ] || fail "the agent did not start"
+	bundle_config "$T/b" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+		"listenerPath": $p, "listenerMetadata": "exec-test",
+		"syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_NOTIFY"}]}' \
+		--arg p "$T/agent.sock"
+	bundle_args "$T/b" sleep 60
+	run_file "${R[@]}" run -d --bundle "$T/b" c1
+	assert_status 0
+	run timeout 20 "${R[@]}" exec c1 sh -c 'echo "ppid=$PPID"'
+	assert_status 0
+	assert_output_contains "ppid=4242"
+	[ "$(jq -r .state.status "$T/agent-state.json")" = creating ]
+	[ "$(jq -r .state.status "$T/agent-state.json.2")" = running ] ||
+		fail "exec state: $(cat "$T/agent-state.json.2")"
+	[ "$(jq -r .metadata "$T/agent-state.json.2")" = exec-test ]
+	[ "$(jq -r '.fds | join(",")' "$T/agent-state.json.2")" = seccompFd ]
+	"${R[@]}" delete --force c1
+	# no process uses either filter any more: the agent ends
+	for _ in $(seq 50); do kill -0 "$AGENT_PID" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$AGENT_PID" 2>/dev/null; then fail "the agent still waits"; fi
+	wait "$AGENT_PID"
+	AGENT_PID=
+}
