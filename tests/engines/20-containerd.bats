@@ -98,13 +98,13 @@ case_detached_exec_kill_delete() {
 	[ "$(readlink /proc/$pid/ns/pid)" != "$(readlink /proc/self/ns/pid)" ]
 	grep -q ":memory:/$ENGINE_CGROUP/$id\$" "/proc/$pid/cgroup"
 
-	erun C tasks exec --exec-id x1 "$id" sh -c 'echo in-exec; cat /proc/1/cmdline | tr "\0" " "'
+	erun C tasks exec --fifo-dir "$ED/fifo" --exec-id x1 "$id" sh -c 'echo in-exec; cat /proc/1/cmdline | tr "\0" " "'
 	expect_status 0
 	expect_contains "in-exec"
 	expect_contains "sh -c trap"
-	erun C tasks exec --exec-id x2 "$id" sh -c 'exit 4'
+	erun C tasks exec --fifo-dir "$ED/fifo" --exec-id x2 "$id" sh -c 'exit 4'
 	expect_status 4
-	erun C tasks exec --exec-id x3 --cwd /bin "$id" sh -c 'echo $PWD'
+	erun C tasks exec --fifo-dir "$ED/fifo" --exec-id x3 --cwd /bin "$id" sh -c 'echo $PWD'
 	expect_status 0
 	expect_stdout /bin
 
