@@ -3,6 +3,7 @@
 #include "run_seccomp.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -10,7 +11,9 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <linux/audit.h>
@@ -19,6 +22,8 @@
 #include <seccomp.h>
 
 #include "cleanup.h"
+#include "digest.h"
+#include "fs.h"
 #include "json.h"
 #include "log.h"
 #include "runtime_spec.h"
@@ -688,6 +693,110 @@ int run_seccomp_prepare(struct run_seccomp *sc, struct oci_err **err)
 	sc->prog_len = total;
 	oci_debug("seccomp: %zu BPF instructions (%zu in the ENOSYS prologue), %zu unknown "
 		  "syscalls skipped", total, n_stub, sc->n_skipped);
+	return 0;
+}
+
+/* ---- a cache of compiled programs ---- */
+
+static void hash_bytes(struct oci_hasher *h, const void *p, size_t n)
+{
+	uint64_t len = n;
+	oci_hasher_update(h, &len, sizeof(len));
+	oci_hasher_update(h, p, n);
+}
+
+static void hash_u64(struct oci_hasher *h, uint64_t v)
+{
+	oci_hasher_update(h, &v, sizeof(v));
+}
+
+/* Everything the program depends on: the parsed profile (not the flags or
+ * the listener, which only matter when loading), libseccomp (its version
+ * and the very library file, whose syscall tables may change without a
+ * version change), the native architecture and the kernel release. */
+static void cache_key(const struct run_seccomp *sc, struct oci_digest *ret)
+{
+	_cleanup_(oci_hasher_freep) struct oci_hasher *h = oci_hasher_new(OCI_DIGEST_SHA256);
+	hash_bytes(h, "oci-run seccomp bpf 1", 21);
+	const struct scmp_version *v = seccomp_version();
+	if (v) {
+		hash_u64(h, v->major);
+		hash_u64(h, v->minor);
+		hash_u64(h, v->micro);
+	}
+	Dl_info info;
+	struct stat st;
+	if (dladdr((void *)seccomp_init, &info) && info.dli_fname &&
+	    stat(info.dli_fname, &st) == 0) {
+		hash_u64(h, (uint64_t)st.st_dev);
+		hash_u64(h, (uint64_t)st.st_ino);
+		hash_u64(h, (uint64_t)st.st_size);
+		hash_u64(h, (uint64_t)st.st_mtim.tv_sec);
+		hash_u64(h, (uint64_t)st.st_mtim.tv_nsec);
+	}
+	hash_u64(h, seccomp_arch_native());
+	struct utsname u;
+	if (uname(&u) == 0)
+		hash_bytes(h, u.release, strlen(u.release));
+	hash_u64(h, sc->default_act);
+	hash_u64(h, sc->has_default_errno);
+	hash_u64(h, sc->default_errno);
+	hash_u64(h, sc->n_arches);
+	for (size_t i = 0; i < sc->n_arches; i++)
+		hash_u64(h, sc->arches[i]);
+	hash_u64(h, sc->n_rules);
+	for (size_t i = 0; i < sc->n_rules; i++) {
+		const struct run_seccomp_rule *r = &sc->rules[i];
+		size_t n = oci_strv_len(r->names);
+		hash_u64(h, n);
+		for (size_t j = 0; j < n; j++)
+			hash_bytes(h, r->names[j], strlen(r->names[j]));
+		hash_u64(h, r->act);
+		hash_u64(h, r->has_errno);
+		hash_u64(h, r->errno_ret);
+		hash_u64(h, r->n_args);
+		for (size_t k = 0; k < r->n_args; k++) {
+			hash_u64(h, r->args[k].index);
+			hash_u64(h, r->args[k].value);
+			hash_u64(h, r->args[k].value_two);
+			hash_u64(h, (uint64_t)r->args[k].op);
+		}
+	}
+	oci_hasher_final(h, ret);
+}
+
+int run_seccomp_prepare_cached(struct run_seccomp *sc, const char *cache_dir,
+			       struct oci_err **err)
+{
+	if (!cache_dir)
+		return run_seccomp_prepare(sc, err);
+	struct oci_digest key;
+	cache_key(sc, &key);
+	_cleanup_free_ char *path = xasprintf("%s/%s.bpf", cache_dir, oci_digest_hex(&key));
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	_cleanup_err_ struct oci_err *e = NULL;
+	if (oci_read_file(path, BPF_MAXINSNS * sizeof(struct sock_filter) + 1, &data, &len,
+			  &e) == 0) {
+		if (len > 0 && len % sizeof(struct sock_filter) == 0 &&
+		    len <= BPF_MAXINSNS * sizeof(struct sock_filter)) {
+			free(sc->prog);
+			sc->prog = xmalloc(len);
+			memcpy(sc->prog, data, len);
+			sc->prog_len = len / sizeof(struct sock_filter);
+			oci_debug("seccomp: %zu BPF instructions from '%s'", sc->prog_len, path);
+			return 0;
+		}
+		oci_debug("seccomp: '%s' is not a BPF program, rebuilt", path);
+	}
+	oci_err_clear(&e);
+	int r = run_seccomp_prepare(sc, err);
+	if (r < 0)
+		return r;
+	if (oci_mkdir_p(cache_dir, 0700, &e) < 0 ||
+	    oci_write_file_atomic(path, sc->prog, sc->prog_len * sizeof(struct sock_filter), 0600,
+				  &e) < 0)
+		oci_debug("seccomp: not cached: %s", e->msg);
 	return 0;
 }
 

@@ -22,6 +22,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <time.h>
+#include <linux/filter.h>
 #include <linux/keyctl.h>
 #include <linux/seccomp.h>
 #include <linux/capability.h>
@@ -352,6 +355,121 @@ static void test_default_profile(void)
 			&err);
 	ok(unknown && unknown->n_skipped == 2,
 	   "unknown syscall names are skipped, a rule with the default action too");
+}
+
+static int count_files(const char *dir)
+{
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	return n;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void test_cache(void)
+{
+	char dir[] = "/tmp/oci-seccomp-cache-XXXXXX";
+	if (!ok(mkdtemp(dir) != NULL, "cache: temporary directory"))
+		return;
+	_cleanup_free_ char *cache = xasprintf("%s/cache", dir);
+	_cleanup_err_ struct oci_err *err = NULL;
+	json_auto_t *p = run_seccomp_default_profile();
+	_cleanup_(run_seccomp_freep) struct run_seccomp *plain = prepare_json(p, &err);
+
+	struct run_seccomp *a = NULL, *b = NULL, *c = NULL;
+	double t0 = now_ms();
+	ok(run_seccomp_parse(p, P, &a, &err) == 0 && run_seccomp_prepare_cached(a, cache, &err) == 0,
+	   "cache: a first prepare compiles and stores");
+	double t1 = now_ms();
+	is_int(count_files(cache), 1, "cache: one program stored");
+	ok(plain && a && a->prog_len == plain->prog_len &&
+		   memcmp(a->prog, plain->prog, plain->prog_len * 8) == 0,
+	   "cache: the same program as without the cache");
+	double t2 = now_ms();
+	ok(run_seccomp_parse(p, P, &b, &err) == 0 && run_seccomp_prepare_cached(b, cache, &err) == 0 &&
+		   b->prog_len == plain->prog_len &&
+		   memcmp(b->prog, plain->prog, plain->prog_len * 8) == 0,
+	   "cache: a second prepare reads the same program");
+	double t3 = now_ms();
+	diag("compiled %.2f ms, from the cache %.2f ms", t1 - t0, t3 - t2);
+
+	/* the second read really comes from the file: plant another program */
+	_cleanup_closedir_ DIR *d = opendir(cache);
+	struct dirent *e;
+	_cleanup_free_ char *file = NULL;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			file = xasprintf("%s/%s", cache, e->d_name);
+	ok(file && endswith(file, ".bpf"), "cache: the file is KEY.bpf");
+	if (file) {
+		struct sock_filter allow[1] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+		int fd = open(file, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		ok(fd >= 0 && write(fd, allow, sizeof(allow)) == sizeof(allow), "cache: planted");
+		close(fd);
+		ok(run_seccomp_parse(p, P, &c, &err) == 0 &&
+			   run_seccomp_prepare_cached(c, cache, &err) == 0 && c->prog_len == 1,
+		   "cache: the program is read from the file");
+		run_seccomp_free(c);
+		c = NULL;
+		/* a damaged file (not whole instructions) is rebuilt */
+		fd = open(file, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		ok(fd >= 0 && write(fd, "xyz", 3) == 3, "cache: damaged");
+		close(fd);
+		ok(run_seccomp_parse(p, P, &c, &err) == 0 &&
+			   run_seccomp_prepare_cached(c, cache, &err) == 0 &&
+			   c->prog_len == plain->prog_len,
+		   "cache: a damaged file is rebuilt");
+		run_seccomp_free(c);
+		c = NULL;
+	}
+
+	/* another profile, another key */
+	_cleanup_(run_seccomp_freep) struct run_seccomp *o =
+		parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getcwd\"],"
+		      "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":5}]}",
+		      &err);
+	ok(o && run_seccomp_prepare_cached(o, cache, &err) == 0 && count_files(cache) == 2,
+	   "cache: another profile gets its own file");
+	_cleanup_(run_seccomp_freep) struct run_seccomp *o2 =
+		parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getcwd\"],"
+		      "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":6}]}",
+		      &err);
+	ok(o2 && run_seccomp_prepare_cached(o2, cache, &err) == 0 && count_files(cache) == 3,
+	   "cache: an errnoRet changes the key");
+
+	/* a cache that cannot be written is no error */
+	_cleanup_free_ char *bad = xasprintf("%s/file", dir);
+	int fd = open(bad, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	close(fd);
+	_cleanup_free_ char *under = xasprintf("%s/sub", bad);
+	_cleanup_(run_seccomp_freep) struct run_seccomp *u = parse(
+		"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getcwd\"],"
+		"\"action\":\"SCMP_ACT_ERRNO\"}]}",
+		&err);
+	ok(u && run_seccomp_prepare_cached(u, under, &err) == 0 && u->prog_len > 0,
+	   "cache: an unusable cache directory only costs the compilation");
+
+	run_seccomp_free(a);
+	run_seccomp_free(b);
+	/* clean up */
+	_cleanup_closedir_ DIR *d2 = opendir(cache);
+	while (d2 && (e = readdir(d2)))
+		if (e->d_name[0] != '.') {
+			_cleanup_free_ char *x = xasprintf("%s/%s", cache, e->d_name);
+			unlink(x);
+		}
+	rmdir(cache);
+	unlink(bad);
+	rmdir(dir);
 }
 
 /* ---- loading into children ---- */
@@ -917,6 +1035,7 @@ int main(void)
 	alarm(60);
 	test_parse();
 	test_default_profile();
+	test_cache();
 	test_apply_default();
 	test_apply_i386();
 	test_apply_rules();
