@@ -42,8 +42,10 @@ static int mount_new_api(const char *layers_dir, char *const *lowers, const char
 			return oci_err_sys(err, "overlay lowerdir+ '%s'", p);
 	}
 	if (syscall(SYS_fsconfig, fs, OVL_FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
-	    syscall(SYS_fsconfig, fs, OVL_FSCONFIG_SET_STRING, "workdir", work, 0) < 0)
-		return oci_err_sys(err, "overlay upperdir/workdir");
+	    syscall(SYS_fsconfig, fs, OVL_FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, OVL_FSCONFIG_SET_STRING, "redirect_dir", "off", 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, OVL_FSCONFIG_SET_STRING, "metacopy", "off", 0) < 0)
+		return oci_err_sys(err, "overlay options");
 	if (syscall(SYS_fsconfig, fs, OVL_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return oci_err_sys(err, "creating the overlay");
 	_cleanup_close_ int mfd = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
@@ -65,6 +67,10 @@ int unpack_overlay_mount(const char *layers_dir, char *const *lowers, const char
 		sbuf_addstr(&data, *l);
 	}
 	sbuf_addf(&data, ",upperdir=%s,workdir=%s", upper, work);
+	/* `diff` reads the upper dir as plain files and whiteouts: no
+	 * metadata-only copy-ups, no renamed-directory redirects, whatever the
+	 * module's defaults are. */
+	sbuf_addstr(&data, ",redirect_dir=off,metacopy=off");
 	/* Options are split at ',' and lowerdir at ':': paths holding those
 	 * (or '\\') go through the new mount API, one value per key. */
 	bool special = strpbrk(upper, ",:\\") || strpbrk(work, ",:\\");
