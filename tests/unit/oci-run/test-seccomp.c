@@ -810,6 +810,22 @@ static void test_apply_rules(void)
 	st = t ? in_child(t, probe_getcwd, r, &n) : -1;
 	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "SCMP_ACT_TRAP: SIGSYS");
 
+	_cleanup_(run_seccomp_freep) struct run_seccomp *kt = prepare(
+		"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+		"{\"names\":[\"getcwd\"],\"action\":\"SCMP_ACT_KILL\"}]}",
+		&err);
+	st = kt ? in_child(kt, probe_getcwd, r, &n) : -1;
+	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS && n == 0,
+	   "SCMP_ACT_KILL (a thread): the single-threaded child dies of SIGSYS");
+
+	_cleanup_(run_seccomp_freep) struct run_seccomp *tr = prepare(
+		"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+		"{\"names\":[\"getcwd\"],\"action\":\"SCMP_ACT_TRACE\",\"errnoRet\":7}]}",
+		&err);
+	st = tr ? in_child(tr, probe_getcwd, r, &n) : -1;
+	if (ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && n == 1, "SCMP_ACT_TRACE loads"))
+		check(&r[0], 0, ENOSYS, "SCMP_ACT_TRACE without a tracer");
+
 	_cleanup_(run_seccomp_freep) struct run_seccomp *l = prepare(
 		"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_TSYNC\","
 		"\"SECCOMP_FILTER_FLAG_LOG\",\"SECCOMP_FILTER_FLAG_SPEC_ALLOW\","
