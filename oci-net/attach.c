@@ -1,5 +1,6 @@
 /* connect, disconnect, rm and gc: each runs under the networks lock and
  * leaves either the whole change or none of it. */
+#include <ctype.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netlink/socket.h>
@@ -24,6 +25,19 @@ static bool id_valid(const char *s)
 		      *p == '_' || *p == '-' || *p == '.'))
 			return false;
 	return true;
+}
+
+/* "xx:xx:xx:xx:xx:xx", unicast. */
+static bool mac_valid(const char *m)
+{
+	if (strlen(m) != 17)
+		return false;
+	for (int i = 0; i < 17; i++) {
+		if (i % 3 == 2 ? m[i] != ':' : !isxdigit((unsigned char)m[i]))
+			return false;
+	}
+	int first = (int)strtol(m, NULL, 16);
+	return !(first & 1);
 }
 
 /* Whether the host end of the endpoint's veth still exists (it vanishes
@@ -186,6 +200,9 @@ int net_connect(struct net_ctx *ctx, const char *network, const struct net_conne
 	for (char **u = o->dns; u && *u; u++)
 		if (!net_upstream_valid(*u))
 			return oci_err_set(err, EINVAL, "--dns '%s' is not IP[:PORT]", *u);
+	if (o->mac && !mac_valid(o->mac))
+		return oci_err_set(err, EINVAL, "'%s' is not a unicast MAC address (like 02:42:0a:00:00:02)",
+				   o->mac);
 	if (o->ifname && (strlen(o->ifname) > 15 || !net_name_valid(o->ifname)))
 		return oci_err_set(err, EINVAL, "'%s' is not a valid interface name", o->ifname);
 
@@ -301,7 +318,8 @@ int net_connect(struct net_ctx *ctx, const char *network, const struct net_conne
 	/* The veth pair, the inside end named ifname (or the first free ethN). */
 	for (int i = 0;; i++) {
 		_cleanup_free_ char *name = o->ifname ? xstrdup(o->ifname) : xasprintf("eth%d", i);
-		r = net_link_veth_create(sk, n, e->host_ifname, nsfd, name, &e->host_ifindex, err);
+		r = net_link_veth_create(sk, n, e->host_ifname, nsfd, name, o->mac, &e->host_ifindex,
+					 err);
 		if (r == -EEXIST && !o->ifname && i < 31) {
 			oci_err_clear(err);
 			continue;

@@ -469,6 +469,8 @@ static int cmd_add(struct cni *c, struct net_ctx *ctx, json_t *conf, const char 
 		if (json_is_string(json_array_get(aliases, i)))
 			oci_strv_push(&al, json_string_value(json_array_get(aliases, i)));
 	o.aliases = al;
+	/* runtimeConfig.mac */
+	o.mac = json_string_value(json_object_get(rc, "mac"));
 	/* The name, as the dnsname plugin takes it: CNI_ARGS K8S_POD_NAME (podman sets it). */
 	_cleanup_free_ char *pod = cni_arg(c, "K8S_POD_NAME");
 	if (pod && net_name_valid(pod))

@@ -166,8 +166,15 @@ int net_link_delete(struct nl_sock *sk, const char *ifname, struct oci_err **err
 }
 
 int net_link_veth_create(struct nl_sock *sk, const struct net_network *n, const char *host_ifname,
-			 int nsfd, const char *ifname, int *ret_host_index, struct oci_err **err)
+			 int nsfd, const char *ifname, const char *mac, int *ret_host_index,
+			 struct oci_err **err)
 {
+	_cleanup_(nl_addr_putp) struct nl_addr *lladdr = NULL;
+	if (mac) {
+		int pr = nl_addr_parse(mac, AF_LLC, &lladdr);
+		if (pr < 0 || nl_addr_get_len(lladdr) != 6)
+			return oci_err_set(err, EINVAL, "'%s' is not a MAC address", mac);
+	}
 	int br = net_link_index(sk, n->bridge, err);
 	if (br < 0)
 		return br;
@@ -184,6 +191,8 @@ int net_link_veth_create(struct nl_sock *sk, const struct net_network *n, const 
 	struct rtnl_link *peer = rtnl_link_veth_get_peer(l);
 	rtnl_link_set_name(peer, ifname);
 	rtnl_link_set_ns_fd(peer, nsfd);
+	if (lladdr)
+		rtnl_link_set_addr(peer, lladdr);
 	if (n->mtu)
 		rtnl_link_set_mtu(peer, n->mtu);
 	rtnl_link_put(peer);

@@ -29,7 +29,8 @@ static const char usage_text[] =
 	"  inspect NAME...                        networks and endpoints as JSON\n"
 	"  connect NAME (CONTAINER_ID | --pid PID | --netns PATH) [--ip IP] [--ip6 IP]\n"
 	"         [--alias NAME]... [-p [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]]...\n"
-	"         [--name NAME] [--ifname IFNAME] [--dns IP[:PORT]]... [--etc-dir DIR]\n"
+	"         [--name NAME] [--ifname IFNAME] [--mac-address MAC] [--dns IP[:PORT]]...\n"
+	"         [--etc-dir DIR]\n"
 	"         [--format json]\n"
 	"                                         attach a namespace; prints its address\n"
 	"  disconnect NAME (CONTAINER_ID | --pid PID | --netns PATH)\n"
@@ -127,6 +128,7 @@ enum {
 	OPT_MACSPOOF,
 	OPT_WRITE_ETC,
 	OPT_DNS,
+	OPT_MAC,
 };
 
 struct conn_args {
@@ -172,6 +174,7 @@ static void parse_conn(int argc, char **argv, bool want_network, struct conn_arg
 		{ "network", required_argument, NULL, OPT_NETWORK },
 		{ "etc", no_argument, NULL, OPT_WRITE_ETC },
 		{ "dns", required_argument, NULL, OPT_DNS },
+		{ "mac-address", required_argument, NULL, OPT_MAC },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -207,6 +210,7 @@ static void parse_conn(int argc, char **argv, bool want_network, struct conn_arg
 			a->network = optarg;
 			break;
 		case OPT_DNS: oci_strv_push(&a->dns, optarg); break;
+		case OPT_MAC: a->o.mac = optarg; break;
 		case OPT_WRITE_ETC:
 			if (!hook)
 				die_usage("unknown option '--etc' (use --etc-dir DIR)");

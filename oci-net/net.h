@@ -199,7 +199,8 @@ int net_link_index(struct nl_sock *sk, const char *ifname, struct oci_err **err)
 /* Creates a veth pair: host_ifname on the bridge (up), peer ifname in nsfd.
  * *ret_mac gets the MAC of the inside end. */
 int net_link_veth_create(struct nl_sock *sk, const struct net_network *n, const char *host_ifname,
-			 int nsfd, const char *ifname, int *ret_host_index, struct oci_err **err);
+			 int nsfd, const char *ifname, const char *mac, int *ret_host_index,
+			 struct oci_err **err);
 /* Inside the namespace (run through net_in_netns): lo up, ifname up with the
  * addresses and routes of the endpoint. */
 struct net_inside {
@@ -243,6 +244,7 @@ struct net_connect_opts {
 	const char *etc_root; /* or into ROOT/etc, resolved inside ROOT */
 	const char *id;      /* endpoint ID (default: container ID or ns-DEV-INO) */
 	char **dns;          /* upstream resolvers of this container ("IP[:PORT]") */
+	const char *mac;     /* MAC address of the inside interface */
 };
 int net_connect(struct net_ctx *ctx, const char *network, const struct net_connect_opts *o,
 		struct net_endpoint **ret, struct oci_err **err);

@@ -69,6 +69,14 @@ load net
 	run oci-net connect t2 --netns "/run/netns/$NSP-a"
 	assert_status 1
 	assert_output_contains "already connected"
+	run oci-net connect t2 --netns "/run/netns/$NSP-b" --mac-address 03:00:00:00:00:01
+	assert_status 1
+	assert_output_contains "not a unicast MAC address"
+	run oci-net connect t2 --netns "/run/netns/$NSP-b" --mac-address 02:42:0a:e7:15:09 --format json
+	assert_status 0
+	[ "$(echo "$output" | jq -r .mac)" = 02:42:0a:e7:15:09 ] || fail "$output"
+	[ "$(nsx b cat /sys/class/net/eth0/address)" = 02:42:0a:e7:15:09 ]
+	oci-net disconnect t2 --netns "/run/netns/$NSP-b"
 	# A process's namespace by pid.
 	unshare -n sleep 600 &
 	pid=$!

@@ -14,7 +14,7 @@ cni() { # COMMAND NS CONTAINERID [stdin from $CONF]
 
 @test "CNI 1.0: ADD, CHECK, DEL (twice) and the result format" {
 	mkns a
-	CONF=$(conf 1.0.0 ',"runtimeConfig":{"portMappings":[{"hostPort":18970,"containerPort":80,"protocol":"tcp"}]}')
+	CONF=$(conf 1.0.0 ',"runtimeConfig":{"mac":"02:42:0a:e7:46:02","portMappings":[{"hostPort":18970,"containerPort":80,"protocol":"tcp"}]}')
 	run cni ADD a c1
 	assert_status 0
 	echo "$output" >"$T/res.json"
@@ -25,6 +25,7 @@ cni() { # COMMAND NS CONTAINERID [stdin from $CONF]
 	idx=$(jq -r '.ips[0].interface' "$T/res.json")
 	[ "$(jq -r ".interfaces[$idx].name" "$T/res.json")" = eth0 ]
 	[ "$(jq -r ".interfaces[$idx].sandbox" "$T/res.json")" = "/run/netns/$NSP-a" ]
+	[ "$(jq -r ".interfaces[$idx].mac" "$T/res.json")" = 02:42:0a:e7:46:02 ]
 	[ "$(jq -r '.routes[0].dst' "$T/res.json")" = 0.0.0.0/0 ]
 	[ "$(jq -r '.interfaces[0].name' "$T/res.json")" = ocicnit0 ]
 	run nsx a ip -o -4 addr show dev eth0
