@@ -476,6 +476,29 @@ int fetch_download_blobs(struct fetch_registry *r, const char *repo, struct oci_
 					continue;
 				}
 				j->pos = oci_blob_writer_offset(j->writer);
+				if (j->blob->size > 0 && j->pos == j->blob->size) {
+					/* a complete partial left by a killed pull: verify it, no request */
+					struct oci_digest got;
+					struct oci_err *e2 = NULL;
+					int cr = oci_blob_writer_commit(j->writer, &got, &e2);
+					oci_err_clear(&e2);
+					oci_blob_writer_free(j->writer);
+					j->writer = NULL;
+					if (cr >= 0) {
+						j->finished = true;
+						todo--;
+						fetch_progress_start(pg, j->index, j->blob->digest.str, j->blob->size);
+						fetch_progress_done(pg, j->index, "done");
+						continue;
+					}
+					/* it was bad (and is gone): start over */
+					if (oci_layout_blob_writer(l, &j->blob->digest, j->blob->size,
+								   &j->writer, err) < 0) {
+						ret = oci_err_wrap(err, "blob %s", j->blob->digest.str);
+						goto out;
+					}
+					j->pos = oci_blob_writer_offset(j->writer);
+				}
 				j->wq = wq_new(l, &j->blob->digest, j->writer);
 				fetch_progress_start(pg, j->index, j->blob->digest.str, j->blob->size);
 			}

@@ -97,8 +97,10 @@ case_exit_status() {
 	expect_stdout 137
 	erun P rm "$name"
 	expect_status 0
+	# the runtime's error reaches the user
 	erun P run --rm "$ENGINE_IMG" /no/such/program
 	[ "$status" -ne 0 ] || { engine_explain "a missing program must fail"; return 1; }
+	expect_stderr /no/such/program
 }
 
 case_detached_exec_stop_rm() {

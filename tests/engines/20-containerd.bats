@@ -74,6 +74,12 @@ case_run_echo() {
 case_exit_status() {
 	erun R --rm "x-$RT_SLOT" sh -c 'exit 3'
 	expect_status 3
+	# the runtime's error reaches the user (through --log FILE --log-format json)
+	erun R --rm "n-$RT_SLOT" /no/such/program
+	[ "$status" -ne 0 ] || { engine_explain "a missing program must fail"; return 1; }
+	expect_stderr /no/such/program
+	erun C containers ls -q
+	expect_stdout ""
 	# killed from outside: ctr reports the status when the task is deleted
 	erun R -d "k-$RT_SLOT" sleep 60
 	expect_status 0

@@ -122,6 +122,10 @@ case_exit_status() {
 	docker_mode plain
 	erun D run --rm "$ENGINE_IMG" sh -c 'exit 3'
 	expect_status 3
+	# the runtime's error reaches the user (through --log FILE --log-format json)
+	erun D run --rm "$ENGINE_IMG" /no/such/program
+	[ "$status" -ne 0 ] || { engine_explain "a missing program must fail"; return 1; }
+	expect_stderr /no/such/program
 	local name="dk-$RT_SLOT"
 	erun D run -d --name "$name" "$ENGINE_IMG" sleep 60
 	expect_status 0

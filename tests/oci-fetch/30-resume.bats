@@ -194,3 +194,24 @@ EOP
 	grep -q '"status": 429' "$PROXY_LOG"
 	[ $(( (t1 - t0) / 1000000 )) -ge 1000 ] || fail "did not wait: $(( (t1 - t0) / 1000000 )) ms"
 }
+
+@test "a complete partial blob is verified and kept without a request; a bad one is fetched again" {
+	local big other
+	big=$(big_layer_digest)
+	# a layout as a killed pull leaves it: the big layer complete but not renamed
+	mkdir -p "$T/cp/blobs/sha256"
+	echo '{"imageLayoutVersion":"1.0.0"}' >"$T/cp/oci-layout"
+	echo '{"schemaVersion":2,"manifests":[]}' >"$T/cp/index.json"
+	cp "$OCI_TEST_FIXTURES/layered/blobs/sha256/${big#sha256:}" "$T/cp/blobs/sha256/.partial-${big#sha256:}"
+	# and another layer complete but corrupt
+	other=$(jq -r '.layers[0].digest' "$OCI_TEST_FIXTURES/layered/blobs/sha256/$(fixture_digest layered | cut -d: -f2)")
+	[ "$other" != "$big" ]
+	cp "$OCI_TEST_FIXTURES/layered/blobs/sha256/${other#sha256:}" "$T/cp/blobs/sha256/.partial-${other#sha256:}"
+	printf 'X' | dd of="$T/cp/blobs/sha256/.partial-${other#sha256:}" bs=1 seek=100 conv=notrunc status=none
+	proxy_start PROXY "$REGISTRY"
+	run --separate-stderr oci-fetch -q pull "$PROXY/test/layered" "oci:$T/cp:t"
+	assert_status 0
+	validate_layout "$T/cp"
+	! grep -q "$big" "$PROXY_LOG" || fail "the complete blob was fetched: $(grep "$big" "$PROXY_LOG")"
+	grep "$other" "$PROXY_LOG" | grep -q '"range": null' || fail "the bad blob was not fetched whole: $(cat "$PROXY_LOG")"
+}
