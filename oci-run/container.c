@@ -37,6 +37,7 @@
 #include "json.h"
 #include "linux_ns.h"
 #include "log.h"
+#include "manage.h"
 #include "process.h"
 #include "rootfs.h"
 #include "runtime_spec.h"
@@ -663,6 +664,7 @@ int run_state(const struct run_global *g, const char *id, char **ret_json, struc
 	r = run_state_read(dirfd, id, &st, err);
 	if (r < 0)
 		return r;
+	run_refine_paused(g, dirfd, st);
 	*ret_json = run_state_json(st, true);
 	return 0;
 }
@@ -775,6 +777,13 @@ int run_delete(const struct run_global *g, const char *id, bool force, struct oc
 		oci_err_clear(&e);
 	}
 	if (st->status != RUN_STOPPED && st->pid > 0) {
+		/* frozen processes do not die before they are thawed */
+		run_refine_paused(g, dirfd, st);
+		if (s && st->status == RUN_PAUSED &&
+		    run_cgroup_freeze(s, id, g->systemd_cgroup, false, &e) < 0) {
+			oci_debug("delete: thaw: %s", e->msg);
+			oci_err_clear(&e);
+		}
 		if (s && run_cgroup_kill(s, id, g->systemd_cgroup, SIGKILL, &e) < 0) {
 			oci_debug("delete: kill through the cgroup: %s", e->msg);
 			oci_err_clear(&e);
@@ -972,6 +981,7 @@ int run_list(const struct run_global *g, const char *format, bool quiet, char **
 			oci_err_free(e);
 			continue;
 		}
+		run_refine_paused(g, fd, states[n]);
 		n++;
 	}
 	size_t w[4] = { 2, 3, 6, 6 };

@@ -8,6 +8,8 @@
 #include "container.h"
 #include "err.h"
 #include "exec.h"
+#include "manage.h"
+#include "resources.h"
 #include "log.h"
 #include "memfd_exec.h"
 #include "runtime_spec.h"
@@ -38,6 +40,14 @@ static const char usage_text[] =
 	"                      send SIGNAL (name or number, default TERM)\n"
 	"  delete [--force] ID remove a stopped container (--force: kill it first)\n"
 	"  list [--format table|json] [-q]\n"
+	"  pause ID, resume ID freeze or thaw every process of the container\n"
+	"  ps [--format table|json] ID\n"
+	"                      the container's processes\n"
+	"  events [--stats] [--interval S] ID\n"
+	"                      memory, cpu and pids statistics as JSON lines\n"
+	"  update [--resources FILE|-] [--memory N] [--pids-limit N] [--cpu-quota N]\n"
+	"         [...runc's update flags] ID\n"
+	"                      change the resources of a container\n"
 	"  spec [--rootless] [--bundle DIR]\n"
 	"                      write a default config.json\n"
 	"  features            print the features JSON\n"
@@ -249,6 +259,106 @@ static int cmd_exec(const struct run_global *g, int argc, char **argv, char **fu
 	if (run_exec(g, id, &o, &status, &e) < 0)
 		return fail(e);
 	return status;
+}
+
+static int cmd_ps(const struct run_global *g, int argc, char **argv)
+{
+	static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	const char *format = "table";
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
+		if (c == 'f')
+			format = optarg;
+		else if (c == 'h') {
+			fputs(usage_text, stdout);
+			return 0;
+		} else
+			return 2;
+	}
+	if (!streq(format, "table") && !streq(format, "json"))
+		return usage_error("ps: unknown format '%s' (use table or json)", format);
+	if (optind + 1 != argc)
+		return usage_error("%s: needs exactly one container id", "ps");
+	struct oci_err *e = NULL;
+	_cleanup_free_ char *out = NULL;
+	if (run_ps(g, argv[optind], streq(format, "json"), &out, &e) < 0)
+		return fail(e);
+	fputs(out, stdout);
+	return 0;
+}
+
+static int cmd_events(const struct run_global *g, int argc, char **argv)
+{
+	static const struct option opts[] = { { "stats", no_argument, NULL, 's' },
+					      { "interval", required_argument, NULL, 'i' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	bool stats = false;
+	long long interval = 5;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (c == 's')
+			stats = true;
+		else if (c == 'i') {
+			size_t len = strlen(optarg);
+			_cleanup_free_ char *v = xstrdup(optarg);
+			if (len > 1 && v[len - 1] == 's')
+				v[len - 1] = '\0';
+			if (oci_parse_int64(v, 1, 86400, &interval) < 0)
+				return usage_error("--interval: '%s' is not a number of seconds",
+						   optarg);
+		} else if (c == 'h') {
+			fputs(usage_text, stdout);
+			return 0;
+		} else
+			return 2;
+	}
+	if (optind + 1 != argc)
+		return usage_error("%s: needs exactly one container id", "events");
+	struct oci_err *e = NULL;
+	return run_events(g, argv[optind], stats, (int)interval, &e) < 0 ? fail(e) : 0;
+}
+
+static int cmd_update(const struct run_global *g, int argc, char **argv)
+{
+	/* runc's flags, each taking a value, plus --resources/-r */
+	size_t nflags = 0;
+	while (run_update_flags[nflags])
+		nflags++;
+	_cleanup_free_ struct option *opts = xcalloc(nflags + 3, sizeof(struct option));
+	for (size_t i = 0; i < nflags; i++)
+		opts[i] = (struct option){ run_update_flags[i], required_argument, NULL,
+					   1000 + (int)i };
+	opts[nflags] = (struct option){ "resources", required_argument, NULL, 'r' };
+	opts[nflags + 1] = (struct option){ "help", no_argument, NULL, 'h' };
+	const char *file = NULL;
+	_cleanup_strv_ char **flags = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+r:h", opts, NULL)) != -1) {
+		if (c == 'r')
+			file = optarg;
+		else if (c == 'h') {
+			fputs(usage_text, stdout);
+			return 0;
+		} else if (c >= 1000 && c < 1000 + (int)nflags) {
+			oci_strv_push(&flags, run_update_flags[c - 1000]);
+			oci_strv_push(&flags, optarg);
+		} else
+			return 2;
+	}
+	if (optind + 1 != argc)
+		return usage_error("%s: needs exactly one container id", "update");
+	if (!file && !flags)
+		return usage_error("update: give --resources FILE or resource flags (container "
+				   "'%s')",
+				   argv[optind]);
+	struct oci_err *e = NULL;
+	return run_update(g, argv[optind], file, flags, &e) < 0 ? fail(e) : 0;
 }
 
 static int cmd_id_only(const char *name, int argc, char **argv, const char **ret_id)
@@ -468,6 +578,17 @@ int main(int argc, char **argv)
 		puts(json);
 		return 0;
 	}
+	if (streq(cmd, "pause") || streq(cmd, "resume")) {
+		if ((r = cmd_id_only(cmd, sub_argc, sub_argv, &id)) >= 0)
+			return r;
+		return run_pause(&g, id, streq(cmd, "pause"), &e) < 0 ? fail(e) : 0;
+	}
+	if (streq(cmd, "ps"))
+		return cmd_ps(&g, sub_argc, sub_argv);
+	if (streq(cmd, "events"))
+		return cmd_events(&g, sub_argc, sub_argv);
+	if (streq(cmd, "update"))
+		return cmd_update(&g, sub_argc, sub_argv);
 	if (streq(cmd, "exec"))
 		return cmd_exec(&g, sub_argc, sub_argv, argv);
 	if (streq(cmd, "kill"))

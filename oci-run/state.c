@@ -23,6 +23,8 @@ const char *run_status_name(enum run_status s)
 		return "running";
 	case RUN_STOPPED:
 		return "stopped";
+	case RUN_PAUSED:
+		return "paused";
 	}
 	return "unknown";
 }

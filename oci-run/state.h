@@ -16,6 +16,7 @@ enum run_status {
 	RUN_CREATED,
 	RUN_RUNNING,
 	RUN_STOPPED,
+	RUN_PAUSED, /* running, with its cgroup frozen (set by run_refine_paused) */
 };
 
 struct run_state {
