@@ -331,3 +331,34 @@ int net_link_index_quiet(const char *ifname)
 		return -1;
 	return net_link_index(sk, ifname, NULL);
 }
+
+int net_host_addr_conflict(const struct net_cidr *subnet, char **ret_desc)
+{
+	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+	_cleanup_(nl_cache_freep) struct nl_cache *addrs = NULL;
+	_cleanup_(nl_cache_freep) struct nl_cache *links = NULL;
+	if (net_nl_open(&sk, NULL) < 0 || rtnl_addr_alloc_cache(sk, &addrs) < 0 ||
+	    rtnl_link_alloc_cache(sk, AF_UNSPEC, &links) < 0)
+		return 0; /* cannot tell: no conflict known */
+	for (struct nl_object *o = nl_cache_get_first(addrs); o; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *a = (struct rtnl_addr *)o;
+		struct nl_addr *l = rtnl_addr_get_local(a);
+		if (!l || nl_addr_get_family(l) != subnet->family)
+			continue;
+		struct net_cidr c = { .family = subnet->family, .prefix = rtnl_addr_get_prefixlen(a) };
+		memcpy(c.addr, nl_addr_get_binary_addr(l), subnet->family == AF_INET ? 4 : 16);
+		/* Loopback and link-local addresses do not route anywhere. */
+		if ((c.family == AF_INET && c.addr[0] == 127) ||
+		    (c.family == AF_INET6 && ((c.addr[0] == 0xfe && (c.addr[1] & 0xc0) == 0x80) ||
+					      (memcmp(c.addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0))))
+			continue;
+		if (!net_cidr_overlaps(&c, subnet))
+			continue;
+		char name[IFNAMSIZ] = "";
+		rtnl_link_i2name(links, rtnl_addr_get_ifindex(a), name, sizeof(name));
+		_cleanup_free_ char *s = net_cidr_str(&c, true);
+		*ret_desc = xasprintf("%s on '%s'", s, name);
+		return 1;
+	}
+	return 0;
+}

@@ -217,6 +217,8 @@ int net_link_lo_up(struct oci_err **err);
 int net_link_lo_up_arg(void *arg, struct oci_err **err);
 /* ifindex of a host link (0: none, <0: error), with its own socket. */
 int net_link_index_quiet(const char *ifname);
+/* Whether an address of the host overlaps subnet; *ret_desc says which. */
+int net_host_addr_conflict(const struct net_cidr *subnet, char **ret_desc);
 
 /* ---- host settings and firewall (firewall.c) ---- */
 /* Rebuilds the nftables table of every network and endpoint and the host

@@ -375,6 +375,11 @@ static int check_overlap(struct net_ctx *ctx, const char *name, const struct net
 			return oci_err_set(err, EEXIST, "subnet %s overlaps network '%s'", s, *p);
 		}
 	}
+	_cleanup_free_ char *desc = NULL;
+	if (net_host_addr_conflict(subnet, &desc) > 0) {
+		_cleanup_free_ char *s = net_cidr_str(subnet, true);
+		return oci_err_set(err, EEXIST, "subnet %s overlaps the host's address %s", s, desc);
+	}
 	return 0;
 }
 

@@ -126,3 +126,16 @@ load net
 	drop_test_net
 	assert_host_restored
 }
+
+@test "a subnet that overlaps an address of the host is refused" {
+	dl="d${NSP: -10}"
+	echo "$dl" >>"$T/links"
+	ip link add "$dl" type dummy
+	ip addr add 10.231.16.1/24 dev "$dl"
+	run oci-net create tov --subnet 10.231.16.128/25
+	assert_status 1
+	assert_one_line
+	assert_output_contains "overlaps the host's address 10.231.16.1/24 on '$dl'"
+	ip link del "$dl"
+	assert_host_restored
+}
