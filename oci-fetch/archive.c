@@ -562,3 +562,75 @@ int fetch_write_docker_archive(struct oci_layout *l, const char *name, const cha
 	oci_descriptor_release(&md);
 	return r;
 }
+
+/* Turns skopeo's dir: format into an OCI layout at OUT (blobs hard-linked
+ * where possible), the top manifest named "latest". */
+int fetch_read_dir(const char *dir, const char *out, struct oci_err **err)
+{
+	_cleanup_(oci_layout_freep) struct oci_layout *l = NULL;
+	if (oci_layout_open(out, true, &l, err) < 0)
+		return -(*err)->code;
+	_cleanup_free_ char *mpath = xasprintf("%s/manifest.json", dir);
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	if (oci_read_file(mpath, 64 << 20, &data, &len, err) < 0)
+		return oci_err_wrap(err, "'%s' is not a dir: image", dir);
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	if (!d)
+		return oci_err_sys(err, "'%s'", dir);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		bool blob = n == 64 && strspn(e->d_name, "0123456789abcdef") == 64;
+		bool inst = n == 64 + strlen(".manifest.json") && endswith(e->d_name, ".manifest.json") &&
+			    strspn(e->d_name, "0123456789abcdef") == 64;
+		if (!blob && !inst)
+			continue;
+		_cleanup_free_ char *hex = xstrndup(e->d_name, 64);
+		_cleanup_free_ char *ds = xasprintf("sha256:%s", hex);
+		struct oci_digest dg;
+		if (oci_digest_parse(ds, &dg, err) < 0)
+			return -(*err)->code;
+		if (oci_layout_has_blob(l, &dg))
+			continue;
+		_cleanup_free_ char *src = xasprintf("%s/%s", dir, e->d_name);
+		_cleanup_free_ char *dst = oci_layout_blob_path(l, &dg);
+		if (link(src, dst) == 0)
+			continue;
+		/* another file system: copy through a verified writer */
+		_cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		if (in < 0 || fstat(in, &st) < 0)
+			return oci_err_sys(err, "'%s'", src);
+		_cleanup_(oci_blob_writer_freep) struct oci_blob_writer *w = NULL;
+		if (oci_layout_blob_writer(l, &dg, st.st_size, &w, err) < 0)
+			return -(*err)->code;
+		if (oci_blob_writer_offset(w) > 0 && oci_blob_writer_restart(w, err) < 0)
+			return -(*err)->code;
+		_cleanup_free_ char *buf = xmalloc(1 << 20);
+		for (;;) {
+			ssize_t k = read(in, buf, 1 << 20);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0)
+				return oci_err_sys(err, "read '%s'", src);
+			if (k == 0)
+				break;
+			if (oci_blob_writer_write(w, buf, (size_t)k, err) < 0)
+				return -(*err)->code;
+		}
+		if (oci_blob_writer_commit(w, NULL, err) < 0)
+			return oci_err_wrap(err, "'%s'", src);
+	}
+	struct oci_digest md;
+	if (oci_layout_blob_put(l, data, len, NULL, &md, err) < 0)
+		return -(*err)->code;
+	json_t *doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL);
+	const char *mt = doc ? json_string_value(json_object_get(doc, "mediaType")) : NULL;
+	struct oci_descriptor desc = { .media_type = xstrdup(mt ? mt : OCI_MT_MANIFEST),
+				       .digest = md, .size = (int64_t)len };
+	json_decref(doc);
+	int r = oci_layout_set_ref(l, "latest", &desc, err);
+	oci_descriptor_release(&desc);
+	return r;
+}

@@ -291,6 +291,7 @@ int fetch_write_oci_archive(const char *dir, const char *file, struct oci_err **
 int fetch_read_oci_archive(const char *file, const char *dir, struct oci_err **err);
 int fetch_write_docker_archive(struct oci_layout *l, const char *name, const char *repotag,
 			       const char *file, struct oci_err **err);
+int fetch_read_dir(const char *dir, const char *out, struct oci_err **err);
 int fetch_write_dir(struct oci_layout *l, const char *name, const char *dir, struct oci_err **err);
 
 /* Sleep helper for backoffs (ms). */

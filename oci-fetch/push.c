@@ -275,7 +275,18 @@ int fetch_cmd_push(const struct fetch_opts *o, const char *src, const char *dest
 	_cleanup_free_ char *layout_path = NULL, *name = NULL, *mount_from = NULL;
 	_cleanup_free_ char *tmpdir = NULL;
 	_cleanup_image_name_ struct oci_image_name sn = { 0 };
-	if (startswith(src, "oci:") || startswith(src, "oci-archive:")) {
+	if (startswith(src, "dir:")) {
+		if (oci_mkdtemp("/tmp/oci-fetch-dir", &tmpdir, err) < 0)
+			return -(*err)->code;
+		if (fetch_read_dir(src + 4, tmpdir, err) < 0) {
+			struct oci_err *e2 = NULL;
+			oci_rm_rf(tmpdir, &e2);
+			oci_err_clear(&e2);
+			return oci_err_wrap(err, "cannot push '%s'", src);
+		}
+		layout_path = xstrdup(tmpdir);
+		name = xstrdup("latest");
+	} else if (startswith(src, "oci:") || startswith(src, "oci-archive:")) {
 		if (oci_image_name_parse(src, &sn, err) < 0)
 			return oci_err_wrap(err, "source");
 		name = sn.layout_ref ? xstrdup(sn.layout_ref) : NULL;

@@ -193,3 +193,23 @@ EOP
 	assert_status 0
 	[ "$(jq '.manifests | length' <<<"$output")" = 0 ]
 }
+
+@test "push from dir: (skopeo's format), OCI and Docker schema2, digests unchanged" {
+	skopeo copy -q --preserve-digests "oci:$OCI_TEST_FIXTURES/layered:latest" "dir:$T/sd"
+	run --separate-stderr oci-fetch -q push "dir:$T/sd" "$REGISTRY/fromdir/layered:1"
+	assert_status 0
+	[ "$output" = "$(fixture_digest layered)" ]
+	[ "$(skopeo_digest fromdir/layered:1)" = "$(fixture_digest layered)" ]
+	local s2
+	s2=sha256:$(sha256sum <"$OCI_TEST_FIXTURES/docker-schema2.dir/manifest.json" | cut -d' ' -f1)
+	run --separate-stderr oci-fetch -q push "dir:$OCI_TEST_FIXTURES/docker-schema2.dir" "$REGISTRY/fromdir/s2:1"
+	assert_status 0
+	[ "$output" = "$s2" ]
+	[ "$(skopeo_digest fromdir/s2:1)" = "$s2" ]
+	# the fixture folder is left as it was
+	[ -z "$(find "$OCI_TEST_FIXTURES/docker-schema2.dir" -newer "$T/sd/manifest.json")" ]
+	run oci-fetch -q push "dir:$T/nothing" "$REGISTRY/x/y:1"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "nothing"
+}

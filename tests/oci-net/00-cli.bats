@@ -130,7 +130,7 @@ load net
 @test "a subnet that overlaps an address of the host is refused" {
 	dl="d${NSP: -10}"
 	echo "$dl" >>"$T/links"
-	ip link add name "$dl" type dummy
+	ip link add name "$dl" type veth peer name "${dl}p"
 	ip addr add 10.231.16.1/24 dev "$dl"
 	run oci-net create tov --subnet 10.231.16.128/25
 	assert_status 1

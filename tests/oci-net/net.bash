@@ -72,7 +72,7 @@ outside() {
 	local name=$1 n=$2 hl="o${NSP: -8}$n"
 	mkns "$name"
 	echo "$hl" >>"$T/links"
-	ip link add "$hl" type veth peer name eth0 netns "$NSP-$name"
+	ip link add name "$hl" type veth peer name eth0 netns "$NSP-$name"
 	ip addr add "10.231.$n.1/30" dev "$hl"
 	ip link set "$hl" up
 	nsx "$name" ip addr add "10.231.$n.2/30" dev eth0
