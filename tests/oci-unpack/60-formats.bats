@@ -143,3 +143,13 @@ MKIMAGE="$BATS_TEST_DIRNAME/mkimage.py"
 	[ "$(jq -c .process.env "$c")" = '["A=1","PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","HOME=/root"]' ]
 	validate_json runtime-spec/config-schema.json "$c"
 }
+
+@test "non-ASCII names (UTF-8 in PAX headers) come out byte for byte" {
+	/usr/bin/python3 "$MKIMAGE" "$T/img" "tar:héllo-ü.txt=1,日本/,日本/語=2"
+	for mode in "" --flat; do
+		unpack_ok "oci:$T/img:latest" "$T/b" $mode
+		[ "$(cat "$T/b/rootfs/héllo-ü.txt")" = 1 ]
+		[ "$(cat "$T/b/rootfs/日本/語")" = 2 ]
+		oci-unpack rm "$T/b"
+	done
+}
