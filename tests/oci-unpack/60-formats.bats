@@ -153,3 +153,19 @@ MKIMAGE="$BATS_TEST_DIRNAME/mkimage.py"
 		oci-unpack rm "$T/b"
 	done
 }
+
+@test "sparse files (GNU tar --sparse, PAX) keep their holes" {
+	mkdir -p "$T/src"
+	truncate -s 50M "$T/src/sparse.bin"
+	printf hello | dd of="$T/src/sparse.bin" bs=1 seek=20000000 conv=notrunc 2>/dev/null
+	printf end | dd of="$T/src/sparse.bin" bs=1 seek=$((50 * 1024 * 1024 - 3)) conv=notrunc 2>/dev/null
+	tar -C "$T/src" --sparse --format=posix -cf "$T/l.tar" sparse.bin
+	/usr/bin/python3 "$MKIMAGE" "$T/img" empty
+	"$BATS_TEST_DIRNAME/add-layer.sh" "$T/img" "$T/l.tar"
+	for mode in "" --flat; do
+		unpack_ok "oci:$T/img:latest" "$T/b" $mode
+		cmp "$T/src/sparse.bin" "$T/b/rootfs/sparse.bin"
+		[ "$(du -k "$T/b/rootfs/sparse.bin" | cut -f1)" -lt 1024 ]
+		oci-unpack rm "$T/b"
+	done
+}
