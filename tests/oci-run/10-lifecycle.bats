@@ -104,13 +104,13 @@ state_field() {
 
 @test "foreground run forwards SIGTERM to the container" {
 	bundle_args "$T/b" sh -c 'trap "exit 9" TERM; while :; do sleep 0.1; done'
-	"${R[@]}" run --bundle "$T/b" c1 >/dev/null 2>&1 &
+	"${R[@]}" run --bundle "$T/b" c1 >"$T/run.out" 2>&1 &
 	rpid=$!
-	for _ in $(seq 50); do [ "$(state_field c1 status 2>/dev/null)" = running ] && break; sleep 0.1; done
+	for _ in $(seq 100); do [ "$(state_field c1 status 2>/dev/null)" = running ] && break; sleep 0.1; done
 	sleep 0.3
-	kill -TERM "$rpid"
+	kill -TERM "$rpid" || fail "oci-run run is gone: $(cat "$T/run.out")"
 	wait "$rpid" && st=0 || st=$?
-	[ "$st" = 9 ] || fail "status $st"
+	[ "$st" = 9 ] || fail "status $st: $(cat "$T/run.out")"
 }
 
 @test "kill accepts signal names and numbers" {
