@@ -39,6 +39,8 @@ struct fetch_opts {
 	const char *registry_token; /* --registry-token */
 	bool no_creds;
 	const char *registries_conf; /* --registries-conf */
+	const char *policy;    /* --policy */
+	bool insecure_policy;  /* --insecure-policy */
 	const char *platform;  /* --platform */
 	const char *override_os, *override_arch, *override_variant;
 	bool all_platforms;
@@ -285,6 +287,14 @@ int fetch_cmd_referrers(const struct fetch_opts *o, const char *ref, const char 
 int fetch_cmd_login(const struct fetch_opts *o, const char *registry, struct oci_err **err);
 int fetch_cmd_logout(const struct fetch_opts *o, const char *registry, bool all,
 		     struct oci_err **err);
+
+/* ---- policy.c ---- */
+/* --policy, else ~/.config/containers/policy.json, else
+ * /etc/containers/policy.json, else NULL (no policy: accept). */
+char *fetch_policy_path(const struct fetch_opts *o);
+int fetch_policy_check_json(json_t *policy, const char *file, const struct oci_ref *ref,
+			    struct oci_err **err);
+int fetch_policy_check(const struct fetch_opts *o, const struct oci_ref *ref, struct oci_err **err);
 
 /* ---- archive.c ---- */
 int fetch_write_oci_archive(const char *dir, const char *file, struct oci_err **err);

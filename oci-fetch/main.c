@@ -44,6 +44,9 @@ static const char usage[] =
 	"      --registry-token TOK   bearer token for this command\n"
 	"      --no-creds             access the registry anonymously\n"
 	"      --registries-conf FILE mirrors and insecure registries (registries.conf)\n"
+	"      --policy FILE          trust policy for pulls (containers-policy.json; default\n"
+	"                             ~/.config/containers/policy.json, /etc/containers/...)\n"
+	"      --insecure-policy      pull without checking the trust policy\n"
 	"      --platform OS/ARCH[/VARIANT]  platform to pick from an index (default: host)\n"
 	"      --override-os OS, --override-arch ARCH, --override-variant VARIANT\n"
 	"                             change one part of the platform\n"
@@ -92,6 +95,8 @@ enum {
 	OPT_ARTIFACT_TYPE,
 	OPT_RAW,
 	OPT_CONFIG,
+	OPT_POLICY,
+	OPT_INSECURE_POLICY,
 };
 
 static const struct option long_opts[] = {
@@ -115,6 +120,8 @@ static const struct option long_opts[] = {
 	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
 	{ "artifact-type", required_argument, NULL, OPT_ARTIFACT_TYPE },
 	{ "raw", no_argument, NULL, OPT_RAW },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "insecure-policy", no_argument, NULL, OPT_INSECURE_POLICY },
 	{ "config", no_argument, NULL, OPT_CONFIG },
 	{ "username", required_argument, NULL, 'u' },
 	{ "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
@@ -222,6 +229,8 @@ int main(int argc, char **argv)
 			break;
 		case OPT_ARTIFACT_TYPE: artifact_type = optarg; break;
 		case OPT_RAW: o.inspect_raw = true; break;
+		case OPT_POLICY: o.policy = optarg; break;
+		case OPT_INSECURE_POLICY: o.insecure_policy = true; break;
 		case OPT_CONFIG: o.inspect_config = true; break;
 		case OPT_PAGE_SIZE: o.page_size = (int)parse_num("--page-size", optarg, 1, 100000); break;
 		case 'u': o.username = optarg; break;

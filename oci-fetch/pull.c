@@ -412,6 +412,8 @@ int fetch_cmd_pull(const struct fetch_opts *o, const char *src, const char *dest
 	_cleanup_platform_ struct oci_platform plat = { 0 };
 	if (get_platform(o, &plat, err) < 0)
 		return -(*err)->code;
+	if (fetch_policy_check(o, &ref, err) < 0)
+		return -(*err)->code;
 
 	enum dest_kind kind = DEST_LAYOUT;
 	_cleanup_free_ char *layout_path = NULL, *ref_name = NULL, *final = NULL, *repotag = NULL;

@@ -220,3 +220,28 @@ teardown_file() {
 	assert_one_line
 	assert_output_contains "not reachable over https"
 }
+
+@test "trust policy: reject and signature requirements refuse the pull; --insecure-policy skips it" {
+	printf '{"default":[{"type":"insecureAcceptAnything"}],"transports":{"docker":{"%s/test/tiny":[{"type":"reject"}],"%s/test/layered":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"/nonexistent"}]}}}\n' \
+		"$REGISTRY" "$REGISTRY" >"$T/policy.json"
+	run oci-fetch -q --policy "$T/policy.json" pull "$REGISTRY/test/tiny" "oci:$T/p:t"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "rejected by policy"
+	run oci-fetch -q --policy "$T/policy.json" pull "$REGISTRY/test/layered:v1" "oci:$T/p:t"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "signedBy"
+	# nothing was contacted or written for them
+	[ ! -e "$T/p" ]
+	run --separate-stderr oci-fetch -q --policy "$T/policy.json" --insecure-policy pull "$REGISTRY/test/tiny" "oci:$T/p:t"
+	assert_status 0
+	# the user's policy file is found by itself
+	mkdir -p "$XDG_CONFIG_HOME/containers"
+	cp "$T/policy.json" "$XDG_CONFIG_HOME/containers/policy.json"
+	run oci-fetch -q pull "$REGISTRY/test/tiny" "oci:$T/p2:t"
+	assert_status 1
+	assert_output_contains "rejected by policy"
+	run --separate-stderr oci-fetch -q pull "$REGISTRY/test/multi" "oci:$T/p3:t"
+	assert_status 0
+}

@@ -169,3 +169,23 @@ MKIMAGE="$BATS_TEST_DIRNAME/mkimage.py"
 		oci-unpack rm "$T/b"
 	done
 }
+
+@test "file capabilities survive with owner and setuid (xattrs set after chown)" {
+	command -v setcap >/dev/null || skip "setcap (libcap2-bin) is not installed, to make the layer"
+	mkdir -p "$T/src"
+	printf x >"$T/src/ping"
+	chown 1000:1000 "$T/src/ping"
+	chmod 4755 "$T/src/ping"
+	setcap cap_net_raw+ep "$T/src/ping"
+	want=$(xattr_get security.capability "$T/src/ping" | od -An -tx1)
+	[ -n "$want" ]
+	tar -C "$T/src" --xattrs --xattrs-include='*' --format=posix -cf "$T/l.tar" ping
+	/usr/bin/python3 "$MKIMAGE" "$T/img" empty
+	"$BATS_TEST_DIRNAME/add-layer.sh" "$T/img" "$T/l.tar"
+	for mode in "" --flat; do
+		unpack_ok "oci:$T/img:latest" "$T/b" $mode
+		[ "$(stat -c '%a %u:%g' "$T/b/rootfs/ping")" = "$(stat -c '%a %u:%g' "$T/src/ping")" ]
+		[ "$(xattr_get security.capability "$T/b/rootfs/ping" | od -An -tx1)" = "$want" ]
+		oci-unpack rm "$T/b"
+	done
+}
