@@ -245,3 +245,13 @@ teardown_file() {
 	run --separate-stderr oci-fetch -q pull "$REGISTRY/test/multi" "oci:$T/p3:t"
 	assert_status 0
 }
+
+@test "--store DIR wins over OCI_ROOT; push takes the name back from that store" {
+	run --separate-stderr oci-fetch -q --store "$T/other" pull "$REGISTRY/test/tiny"
+	assert_status 0
+	[ -f "$T/other/images/index.json" ]
+	[ ! -e "$OCI_ROOT/images/index.json" ]
+	run --separate-stderr oci-fetch -q --store "$T/other" push "$REGISTRY/test/tiny" "$REGISTRY/test/tiny-again:1"
+	assert_status 0
+	[ "$output" = "$(fixture_digest tiny)" ]
+}

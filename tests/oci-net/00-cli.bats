@@ -128,7 +128,7 @@ load net
 }
 
 @test "a subnet that overlaps an address of the host is refused" {
-	dl="d${NSP: -10}"
+	dl="ocd$$${BATS_TEST_NUMBER}"
 	echo "$dl" >>"$T/links"
 	ip link add name "$dl" type veth peer name "${dl}p"
 	ip addr add 10.231.16.1/24 dev "$dl"

@@ -69,7 +69,7 @@ bg_pid() { echo "$1" >>"$T/pids"; }
 # outside NAME N: a namespace standing for another host, linked to the host by
 # a veth pair: host 10.231.N.1/30, namespace 10.231.N.2/30.
 outside() {
-	local name=$1 n=$2 hl="o${NSP: -8}$n"
+	local name=$1 n=$2 hl="oco$$${BATS_TEST_NUMBER}x$n"
 	mkns "$name"
 	echo "$hl" >>"$T/links"
 	ip link add name "$hl" type veth peer name eth0 netns "$NSP-$name"

@@ -216,8 +216,23 @@ super_opts() {
 }
 
 @test "cgroup filesystem is mounted read-only at /sys/fs/cgroup" {
-	run_in "$T/b" sh -c 'ls /sys/fs/cgroup; touch /sys/fs/cgroup/x 2>&1; true'
+	run_in "$T/b" sh -c 'ls /sys/fs/cgroup; mkdir /sys/fs/cgroup/memory/x 2>&1; true'
 	assert_status 0
 	assert_output_contains memory
 	assert_output_contains "Read-only file system"
+}
+
+@test "without a cgroup namespace the container sees its own cgroup, as with runc" {
+	bundle_config "$T/b" '.linux.namespaces |= map(select(.type != "cgroup")) | .linux.resources.memory.limit = 67108864'
+	check='cat /sys/fs/cgroup/memory/memory.limit_in_bytes; grep " /sys/fs/cgroup/memory " /proc/self/mountinfo | cut -d" " -f4'
+	bundle_config "$T/b" '.linux.cgroupsPath = "/oci-run-test/o1"'
+	run_in "$T/b" sh -c "$check"
+	assert_status 0
+	mine=$output
+	[ "${lines[0]}" = 67108864 ] || fail "$output"
+	bundle_config "$T/b" '.linux.cgroupsPath = "/oci-run-test/r1" | .ociVersion = "1.0.2-dev"'
+	RUNTIME=runc run_in "$T/b" sh -c "$check"
+	rmdir /sys/fs/cgroup/*/oci-run-test/r1 /sys/fs/cgroup/*/oci-run-test 2>/dev/null || true
+	[ "${lines[0]}" = 67108864 ] || fail "runc: $output"
+	[ "${mine//o1/X}" = "${output//r1/X}" ] || fail "oci-run: $mine; runc: $output"
 }

@@ -44,7 +44,7 @@ unpack_teardown() {
 xattr_get() {
 	/usr/bin/python3 -c 'import os, sys
 try:
-    sys.stdout.write(os.getxattr(sys.argv[2], sys.argv[1], follow_symlinks=False).decode())
+    sys.stdout.buffer.write(os.getxattr(sys.argv[2], sys.argv[1], follow_symlinks=False))
 except OSError:
     pass' "$1" "$2"
 }
