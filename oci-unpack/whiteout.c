@@ -251,9 +251,11 @@ int unpack_opaque_flat(int rootfd, const char *path, const struct unpack_pathset
 	else
 		fd = oci_open_in_root(rootfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, err);
 	if (fd < 0) {
-		if (*err && ((*err)->code == ENOENT || (*err)->code == ENOTDIR)) {
+		/* missing, not a directory, or a symlink: nothing below to hide */
+		if (*err && ((*err)->code == ENOENT || (*err)->code == ENOTDIR ||
+			     (*err)->code == ELOOP)) {
 			oci_err_clear(err);
-			return 0; /* nothing below to hide */
+			return 0;
 		}
 		return oci_err_wrap(err, "opaque directory '%s'", path);
 	}
