@@ -158,7 +158,9 @@ static _Noreturn void init_main(struct init_ctx *c)
 			oci_debug("join a session keyring: %s", strerror(errno));
 	}
 
-	struct run_rootfs_opts ro = { .no_pivot = c->opts->no_pivot, .userns = userns,
+	struct run_rootfs_opts ro = { .no_pivot = c->opts->no_pivot,
+				      .userns = userns,
+				      .cgroupns = s->ns_flags & CLONE_NEWCGROUP,
 				      .console_slave = -1 };
 	if ((r = run_rootfs_make_cwd(s, &e)) < 0 || (r = run_rootfs_prepare(s, &ro, &e)) < 0)
 		child_fail(c, e);

@@ -102,6 +102,28 @@ static int open_dest(int rootfd, const char *dest, bool is_dir, struct oci_err *
 	return oci_open_in_root(rootfd, dest, O_PATH, 0, err);
 }
 
+/* Our cgroup in the hierarchy whose controllers are ctrls ("cpu,cpuacct",
+ * "name=systemd"), from /proc/self/cgroup; "/" when not found. */
+static char *own_cgroup(const char *ctrls)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	while (f && (n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		char *c1 = strchr(line, ':');
+		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		if (streq(c1 + 1, ctrls))
+			return xstrdup(c2 + 1);
+	}
+	return xstrdup("/");
+}
+
 static int mount_cgroup_v1(int rootfd, const struct run_mount *m, const char *target,
 			   const struct run_rootfs_opts *o, struct oci_err **err)
 {
@@ -133,8 +155,9 @@ static int mount_cgroup_v1(int rootfd, const struct run_mount *m, const char *ta
 		const char *name = mp + strlen("/sys/fs/cgroup/");
 		if (!*name || strchr(name, '/'))
 			continue;
-		bool v2 = streq(fstype, "cgroup2");
-		if (!v2 && !streq(fstype, "cgroup"))
+		/* as runc: the v1 controllers only, not a hybrid host's cgroup2 */
+		bool v2 = false;
+		if (!streq(fstype, "cgroup"))
 			continue;
 		/* the controllers: super options except rw/ro and the like */
 		_cleanup_sbuf_ struct sbuf opts = SBUF_INIT;
@@ -156,11 +179,17 @@ static int mount_cgroup_v1(int rootfd, const struct run_mount *m, const char *ta
 		char sp[64];
 		fdpath(sub, sp, sizeof(sp));
 		unsigned long fl = base | (m->flags & MS_RDONLY);
-		int rc = mount(v2 ? "cgroup2" : "cgroup", sp, v2 ? "cgroup2" : "cgroup", fl,
-			       v2 ? NULL : opts.buf);
+		int rc = -1;
+		errno = EPERM;
+		if (o->cgroupns)
+			rc = mount(v2 ? "cgroup2" : "cgroup", sp, v2 ? "cgroup2" : "cgroup", fl,
+				   v2 ? NULL : opts.buf);
 		if (rc < 0 && (errno == EPERM || errno == EBUSY)) {
-			/* in a user namespace: bind the host's hierarchy instead */
-			rc = mount(mp, sp, NULL, MS_BIND | MS_REC, NULL);
+			/* no cgroup namespace (or not allowed): bind our own cgroup
+			 * directory of the host's hierarchy, as runc does */
+			_cleanup_free_ char *own = own_cgroup(opts.buf);
+			_cleanup_free_ char *src = oci_path_join(mp, own);
+			rc = mount(src, sp, NULL, MS_BIND | MS_REC, NULL);
 			if (rc == 0 && (m->flags & MS_RDONLY)) {
 				_cleanup_close_ int again =
 					openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -182,16 +211,7 @@ static int mount_cgroup_v1(int rootfd, const struct run_mount *m, const char *ta
 					return oci_err_sys(err, "symlink '%s/%s'", m->destination, t);
 		}
 	}
-	(void)o;
-	if (m->flags & MS_RDONLY) {
-		_cleanup_close_ int again = oci_open_in_root(rootfd, m->destination, O_PATH, 0, err);
-		if (again < 0)
-			return again;
-		char ap[64];
-		fdpath(again, ap, sizeof(ap));
-		if (remount_bind(ap, base | MS_RDONLY, m->destination, err) < 0)
-			return -(*err)->code;
-	}
+	/* the tmpfs itself stays writable, as with runc; the controllers are ro */
 	return 0;
 }
 
