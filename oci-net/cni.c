@@ -267,6 +267,27 @@ static int ensure_network(struct net_ctx *ctx, json_t *conf, const char *name,
 	o.no_hairpin = json_is_false(json_object_get(conf, "hairpinMode"));
 	o.isolate_ports = json_is_true(json_object_get(conf, "portIsolation"));
 	o.mac_spoof_check = json_is_true(json_object_get(conf, "macspoofchk"));
+	/* ipam.routes (host-local): those instead of the default route, unless
+	 * isDefaultGateway asks for it too. */
+	json_t *iroutes = json_object_get(json_object_get(conf, "ipam"), "routes");
+	_cleanup_strv_ char **routes = NULL;
+	for (size_t i = 0; i < json_array_size(iroutes); i++) {
+		const char *dst = json_string_value(json_object_get(json_array_get(iroutes, i), "dst"));
+		if (dst)
+			oci_strv_push(&routes, dst);
+	}
+	if (routes && json_is_true(json_object_get(conf, "isDefaultGateway"))) {
+		oci_strv_push(&routes, "0.0.0.0/0");
+		oci_strv_push(&routes, "::/0");
+	}
+	o.routes = routes;
+	/* runtimeConfig.ipRanges (capability) picks the subnet of a new network. */
+	json_t *ipr = json_array_get(json_array_get(
+		json_object_get(json_object_get(conf, "runtimeConfig"), "ipRanges"), 0), 0);
+	if (json_is_string(json_object_get(ipr, "subnet")) && !subnet_override) {
+		o.subnet = json_string_value(json_object_get(ipr, "subnet"));
+		o.gateway = json_string_value(json_object_get(ipr, "gateway"));
+	}
 	o.no_dns = !json_is_true(json_object_get(conf, "dnsServer"));
 	json_int_t mtu = json_integer_value(json_object_get(conf, "mtu"));
 	if (mtu > 0 && mtu <= 65535)
@@ -304,7 +325,7 @@ static json_t *iface_json(const char *name, const char *mac, const char *sandbox
 	return j;
 }
 
-static json_t *result_json(struct cni *c, json_t *prev, const struct net_network *n,
+static json_t *result_json(struct cni *c, json_t *prev, json_t *rdns, const struct net_network *n,
 			   const struct net_endpoint *e)
 {
 	json_t *res = prev ? json_deep_copy(prev) : json_object();
@@ -331,7 +352,18 @@ static json_t *result_json(struct cni *c, json_t *prev, const struct net_network
 	json_array_append_new(ips, ip_json(c, &e->ip, &n->gateway, (int)base + 2));
 	if (e->ip6.family)
 		json_array_append_new(ips, ip_json(c, &e->ip6, &n->gateway6, (int)base + 2));
-	if (!n->internal) {
+	if (!n->internal && n->routes) {
+		for (char **p = n->routes; *p; p++) {
+			json_t *r = json_object();
+			bool v6 = strchr(*p, ':') != NULL;
+			if (v6 && !e->ip6.family)
+				continue;
+			_cleanup_free_ char *gw = net_cidr_str(v6 ? &n->gateway6 : &n->gateway, false);
+			json_object_set_new(r, "dst", json_string(*p));
+			json_object_set_new(r, "gw", json_string(gw));
+			json_array_append_new(routes, r);
+		}
+	} else if (!n->internal) {
 		json_t *r = json_object();
 		_cleanup_free_ char *gw = net_cidr_str(&n->gateway, false);
 		json_object_set_new(r, "dst", json_string("0.0.0.0/0"));
@@ -355,6 +387,18 @@ static json_t *result_json(struct cni *c, json_t *prev, const struct net_network
 		json_t *ns = json_array();
 		json_array_append_new(ns, json_string(gw));
 		json_object_set_new(dns, "nameservers", ns);
+	}
+	/* runtimeConfig.dns (capability): passed on in the result. */
+	if (json_is_object(rdns)) {
+		json_t *sv = json_object_get(rdns, "servers");
+		if (json_is_array(sv))
+			json_object_set(dns, "nameservers", sv);
+		json_t *se = json_object_get(rdns, "searches");
+		if (json_is_array(se))
+			json_object_set(dns, "search", se);
+		json_t *op = json_object_get(rdns, "options");
+		if (json_is_array(op))
+			json_object_set(dns, "options", op);
 	}
 	return res;
 }
@@ -488,7 +532,8 @@ static int cmd_add(struct cni *c, struct net_ctx *ctx, json_t *conf, const char 
 	}
 	if (net_network_load(ctx, name, &n, &err) < 0)
 		return cni_fail(c, CNI_ERR_IO, "cannot read the network", TAKE_PTR(err));
-	json_auto_t *res = result_json(c, json_object_get(conf, "prevResult"), n, e);
+	json_auto_t *res = result_json(c, json_object_get(conf, "prevResult"),
+				       json_object_get(rc, "dns"), n, e);
 	return emit(c, res);
 }
 

@@ -206,15 +206,12 @@ int net_link_veth_create(struct nl_sock *sk, const struct net_network *n, const 
 	return 0;
 }
 
-static int route_default(struct nl_sock *sk, int ifindex, const struct net_cidr *gw, bool check,
-			 struct oci_err **err)
+static int route_via(struct nl_sock *sk, int ifindex, const struct net_cidr *to,
+		     const struct net_cidr *gw, struct oci_err **err)
 {
-	if (check)
-		return 0;
 	_cleanup_(rtnl_route_putp) struct rtnl_route *rt = rtnl_route_alloc();
 	_cleanup_(nl_addr_putp) struct nl_addr *dst = NULL;
-	struct net_cidr any = { .family = gw->family, .prefix = 0 };
-	dst = to_nl_addr(&any);
+	dst = to_nl_addr(to);
 	_cleanup_(nl_addr_putp) struct nl_addr *via = NULL;
 	struct net_cidr g = *gw;
 	g.prefix = gw->family == AF_INET ? 32 : 128;
@@ -231,7 +228,27 @@ static int route_default(struct nl_sock *sk, int ifindex, const struct net_cidr 
 	int r = rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_REPLACE);
 	if (r < 0) {
 		_cleanup_free_ char *s = net_cidr_str(gw, false);
-		return NL_FAIL(err, r, "add default route via %s", s);
+		_cleanup_free_ char *d = net_cidr_str(to, true);
+		return NL_FAIL(err, r, "add route to %s via %s", d, s);
+	}
+	return 0;
+}
+
+/* The network's routes (or the default route) of one family via its gateway. */
+static int routes_add(struct nl_sock *sk, int ifindex, const struct net_network *n,
+		      const struct net_cidr *gw, struct oci_err **err)
+{
+	int r;
+	if (!n->routes) {
+		struct net_cidr any = { .family = gw->family, .prefix = 0 };
+		return route_via(sk, ifindex, &any, gw, err);
+	}
+	for (char **p = n->routes; *p; p++) {
+		struct net_cidr to;
+		if (net_cidr_parse(*p, true, &to, NULL) < 0 || to.family != gw->family)
+			continue;
+		if ((r = route_via(sk, ifindex, &to, gw, err)) < 0)
+			return r;
 	}
 	return 0;
 }
@@ -298,9 +315,9 @@ int net_link_configure_inside(void *arg, struct oci_err **err)
 	if ((r = link_up(sk, l, err)) < 0)
 		return r;
 	if (!in->n->internal) {
-		if ((r = route_default(sk, idx, &in->n->gateway, false, err)) < 0)
+		if ((r = routes_add(sk, idx, in->n, &in->n->gateway, err)) < 0)
 			return r;
-		if (e->ip6.family && (r = route_default(sk, idx, &in->n->gateway6, false, err)) < 0)
+		if (e->ip6.family && (r = routes_add(sk, idx, in->n, &in->n->gateway6, err)) < 0)
 			return r;
 	}
 	return 0;

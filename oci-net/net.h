@@ -84,6 +84,7 @@ struct net_network {
 	bool mac_spoof_check; /* drop frames from an endpoint with another source MAC */
 	unsigned mtu;
 	char **dns_upstreams; /* "IP" or "IP:PORT"; NULL: the host's resolv.conf */
+	char **routes;        /* destinations routed via the gateway; NULL: the default route */
 	char *created;
 };
 
@@ -102,6 +103,7 @@ struct net_create_opts {
 	bool mac_spoof_check;
 	unsigned mtu;
 	char **dns_upstreams;
+	char **routes;
 };
 
 struct net_ctx {

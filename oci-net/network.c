@@ -194,6 +194,7 @@ void net_network_free(struct net_network *n)
 	free(n->id);
 	free(n->bridge);
 	oci_strv_free(n->dns_upstreams);
+	oci_strv_free(n->routes);
 	free(n->created);
 	free(n);
 }
@@ -239,6 +240,12 @@ json_t *net_network_to_json(const struct net_network *n)
 			json_array_append_new(a, json_string(*p));
 		json_object_set_new(j, "dnsUpstreams", a);
 	}
+	if (n->routes) {
+		json_t *a = json_array();
+		for (char **p = n->routes; *p; p++)
+			json_array_append_new(a, json_string(*p));
+		json_object_set_new(j, "routes", a);
+	}
 	if (n->created)
 		json_object_set_new(j, "created", json_string(n->created));
 	return j;
@@ -280,7 +287,8 @@ int net_network_from_json(json_t *j, const char *file, struct net_network **ret,
 	    (r = oci_json_opt_bool(j, "", "macSpoofCheck", &n->mac_spoof_check, err)) < 0 ||
 	    (r = oci_json_opt_bool(j, "", "dns", &n->dns, err)) < 0 ||
 	    (r = oci_json_opt_int_range(j, "", "mtu", 0, 65535, &mtu, err)) < 0 ||
-	    (r = oci_json_opt_strv(j, "", "dnsUpstreams", &n->dns_upstreams, err)) < 0)
+	    (r = oci_json_opt_strv(j, "", "dnsUpstreams", &n->dns_upstreams, err)) < 0 ||
+	    (r = oci_json_opt_strv(j, "", "routes", &n->routes, err)) < 0)
 		return oci_err_wrap(err, "%s", file);
 	n->name = xstrdup(name);
 	n->id = xstrdup(id);
@@ -461,6 +469,14 @@ int net_network_new(struct net_ctx *ctx, const char *name, const struct net_crea
 	n->mtu = o->mtu ? o->mtu : 1500;
 	n->created = net_now_rfc3339();
 	n->dns_upstreams = o->dns_upstreams ? oci_strv_dup(o->dns_upstreams) : NULL;
+	for (char **p = o->routes; p && *p; p++) {
+		struct net_cidr c;
+		if ((r = net_cidr_parse(*p, true, &c, err)) < 0)
+			return oci_err_wrap(err, "route");
+		net_cidr_network(&c, &c);
+		_cleanup_free_ char *s = net_cidr_str(&c, true);
+		oci_strv_push(&n->routes, s);
+	}
 	if (o->bridge) {
 		if (strlen(o->bridge) > 15 || !net_name_valid(o->bridge))
 			return oci_err_set(err, EINVAL, "bridge name '%s' is not a valid interface name",

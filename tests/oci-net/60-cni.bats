@@ -186,3 +186,30 @@ cni() { # COMMAND NS CONTAINERID [stdin from $CONF]
 	drop_test_net
 	assert_host_restored
 }
+
+@test "CNI ipam.routes, isDefaultGateway, and the ipRanges and dns capabilities" {
+	mkns a
+	mkns b
+	CONF='{"cniVersion":"1.0.0","name":"cnir","type":"oci-net","ipam":{"type":"host-local","ranges":[[{"subnet":"10.231.79.0/24"}]],"routes":[{"dst":"10.99.0.0/16"}]},"runtimeConfig":{"dns":{"servers":["10.231.79.1"],"searches":["svc.test"]}}}'
+	run cni ADD a r1
+	assert_status 0
+	echo "$output" | jq -e '.routes == [{"dst":"10.99.0.0/16","gw":"10.231.79.1"}]' || fail "$output"
+	echo "$output" | jq -e '.dns.nameservers == ["10.231.79.1"] and .dns.search == ["svc.test"]' || fail "$output"
+	run nsx a ip route
+	assert_output_contains "10.99.0.0/16 via 10.231.79.1"
+	[[ "$output" != *default* ]] || fail "default route without isDefaultGateway: $output"
+	run cni DEL a r1
+	oci-net rm cnir
+	# ipRanges picks the subnet; isDefaultGateway adds the default route to ipam.routes.
+	CONF='{"cniVersion":"1.0.0","name":"cnir2","type":"oci-net","isDefaultGateway":true,"capabilities":{"ipRanges":true},"ipam":{"type":"host-local","routes":[{"dst":"10.98.0.0/16"}]},"runtimeConfig":{"ipRanges":[[{"subnet":"10.231.81.0/24","gateway":"10.231.81.254"}]]}}'
+	run cni ADD b r2
+	assert_status 0
+	[ "$(echo "$output" | jq -r '.ips[0].address')" = 10.231.81.1/24 ] || fail "$output"
+	run nsx b ip route
+	assert_output_contains "default via 10.231.81.254"
+	assert_output_contains "10.98.0.0/16 via 10.231.81.254"
+	run cni DEL b r2
+	oci-net rm cnir2
+	drop_test_net
+	assert_host_restored
+}
