@@ -49,7 +49,7 @@ count_tap() {
 }
 
 run_one() {
-	local f=$1 out status
+	local f=$1 out status start=$EPOCHREALTIME
 	out=$(mktemp)
 	echo "# --- $f"
 	case $f in
@@ -57,6 +57,7 @@ run_one() {
 	*)      "$f" >"$out" 2>&1; status=$? ;;
 	esac
 	cat "$out"
+	awk -v f="$f" -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "# --- %s: %.1f s\n", f, b - a }'
 	count_tap "$out" "$f" "$status"
 	rm -f "$out"
 }
