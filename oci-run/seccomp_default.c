@@ -14,6 +14,8 @@
 #include "run_seccomp.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <sys/utsname.h>
 #include <linux/capability.h>
 
 #include "util.h"
@@ -162,12 +164,14 @@ static const char *const base_allow[] = {
 	NULL,
 };
 
-/* ptrace became safe to allow with the 4.8 kernel's seccomp ordering fix. */
+/* ptrace became safe to allow with the 4.8 kernel's seccomp ordering fix
+ * (older kernels checked seccomp before ptrace could change the syscall). */
 static const char *const ptrace_48[] = { "process_vm_readv", "process_vm_writev", "ptrace",
 					 NULL };
 
 struct group {
 	const char *const *names;
+	int min_kernel; /* major * 1000 + minor; 0: any */
 	unsigned arches;     /* 0: every architecture; else a set of A_* */
 	unsigned not_arches; /* excluded architectures */
 	int cap;	     /* needs this capability; -1: none */
@@ -186,54 +190,54 @@ struct group {
 #define CLONE_NS_MASK 0x7E020000ull
 
 static const struct group groups[] = {
-	{ ptrace_48, 0, 0, -1, -1, -1, NO_ARG },
-	{ NAMES("socket"), 0, 0, -1, -1, -1, 0, 40 /* AF_VSOCK */, "SCMP_CMP_NE" },
+	{ ptrace_48, 4008, 0, 0, -1, -1, -1, NO_ARG },
+	{ NAMES("socket"), 0, 0, 0, -1, -1, -1, 0, 40 /* AF_VSOCK */, "SCMP_CMP_NE" },
 	/* personality: query (0xffffffff), PER_LINUX, PER_LINUX32, UNAME26 */
-	{ NAMES("personality"), 0, 0, -1, -1, -1, 0, 0x0, "SCMP_CMP_EQ" },
-	{ NAMES("personality"), 0, 0, -1, -1, -1, 0, 0x8, "SCMP_CMP_EQ" },
-	{ NAMES("personality"), 0, 0, -1, -1, -1, 0, 0x20000, "SCMP_CMP_EQ" },
-	{ NAMES("personality"), 0, 0, -1, -1, -1, 0, 0x20008, "SCMP_CMP_EQ" },
-	{ NAMES("personality"), 0, 0, -1, -1, -1, 0, 0xffffffffull, "SCMP_CMP_EQ" },
-	{ NAMES("sync_file_range2", "swapcontext"), A_PPC64LE, 0, -1, -1, -1, NO_ARG },
+	{ NAMES("personality"), 0, 0, 0, -1, -1, -1, 0, 0x0, "SCMP_CMP_EQ" },
+	{ NAMES("personality"), 0, 0, 0, -1, -1, -1, 0, 0x8, "SCMP_CMP_EQ" },
+	{ NAMES("personality"), 0, 0, 0, -1, -1, -1, 0, 0x20000, "SCMP_CMP_EQ" },
+	{ NAMES("personality"), 0, 0, 0, -1, -1, -1, 0, 0x20008, "SCMP_CMP_EQ" },
+	{ NAMES("personality"), 0, 0, 0, -1, -1, -1, 0, 0xffffffffull, "SCMP_CMP_EQ" },
+	{ NAMES("sync_file_range2", "swapcontext"), 0, A_PPC64LE, 0, -1, -1, -1, NO_ARG },
 	{ NAMES("arm_fadvise64_64", "arm_sync_file_range", "sync_file_range2", "breakpoint",
-		"cacheflush", "set_tls"),
+		"cacheflush", "set_tls"), 0,
 	  A_ARM | A_ARM64, 0, -1, -1, -1, NO_ARG },
-	{ NAMES("arch_prctl"), A_AMD64 | A_X32, 0, -1, -1, -1, NO_ARG },
-	{ NAMES("modify_ldt"), A_AMD64 | A_X32 | A_X86, 0, -1, -1, -1, NO_ARG },
-	{ NAMES("s390_pci_mmio_read", "s390_pci_mmio_write", "s390_runtime_instr"),
+	{ NAMES("arch_prctl"), 0, A_AMD64 | A_X32, 0, -1, -1, -1, NO_ARG },
+	{ NAMES("modify_ldt"), 0, A_AMD64 | A_X32 | A_X86, 0, -1, -1, -1, NO_ARG },
+	{ NAMES("s390_pci_mmio_read", "s390_pci_mmio_write", "s390_runtime_instr"), 0,
 	  A_S390 | A_S390X, 0, -1, -1, -1, NO_ARG },
-	{ NAMES("riscv_flush_icache"), A_RISCV64, 0, -1, -1, -1, NO_ARG },
-	{ NAMES("open_by_handle_at"), 0, 0, CAP_DAC_READ_SEARCH, -1, -1, NO_ARG },
+	{ NAMES("riscv_flush_icache"), 0, A_RISCV64, 0, -1, -1, -1, NO_ARG },
+	{ NAMES("open_by_handle_at"), 0, 0, 0, CAP_DAC_READ_SEARCH, -1, -1, NO_ARG },
 	{ NAMES("bpf", "clone", "clone3", "fanotify_init", "fsconfig", "fsmount", "fsopen",
 		"fspick", "lookup_dcookie", "mount", "mount_setattr", "move_mount", "open_tree",
 		"perf_event_open", "quotactl", "quotactl_fd", "setdomainname", "sethostname",
-		"setns", "syslog", "umount", "umount2", "unshare"),
+		"setns", "syslog", "umount", "umount2", "unshare"), 0,
 	  0, 0, CAP_SYS_ADMIN, -1, -1, NO_ARG },
 	/* clone without namespace flags (s390 swaps the first two arguments) */
-	{ NAMES("clone"), 0, A_S390 | A_S390X, -1, CAP_SYS_ADMIN, -1, 0, CLONE_NS_MASK,
+	{ NAMES("clone"), 0, 0, A_S390 | A_S390X, -1, CAP_SYS_ADMIN, -1, 0, CLONE_NS_MASK,
 	  "SCMP_CMP_MASKED_EQ" },
-	{ NAMES("clone"), A_S390 | A_S390X, 0, -1, CAP_SYS_ADMIN, -1, 1, CLONE_NS_MASK,
+	{ NAMES("clone"), 0, A_S390 | A_S390X, 0, -1, CAP_SYS_ADMIN, -1, 1, CLONE_NS_MASK,
 	  "SCMP_CMP_MASKED_EQ" },
 	/* clone3's flags are in memory a filter cannot read: ENOSYS makes
 	 * libc fall back to clone, which is checked above. */
-	{ NAMES("clone3"), 0, 0, -1, CAP_SYS_ADMIN, ENOSYS, NO_ARG },
-	{ NAMES("reboot"), 0, 0, CAP_SYS_BOOT, -1, -1, NO_ARG },
-	{ NAMES("chroot"), 0, 0, CAP_SYS_CHROOT, -1, -1, NO_ARG },
-	{ NAMES("delete_module", "init_module", "finit_module"), 0, 0, CAP_SYS_MODULE, -1, -1,
+	{ NAMES("clone3"), 0, 0, 0, -1, CAP_SYS_ADMIN, ENOSYS, NO_ARG },
+	{ NAMES("reboot"), 0, 0, 0, CAP_SYS_BOOT, -1, -1, NO_ARG },
+	{ NAMES("chroot"), 0, 0, 0, CAP_SYS_CHROOT, -1, -1, NO_ARG },
+	{ NAMES("delete_module", "init_module", "finit_module"), 0, 0, 0, CAP_SYS_MODULE, -1, -1,
 	  NO_ARG },
-	{ NAMES("acct"), 0, 0, CAP_SYS_PACCT, -1, -1, NO_ARG },
+	{ NAMES("acct"), 0, 0, 0, CAP_SYS_PACCT, -1, -1, NO_ARG },
 	{ NAMES("kcmp", "pidfd_getfd", "process_madvise", "process_vm_readv",
-		"process_vm_writev", "ptrace"),
+		"process_vm_writev", "ptrace"), 0,
 	  0, 0, CAP_SYS_PTRACE, -1, -1, NO_ARG },
-	{ NAMES("iopl", "ioperm"), 0, 0, CAP_SYS_RAWIO, -1, -1, NO_ARG },
-	{ NAMES("settimeofday", "stime", "clock_settime", "clock_settime64"), 0, 0, CAP_SYS_TIME,
+	{ NAMES("iopl", "ioperm"), 0, 0, 0, CAP_SYS_RAWIO, -1, -1, NO_ARG },
+	{ NAMES("settimeofday", "stime", "clock_settime", "clock_settime64"), 0, 0, 0, CAP_SYS_TIME,
 	  -1, -1, NO_ARG },
-	{ NAMES("vhangup"), 0, 0, CAP_SYS_TTY_CONFIG, -1, -1, NO_ARG },
-	{ NAMES("get_mempolicy", "mbind", "set_mempolicy", "set_mempolicy_home_node"), 0, 0,
+	{ NAMES("vhangup"), 0, 0, 0, CAP_SYS_TTY_CONFIG, -1, -1, NO_ARG },
+	{ NAMES("get_mempolicy", "mbind", "set_mempolicy", "set_mempolicy_home_node"), 0, 0, 0,
 	  CAP_SYS_NICE, -1, -1, NO_ARG },
-	{ NAMES("syslog"), 0, 0, CAP_SYSLOG, -1, -1, NO_ARG },
-	{ NAMES("bpf"), 0, 0, CAP_BPF, -1, -1, NO_ARG },
-	{ NAMES("perf_event_open"), 0, 0, CAP_PERFMON, -1, -1, NO_ARG },
+	{ NAMES("syslog"), 0, 0, 0, CAP_SYSLOG, -1, -1, NO_ARG },
+	{ NAMES("bpf"), 0, 0, 0, CAP_BPF, -1, -1, NO_ARG },
+	{ NAMES("perf_event_open"), 0, 0, 0, CAP_PERFMON, -1, -1, NO_ARG },
 };
 
 static json_t *names_json(const char *const *v)
@@ -242,6 +246,16 @@ static json_t *names_json(const char *const *v)
 	for (; *v; v++)
 		json_array_append_new(a, json_string(*v));
 	return a;
+}
+
+/* The running kernel as major * 1000 + minor (0 when unknown). */
+static int kernel_version(void)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return 0;
+	return (int)(major * 1000 + minor);
 }
 
 static bool has_cap(uint64_t caps, int cap)
@@ -260,8 +274,13 @@ json_t *run_seccomp_profile_for_caps(uint64_t caps)
 	json_object_set_new(r, "names", names_json(base_allow));
 	json_object_set_new(r, "action", json_string("SCMP_ACT_ALLOW"));
 	json_array_append_new(sys, r);
+	int kernel = kernel_version();
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		const struct group *g = &groups[i];
+		/* as Docker: a group for newer kernels only where the kernel is
+		 * known to be older is left out */
+		if (g->min_kernel && kernel && kernel < g->min_kernel)
+			continue;
 		if (g->arches && !(g->arches & NATIVE))
 			continue;
 		if (g->not_arches & NATIVE)
