@@ -137,9 +137,11 @@ static int parse_action(json_t *obj, const char *path, const char *key, const ch
 	*ret_has_errno = r > 0;
 	*ret_errno = (uint32_t)e;
 	if (r > 0 && *ret_act != RUN_SCMP_ERRNO && *ret_act != RUN_SCMP_TRACE) {
+		/* runc ignores it there too; engines may send it */
 		_cleanup_free_ char *p = oci_json_path_key(path, errno_key);
-		return oci_err_set(err, EINVAL, "%s: only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, "
-				   "not '%s'", p, s);
+		oci_debug("seccomp: %s ignored with %s", p, s);
+		*ret_has_errno = false;
+		*ret_errno = 0;
 	}
 	return 0;
 }

@@ -123,10 +123,13 @@ static void test_parse(void)
 		    P ".defaultAction: unknown action 'SCMP_ACT_FOO'", "unknown defaultAction");
 	parse_fails("{\"defaultAction\":7}", P ".defaultAction: expected a string, got an integer",
 		    "defaultAction type");
-	parse_fails("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"defaultErrnoRet\":1}",
-		    P ".defaultErrnoRet: only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not "
-		      "'SCMP_ACT_ALLOW'",
-		    "defaultErrnoRet with allow");
+	/* errnoRet where it means nothing is ignored, as runc does */
+	_cleanup_(run_seccomp_freep) struct run_seccomp *ign = parse(
+		"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"defaultErrnoRet\":1,\"syscalls\":["
+		"{\"names\":[\"read\"],\"action\":\"SCMP_ACT_KILL\",\"errnoRet\":1}]}",
+		&err);
+	ok(ign && !ign->has_default_errno && !ign->rules[0].has_errno,
+	   "errnoRet with actions other than ERRNO and TRACE is ignored");
 	parse_fails("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":5000}",
 		    P ".defaultErrnoRet: 5000 is out of range [0, 4095]", "defaultErrnoRet range");
 	parse_fails("{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}",
@@ -167,11 +170,6 @@ static void test_parse(void)
 	parse_fails("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":"
 		    "[{\"names\":[\"read\",\"\"],\"action\":\"SCMP_ACT_ALLOW\"}]}",
 		    P ".syscalls[0].names[1]: empty syscall name", "empty name");
-	parse_fails("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":"
-		    "[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_KILL\",\"errnoRet\":1}]}",
-		    P ".syscalls[0].errnoRet: only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not "
-		      "'SCMP_ACT_KILL'",
-		    "errnoRet with kill");
 	parse_fails("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":"
 		    "[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":-1}]}",
 		    P ".syscalls[0].errnoRet: -1 is out of range [0, 4095]", "negative errnoRet");
