@@ -351,11 +351,6 @@ int run_seccomp_parse(json_t *v, const char *path, struct run_seccomp **ret,
 		_cleanup_free_ char *p = oci_json_path_key(path, "listenerPath");
 		return oci_err_set(err, EINVAL, "%s: required when a rule uses SCMP_ACT_NOTIFY", p);
 	}
-	if (sc->listener_path && sc->listener_path[0] != '/') {
-		_cleanup_free_ char *p = oci_json_path_key(path, "listenerPath");
-		return oci_err_set(err, EINVAL, "%s: '%s' is not an absolute path", p,
-				   sc->listener_path);
-	}
 	if (sc->listener_path && !sc->uses_notify)
 		oci_debug("seccomp: listenerPath set but no rule uses SCMP_ACT_NOTIFY");
 	*ret = TAKE_PTR(sc);

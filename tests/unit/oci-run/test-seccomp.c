@@ -204,9 +204,12 @@ static void test_parse(void)
 		    "[{\"names\":[\"read\",\"write\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}",
 		    P ".syscalls[0].names[1]: SCMP_ACT_NOTIFY cannot be used for 'write'",
 		    "notify on write");
-	parse_fails("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"agent.sock\","
-		    "\"syscalls\":[{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}",
-		    P ".listenerPath: 'agent.sock' is not an absolute path", "relative listenerPath");
+	/* a relative listenerPath is taken from the runtime's directory, as runc */
+	_cleanup_(run_seccomp_freep) struct run_seccomp *rel = parse(
+		"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"agent.sock\","
+		"\"syscalls\":[{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}",
+		&err);
+	ok(rel && streq(rel->listener_path, "agent.sock"), "a relative listenerPath is kept");
 }
 
 /* ---- building ---- */
