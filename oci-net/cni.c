@@ -354,10 +354,10 @@ static json_t *result_json(struct cni *c, json_t *prev, json_t *rdns, const stru
 		json_array_append_new(ips, ip_json(c, &e->ip6, &n->gateway6, (int)base + 2));
 	if (!n->internal && n->routes) {
 		for (char **p = n->routes; *p; p++) {
-			json_t *r = json_object();
 			bool v6 = strchr(*p, ':') != NULL;
 			if (v6 && !e->ip6.family)
 				continue;
+			json_t *r = json_object();
 			_cleanup_free_ char *gw = net_cidr_str(v6 ? &n->gateway6 : &n->gateway, false);
 			json_object_set_new(r, "dst", json_string(*p));
 			json_object_set_new(r, "gw", json_string(gw));

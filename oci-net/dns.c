@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <time.h>
@@ -260,6 +261,8 @@ struct dns_server {
 	int fd;      /* the socket of the query being handled */
 	int fds[2];  /* the listening sockets */
 	size_t n_fds;
+	int tcp_fds[2]; /* and their TCP twins */
+	size_t n_tcp;
 	struct dns_host *hosts;
 	size_t n_hosts;
 	struct timespec hosts_mtime;
@@ -438,13 +441,13 @@ static bool lookup(struct dns_server *s, const char *name, const struct dns_host
 	return found;
 }
 
-static void reply(struct dns_server *s, const unsigned char *q, size_t qend, int rcode,
-		  const struct dns_host **ans, size_t n_ans, const struct sockaddr *to,
-		  socklen_t tolen)
+/* Builds an answer to the query q (question ending at qend) into out[512];
+ * returns its length (0: none). */
+static size_t build_reply(const unsigned char *q, size_t qend, int rcode,
+			  const struct dns_host **ans, size_t n_ans, unsigned char *out)
 {
-	unsigned char out[512];
 	if (qend > 512 - 12)
-		return;
+		return 0;
 	memcpy(out, q, qend);
 	out[2] = (unsigned char)(0x80 | (q[2] & 0x79) | 0x04); /* QR, opcode, AA, RD */
 	out[3] = (unsigned char)(0x80 | (rcode & 0xf));        /* RA */
@@ -453,7 +456,7 @@ static void reply(struct dns_server *s, const unsigned char *q, size_t qend, int
 	size_t off = qend, cnt = 0;
 	for (size_t i = 0; i < n_ans; i++) {
 		size_t alen = ans[i]->family == AF_INET ? 4 : 16;
-		if (off + 12 + alen > sizeof(out))
+		if (off + 12 + alen > 512)
 			break;
 		uint16_t type = ans[i]->family == AF_INET ? 1 : 28;
 		unsigned char *p = out + off;
@@ -473,11 +476,23 @@ static void reply(struct dns_server *s, const unsigned char *q, size_t qend, int
 	}
 	out[6] = (unsigned char)(cnt >> 8);
 	out[7] = (unsigned char)cnt;
-	sendto(s->fd, out, off, 0, to, tolen);
+	return off;
 }
 
-static void forward(struct dns_server *s, const unsigned char *q, size_t len,
-		    const struct sockaddr_storage *from, socklen_t fromlen, size_t qend)
+static void reply(struct dns_server *s, const unsigned char *q, size_t qend, int rcode,
+		  const struct dns_host **ans, size_t n_ans, const struct sockaddr *to,
+		  socklen_t tolen)
+{
+	unsigned char out[512];
+	size_t len = build_reply(q, qend, rcode, ans, n_ans, out);
+	if (len)
+		sendto(s->fd, out, len, 0, to, tolen);
+}
+
+/* The upstream for a client: its own (connect --dns), else the network's. */
+static const struct sockaddr_storage *pick_upstream(struct dns_server *s,
+						    const struct sockaddr_storage *from,
+						    socklen_t *ret_len)
 {
 	const struct sockaddr_storage *up = s->n_ups ? &s->ups[0] : NULL;
 	socklen_t up_len = s->n_ups ? s->ups_len[0] : 0;
@@ -494,6 +509,15 @@ static void forward(struct dns_server *s, const unsigned char *q, size_t len,
 			break;
 		}
 	}
+	*ret_len = up_len;
+	return up;
+}
+
+static void forward(struct dns_server *s, const unsigned char *q, size_t len,
+		    const struct sockaddr_storage *from, socklen_t fromlen, size_t qend)
+{
+	socklen_t up_len = 0;
+	const struct sockaddr_storage *up = pick_upstream(s, from, &up_len);
 	if (!up || s->n_pending >= DNS_MAX_PENDING) {
 		reply(s, q, qend, 2 /* SERVFAIL */, NULL, 0, (const struct sockaddr *)from, fromlen);
 		return;
@@ -550,6 +574,94 @@ static void handle_query(struct dns_server *s)
 		return;
 	}
 	forward(s, q, (size_t)n, &from, fromlen, qend);
+}
+
+/* Reads or writes exactly len bytes (the socket has timeouts); 0 or -1. */
+static int io_full(int fd, void *buf, size_t len, bool writing)
+{
+	unsigned char *p = buf;
+	while (len) {
+		ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void set_timeouts(int fd)
+{
+	struct timeval tv = { .tv_sec = DNS_FORWARD_TIMEOUT_MS / 1000 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* One DNS-over-TCP connection (in a child process): length-prefixed queries,
+ * answered from the names or relayed to the upstream over TCP. */
+static void tcp_session(struct dns_server *s, int cfd, const struct sockaddr_storage *from)
+{
+	static unsigned char q[65535], a[65535];
+	set_timeouts(cfd);
+	for (;;) {
+		unsigned char lb[2];
+		if (io_full(cfd, lb, 2, false) < 0)
+			return;
+		size_t len = (size_t)(lb[0] << 8 | lb[1]);
+		if (len < 12 || io_full(cfd, q, len, false) < 0)
+			return;
+		char name[256];
+		uint16_t qtype;
+		size_t qend;
+		if (net_dns_parse_question(q, len, name, sizeof(name), &qtype, &qend) < 0)
+			return;
+		hosts_maybe_reload(s);
+		const struct dns_host *ans[16];
+		size_t n_ans, alen = 0;
+		if (lookup(s, name, ans, ARRAY_SIZE(ans), &n_ans, qtype)) {
+			alen = build_reply(q, qend, 0, ans, n_ans, a);
+		} else {
+			socklen_t up_len = 0;
+			const struct sockaddr_storage *up = pick_upstream(s, from, &up_len);
+			int ufd = up ? socket(up->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0) : -1;
+			if (ufd >= 0) {
+				set_timeouts(ufd);
+				if (connect(ufd, (const struct sockaddr *)up, up_len) == 0 &&
+				    io_full(ufd, lb, 2, true) == 0 && io_full(ufd, q, len, true) == 0 &&
+				    io_full(ufd, lb, 2, false) == 0) {
+					alen = (size_t)(lb[0] << 8 | lb[1]);
+					if (io_full(ufd, a, alen, false) < 0)
+						alen = 0;
+				}
+				close(ufd);
+			}
+			if (!alen)
+				alen = build_reply(q, qend, 2 /* SERVFAIL */, NULL, 0, a);
+		}
+		if (!alen)
+			return;
+		lb[0] = (unsigned char)(alen >> 8);
+		lb[1] = (unsigned char)alen;
+		if (io_full(cfd, lb, 2, true) < 0 || io_full(cfd, a, alen, true) < 0)
+			return;
+	}
+}
+
+static void handle_tcp(struct dns_server *s, int lfd)
+{
+	struct sockaddr_storage from;
+	socklen_t fromlen = sizeof(from);
+	int cfd = accept4(lfd, (struct sockaddr *)&from, &fromlen, SOCK_CLOEXEC);
+	if (cfd < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		tcp_session(s, cfd, &from);
+		_exit(0);
+	}
+	close(cfd);
 }
 
 static void handle_answer(struct dns_server *s, size_t i)
@@ -674,12 +786,30 @@ int net_dns_serve(const struct net_dns_serve_opts *o, struct oci_err **err)
 			r = oci_err_sys(err, "bind %s port %d", *l, port);
 			goto fail;
 		}
+		int tfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (tfd < 0) {
+			r = oci_err_sys(err, "socket");
+			goto fail;
+		}
+		s.tcp_fds[s.n_tcp++] = tfd;
+		setsockopt(tfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ss.ss_family == AF_INET)
+			setsockopt(tfd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+		else
+			setsockopt(tfd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one));
+		if (bind(tfd, (struct sockaddr *)&ss, sslen) < 0 || listen(tfd, 64) < 0) {
+			r = oci_err_sys(err, "listen on %s TCP port %d", *l, port);
+			goto fail;
+		}
 	}
 	struct sigaction sa = { .sa_handler = on_hup };
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* TCP sessions run in children nobody waits for. */
+	struct sigaction chld = { .sa_handler = SIG_IGN, .sa_flags = SA_NOCLDWAIT };
+	sigaction(SIGCHLD, &chld, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	hosts_load(&s);
 	if (o->pid_file) {
@@ -690,10 +820,12 @@ int net_dns_serve(const struct net_dns_serve_opts *o, struct oci_err **err)
 	ready_msg(o->ready_fd, "R");
 
 	while (!got_term) {
-		struct pollfd pfds[DNS_MAX_PENDING + 2];
-		size_t nf = s.n_fds;
-		for (size_t i = 0; i < nf; i++)
+		struct pollfd pfds[DNS_MAX_PENDING + 4];
+		size_t nf = s.n_fds + s.n_tcp;
+		for (size_t i = 0; i < s.n_fds; i++)
 			pfds[i] = (struct pollfd){ .fd = s.fds[i], .events = POLLIN };
+		for (size_t i = 0; i < s.n_tcp; i++)
+			pfds[s.n_fds + i] = (struct pollfd){ .fd = s.tcp_fds[i], .events = POLLIN };
 		for (size_t i = 0; i < s.n_pending; i++)
 			pfds[nf + i] = (struct pollfd){ .fd = s.pending[i].fd, .events = POLLIN };
 		int pr = poll(pfds, nf + s.n_pending, 500);
@@ -717,12 +849,15 @@ int net_dns_serve(const struct net_dns_serve_opts *o, struct oci_err **err)
 			    (now.tv_sec == s.pending[i - 1].deadline.tv_sec &&
 			     now.tv_nsec >= s.pending[i - 1].deadline.tv_nsec))
 				pending_drop(&s, i - 1);
-		for (size_t i = 0; i < nf; i++) {
+		for (size_t i = 0; i < s.n_fds; i++) {
 			if (pfds[i].revents & POLLIN) {
 				s.fd = s.fds[i];
 				handle_query(&s);
 			}
 		}
+		for (size_t i = 0; i < s.n_tcp; i++)
+			if (pfds[s.n_fds + i].revents & POLLIN)
+				handle_tcp(&s, s.tcp_fds[i]);
 	}
 	if (o->pid_file)
 		unlink(o->pid_file);
@@ -735,6 +870,8 @@ fail:
 		pending_drop(&s, 0);
 	for (size_t i = 0; i < s.n_fds; i++)
 		close(s.fds[i]);
+	for (size_t i = 0; i < s.n_tcp; i++)
+		close(s.tcp_fds[i]);
 	hosts_clear(&s);
 	free(s.ups);
 	free(s.ups_len);

@@ -36,6 +36,20 @@ load net
 	[ "$output" = hello-alpha ] || fail "got '$output'"
 	run nsx b curl -s -m 5 http://web/
 	[ "$output" = hello-alpha ] || fail "alias: got '$output'"
+	# DNS over TCP too (python3 as the client: length-prefixed query for alpha, type A).
+	run nsx b python3 -c '
+import socket, struct
+q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x05alpha\x00\x00\x01\x00\x01"
+s = socket.create_connection(("10.231.40.1", 53), timeout=5)
+s.sendall(struct.pack("!H", len(q)) + q)
+n = struct.unpack("!H", s.recv(2))[0]
+a = b""
+while len(a) < n:
+    a += s.recv(n - len(a))
+print(struct.unpack("!H", a[6:8])[0], ".".join(str(b) for b in a[-4:]))
+'
+	assert_status 0
+	[ "$output" = "1 10.231.40.2" ] || fail "TCP answer: $output"
 	# After disconnect the name is gone.
 	oci-net disconnect td --netns "/run/netns/$NSP-a"
 	run nsx b busybox nslookup alpha 10.231.40.1
