@@ -162,6 +162,71 @@ case_exec_tty() {
 	expect_status 0
 }
 
+case_options() {
+	mkdir -p "$T/vol"
+	echo hello-from-host >"$T/vol/in.txt"
+	chmod 755 "$T" "$T/vol"
+	chmod 644 "$T/vol/in.txt"
+	erun P run --rm --user 1000:1000 --read-only --tmpfs /scratch -v "$T/vol:/data" \
+		--cap-drop ALL --pids-limit 20 --hostname h1 -e A=b -w /data "$ENGINE_IMG" sh -c '
+		id -u; id -g; hostname; echo "$A"; pwd; cat /data/in.txt
+		touch /x 2>/dev/null && echo rootfs-writable || echo rootfs-ro
+		touch /scratch/y && echo scratch-ok
+		grep -E "^(CapEff|Seccomp):" /proc/self/status
+		cat /sys/fs/cgroup/pids/pids.max'
+	expect_status 0
+	expect_stdout "1000
+1000
+h1
+b
+/data
+hello-from-host
+rootfs-ro
+scratch-ok
+CapEff:	0000000000000000
+Seccomp:	2
+20"
+}
+
+case_pause_restart_update() {
+	local name="pp-$RT_SLOT" id pid1 pid2 fz
+	erun P run -d --name "$name" --memory 64m "$ENGINE_IMG" sh -c 'while :; do sleep 0.1; done'
+	expect_status 0
+	id=$output
+	fz="/sys/fs/cgroup/freezer/$ENGINE_CGROUP/libpod-$id/freezer.state"
+	erun P pause "$name"
+	expect_status 0
+	erun P inspect --format '{{.State.Status}}' "$name"
+	expect_stdout paused
+	[ "$(cat "$fz")" = FROZEN ] || { engine_explain "$fz: $(cat "$fz")"; return 1; }
+	erun P unpause "$name"
+	expect_status 0
+	erun P inspect --format '{{.State.Status}}' "$name"
+	expect_stdout running
+	[ "$(cat "$fz")" = THAWED ] || { engine_explain "$fz: $(cat "$fz")"; return 1; }
+
+	# update: the runtime's update --resources
+	erun P update --memory 48m "$name"
+	expect_status 0
+	local mem="/sys/fs/cgroup/memory/$ENGINE_CGROUP/libpod-$id/memory.limit_in_bytes"
+	[ "$(cat "$mem")" = 50331648 ] || { engine_explain "$mem: $(cat "$mem")"; return 1; }
+
+	# restart: the same container id is deleted and created again
+	erun P inspect --format '{{.State.Pid}}' "$name"
+	pid1=$output
+	erun P restart -t 0 "$name"
+	expect_status 0
+	erun P inspect --format '{{.State.Status}} {{.State.Pid}}' "$name"
+	expect_status 0
+	pid2=${output#running }
+	[ "$pid2" != "$output" ] && [ "$pid2" != "$pid1" ] || { engine_explain "not restarted"; return 1; }
+	erun P exec "$name" echo after-restart
+	expect_status 0
+	expect_stdout after-restart
+	erun P rm -f -t 0 "$name"
+	expect_status 0
+}
+
 case_memory_limit() {
 	erun P run --rm --memory 64m "$ENGINE_IMG" cat /sys/fs/cgroup/memory/memory.limit_in_bytes
 	expect_status 0
@@ -189,6 +254,8 @@ case_memory_limit_host() {
 @test "podman [runc]: run -d, exec, logs, stop, rm" { engine_use runc; case_detached_exec_stop_rm; }
 @test "podman [runc]: run -it through the console socket" { engine_use runc; case_interactive_tty; }
 @test "podman [runc]: exec -it through the console socket" { engine_use runc; case_exec_tty; }
+@test "podman [runc]: --user --read-only --tmpfs -v --cap-drop --pids-limit --hostname -e -w" { engine_use runc; case_options; }
+@test "podman [runc]: pause, unpause, update, restart" { engine_use runc; case_pause_restart_update; }
 @test "podman [runc]: --memory 64m seen and enforced" { engine_use runc; case_memory_limit; }
 @test "podman [runc]: --memory in the host's cgroup, removed with the container" { engine_use runc; case_memory_limit_host; }
 
@@ -197,6 +264,8 @@ case_memory_limit_host() {
 @test "podman [oci-run]: run -d, exec, logs, stop, rm" { engine_use oci-run; case_detached_exec_stop_rm; }
 @test "podman [oci-run]: run -it through the console socket" { engine_use oci-run; case_interactive_tty; }
 @test "podman [oci-run]: exec -it through the console socket" { engine_use oci-run; case_exec_tty; }
+@test "podman [oci-run]: --user --read-only --tmpfs -v --cap-drop --pids-limit --hostname -e -w" { engine_use oci-run; case_options; }
+@test "podman [oci-run]: pause, unpause, update, restart" { engine_use oci-run; case_pause_restart_update; }
 @test "podman [oci-run]: --memory 64m seen and enforced" { engine_use oci-run; case_memory_limit; }
 @test "podman [oci-run]: --memory in the host's cgroup, removed with the container" { engine_use oci-run; case_memory_limit_host; }
 

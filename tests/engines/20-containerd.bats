@@ -38,7 +38,8 @@ C() {
 	ET ctr --address "$CTRD_SOCK" -n "$ENGINE_CGROUP" "$@"
 }
 
-# R [OPTIONS] ID CMD...: ctr run of the image with the runtime under test.
+# R [OPTIONS] ID CMD...: ctr run of the image with the runtime under test
+# (options with a value as --name=value).
 R() {
 	local opts=()
 	while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do
@@ -164,6 +165,25 @@ case_tty() {
 	expect_contains "got:hello"
 }
 
+case_options() {
+	mkdir -p "$T/vol"
+	echo hello-from-host >"$T/vol/in.txt"
+	erun R --rm --read-only --env=A=b --cwd=/data --seccomp --cap-drop=CAP_NET_RAW \
+		--mount="type=bind,src=$T/vol,dst=/data,options=rbind:ro" "opt-$RT_SLOT" sh -c '
+		echo "$A"; pwd; cat /data/in.txt
+		touch /x 2>/dev/null && echo rootfs-writable || echo rootfs-ro
+		touch /data/y 2>/dev/null && echo bind-writable || echo bind-ro
+		grep -E "^(CapEff|Seccomp):" /proc/self/status'
+	expect_status 0
+	expect_stdout "b
+/data
+hello-from-host
+rootfs-ro
+bind-ro
+CapEff:	00000000a80405fb
+Seccomp:	2"
+}
+
 case_memory_limit() {
 	# ctr's default spec mounts no cgroupfs inside: read the limit from the host
 	local id="m-$RT_SLOT" cg
@@ -191,6 +211,7 @@ case_memory_limit() {
 @test "containerd [runc]: run -d, task exec, kill, delete" { engine_use runc; case_detached_exec_kill_delete; }
 @test "containerd [runc]: task ps, pause, resume" { engine_use runc; case_ps_pause_resume; }
 @test "containerd [runc]: run -t through the console socket" { engine_use runc; case_tty; }
+@test "containerd [runc]: --read-only --env --cwd --mount --seccomp --cap-drop" { engine_use runc; case_options; }
 @test "containerd [runc]: --memory-limit in the cgroup and enforced" { engine_use runc; case_memory_limit; }
 
 @test "containerd [oci-run]: ctr run --rm echo hi" { engine_use oci-run; case_run_echo; }
@@ -198,6 +219,7 @@ case_memory_limit() {
 @test "containerd [oci-run]: run -d, task exec, kill, delete" { engine_use oci-run; case_detached_exec_kill_delete; }
 @test "containerd [oci-run]: task ps, pause, resume" { engine_use oci-run; case_ps_pause_resume; }
 @test "containerd [oci-run]: run -t through the console socket" { engine_use oci-run; case_tty; }
+@test "containerd [oci-run]: --read-only --env --cwd --mount --seccomp --cap-drop" { engine_use oci-run; case_options; }
 @test "containerd [oci-run]: --memory-limit in the cgroup and enforced" { engine_use oci-run; case_memory_limit; }
 
 @test "containerd: the host is left as it was" {

@@ -196,6 +196,72 @@ case_exec_tty() {
 	expect_status 0
 }
 
+case_options() {
+	docker_mode plain
+	mkdir -p "$T/vol"
+	echo hello-from-host >"$T/vol/in.txt"
+	chmod 755 "$T" "$T/vol"
+	chmod 644 "$T/vol/in.txt"
+	erun D run --rm --user 1000:1000 --read-only --tmpfs /scratch -v "$T/vol:/data" \
+		--cap-drop ALL --pids-limit 20 --hostname h1 -e A=b -w /data "$ENGINE_IMG" sh -c '
+		id -u; id -g; hostname; echo "$A"; pwd; cat /data/in.txt
+		touch /x 2>/dev/null && echo rootfs-writable || echo rootfs-ro
+		touch /scratch/y && echo scratch-ok
+		grep -E "^(CapEff|Seccomp):" /proc/self/status
+		cat /sys/fs/cgroup/pids/pids.max'
+	expect_status 0
+	expect_stdout "1000
+1000
+h1
+b
+/data
+hello-from-host
+rootfs-ro
+scratch-ok
+CapEff:	0000000000000000
+Seccomp:	2
+20"
+}
+
+case_pause_restart_update() {
+	docker_mode plain
+	local name="dp-$RT_SLOT" id pid1 pid2 cg
+	erun D run -d --name "$name" --memory 64m "$ENGINE_IMG" sh -c 'while :; do sleep 0.1; done'
+	expect_status 0
+	id=$output
+	cg="$ENGINE_CGROUP/$id"
+	erun D pause "$name"
+	expect_status 0
+	erun D inspect --format '{{.State.Status}}' "$name"
+	expect_stdout paused
+	[ "$(cat "/sys/fs/cgroup/freezer/$cg/freezer.state")" = FROZEN ] ||
+		{ engine_explain "freezer.state: $(cat "/sys/fs/cgroup/freezer/$cg/freezer.state")"; return 1; }
+	erun D unpause "$name"
+	expect_status 0
+	erun D inspect --format '{{.State.Status}}' "$name"
+	expect_stdout running
+
+	# update goes through the shim to the runtime's update --resources
+	erun D update --memory 48m --memory-swap 96m "$name"
+	expect_status 0
+	local mem="/sys/fs/cgroup/memory/$cg/memory.limit_in_bytes"
+	[ "$(cat "$mem")" = 50331648 ] || { engine_explain "$mem: $(cat "$mem")"; return 1; }
+
+	# restart: the same container id is deleted and created again
+	erun D inspect --format '{{.State.Pid}}' "$name"
+	pid1=$output
+	erun D restart -t 0 "$name"
+	expect_status 0
+	erun D inspect --format '{{.State.Status}} {{.State.Pid}}' "$name"
+	pid2=${output#running }
+	[ "$pid2" != "$output" ] && [ "$pid2" != "$pid1" ] || { engine_explain "not restarted"; return 1; }
+	erun D exec "$name" echo after-restart
+	expect_status 0
+	expect_stdout after-restart
+	erun D rm -f "$name"
+	expect_status 0
+}
+
 case_memory_limit() {
 	docker_mode plain
 	erun D run --rm --memory 64m "$ENGINE_IMG" cat /sys/fs/cgroup/memory/memory.limit_in_bytes
@@ -233,6 +299,8 @@ case_publish_port() {
 @test "docker [runc]: run -d, exec, logs, stop, rm" { engine_use runc; case_detached_exec_stop_rm; }
 @test "docker [runc]: run -it through the console socket" { engine_use runc; case_interactive_tty; }
 @test "docker [runc]: exec -it through the console socket" { engine_use runc; case_exec_tty; }
+@test "docker [runc]: --user --read-only --tmpfs -v --cap-drop --pids-limit --hostname -e -w" { engine_use runc; case_options; }
+@test "docker [runc]: pause, unpause, update, restart" { engine_use runc; case_pause_restart_update; }
 @test "docker [runc]: --memory 64m seen and enforced" { engine_use runc; case_memory_limit; }
 
 @test "docker [oci-run]: run --rm echo hi" { engine_use oci-run; case_run_echo; }
@@ -240,6 +308,8 @@ case_publish_port() {
 @test "docker [oci-run]: run -d, exec, logs, stop, rm" { engine_use oci-run; case_detached_exec_stop_rm; }
 @test "docker [oci-run]: run -it through the console socket" { engine_use oci-run; case_interactive_tty; }
 @test "docker [oci-run]: exec -it through the console socket" { engine_use oci-run; case_exec_tty; }
+@test "docker [oci-run]: --user --read-only --tmpfs -v --cap-drop --pids-limit --hostname -e -w" { engine_use oci-run; case_options; }
+@test "docker [oci-run]: pause, unpause, update, restart" { engine_use oci-run; case_pause_restart_update; }
 @test "docker [oci-run]: --memory 64m seen and enforced" { engine_use oci-run; case_memory_limit; }
 
 # These restart dockerd with iptables in a network namespace of its own.

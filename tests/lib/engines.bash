@@ -38,8 +38,10 @@ ENGINE_PTY="$OCI_TEST_TOP/tests/engines/pty-run.py"
 ENGINE_CGROUP=${ENGINE_CGROUP:-}
 
 # Host paths that engines create at fixed places whatever their config says.
-ENGINE_HOST_PATHS="/run/containerd /run/containers /run/docker /run/libpod /run/runc
- /run/oci-run /run/crun /opt/containerd /etc/docker/key.json /var/lib/docker
+# The runtimes' default state roots (/run/runc, /run/oci-run: podman passes
+# no --root) are not among them: what matters there is that no container is
+# left, which engine_check_runtime_state checks.
+ENGINE_HOST_PATHS="/run/containerd /run/containers /run/docker /run/libpod /opt/containerd /etc/docker/key.json /var/lib/docker
  /var/lib/containerd /var/lib/containers/storage /etc/containers/networks
  /var/run/docker.sock /etc/cni/net.d/87-podman-bridge.conflist"
 
@@ -336,15 +338,11 @@ engine_kill_leftovers() {
 	return 0
 }
 
-# engine_delete_runtime_state: `delete --force` of every container the
-# runtimes were asked to create and that they may still hold, with the
-# --root the engine gave.
-engine_delete_runtime_state() {
-	local slot real
-	for slot in runc oci-run; do
-		real=$(engine_slot_binary "$slot")
-		[ -x "$real" ] && [ -s "$ED/calls-$slot.log" ] || continue
-		python3 - "$ED/calls-$slot.log" <<'EOF' |
+# engine_created_containers SLOT: "ROOT ID" for each container the engines
+# asked that runtime to create (ROOT "-" when no --root was given).
+engine_created_containers() {
+	[ -s "$ED/calls-$1.log" ] || return 0
+	python3 - "$ED/calls-$1.log" <<'EOF'
 import shlex, sys
 seen = set()
 for line in open(sys.argv[1], errors="replace"):
@@ -354,25 +352,59 @@ for line in open(sys.argv[1], errors="replace"):
         argv = shlex.split(line)[1:]
     except ValueError:
         continue
-    root = ""
+    root = "-"
     for i, a in enumerate(argv):
         if a == "--root" and i + 1 < len(argv):
             root = argv[i + 1]
-    if "create" in argv and argv and (root, argv[-1]) not in seen:
+    if "create" in argv and (root, argv[-1]) not in seen:
         seen.add((root, argv[-1]))
         print(root, argv[-1])
 EOF
-		while read -r root id; do
-			if [ -n "$id" ] && [ "$root" != "$id" ]; then
-				if [ -n "$root" ]; then
-					timeout 10 "$real" --root "$root" delete --force "$id" >/dev/null 2>&1
-				else
-					timeout 10 "$real" delete --force "$id" >/dev/null 2>&1
-				fi
-			fi
+}
+
+# engine_runtime RT ROOT ARGS...: RT with --root ROOT unless ROOT is "-".
+engine_runtime() {
+	local rt=$1 root=$2
+	shift 2
+	if [ "$root" = - ]; then
+		timeout 10 "$rt" "$@"
+	else
+		timeout 10 "$rt" --root "$root" "$@"
+	fi
+}
+
+# engine_delete_runtime_state: `delete --force` of every container the
+# runtimes were asked to create and may still hold, with the engine's --root.
+engine_delete_runtime_state() {
+	local slot real root id
+	for slot in runc oci-run; do
+		real=$(engine_slot_binary "$slot")
+		[ -x "$real" ] || continue
+		engine_created_containers "$slot" | while read -r root id; do
+			engine_runtime "$real" "$root" delete --force "$id" >/dev/null 2>&1
 		done
 	done
 	return 0
+}
+
+# engine_check_runtime_state: after the tests removed their containers, the
+# runtimes know none of those they created (`state ID` fails).
+engine_check_runtime_state() {
+	local slot real root id left=""
+	for slot in runc oci-run; do
+		real=$(engine_slot_binary "$slot")
+		[ -x "$real" ] || continue
+		while read -r root id; do
+			if engine_runtime "$real" "$root" state "$id" >/dev/null 2>&1; then
+				left="$left
+  $slot (--root $root): $id"
+			fi
+		done < <(engine_created_containers "$slot")
+	done
+	if [ -n "$left" ]; then
+		echo "containers the runtime still knows after the engines removed them:$left" >&2
+		return 1
+	fi
 }
 
 # engine_unmount_all: every mount below $ED, the deepest first.
@@ -436,8 +468,11 @@ engine_cleanup() {
 	return 0
 }
 
-# engine_check_host: the host is as engine_setup_file found it.
+# engine_check_host: no container is left in the runtimes' state, and after
+# the cleanup the host is as engine_setup_file found it.
 engine_check_host() {
+	local ok=0
+	engine_check_runtime_state || ok=1
 	engine_cleanup
 	engine_host_state >"$ED/host.after"
 	if ! diff -u "$ED/host.before" "$ED/host.after" >"$ED/host.diff"; then
@@ -445,6 +480,7 @@ engine_check_host() {
 		cat "$ED/host.diff" >&2
 		return 1
 	fi
+	return $ok
 }
 
 # engine_oci_archive DIR TAR: a tar of an OCI image layout (for ctr import).
