@@ -366,7 +366,8 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 		return oci_err_set(err, EINVAL, "--preserve-fds: must not be negative");
 	/* the filter is compiled here so that its errors come before anything
 	 * is created; the init only loads it */
-	if (s->seccomp && (r = run_seccomp_prepare(s->seccomp, err)) < 0)
+	_cleanup_free_ char *seccomp_cache = oci_path_join(g->root, ".seccomp-cache");
+	if (s->seccomp && (r = run_seccomp_prepare_cached(s->seccomp, seccomp_cache, err)) < 0)
 		return oci_err_wrap(err, "config.json");
 
 	_cleanup_close_ int dirfd = -1;

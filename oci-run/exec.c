@@ -248,7 +248,8 @@ int run_exec(const struct run_global *g, const char *id, const struct run_exec_o
 					   "a terminal needs --console-socket with --detach");
 		own_console = true;
 	}
-	if (s->seccomp && (r = run_seccomp_prepare(s->seccomp, err)) < 0)
+	_cleanup_free_ char *seccomp_cache = oci_path_join(g->root, ".seccomp-cache");
+	if (s->seccomp && (r = run_seccomp_prepare_cached(s->seccomp, seccomp_cache, err)) < 0)
 		return oci_err_wrap(err, "config.json");
 	_cleanup_close_ int pidfd = run_pidfd_for(st, err);
 	if (pidfd < 0)

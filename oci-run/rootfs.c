@@ -144,11 +144,18 @@ static int mount_cgroup_v1(int rootfd, const struct run_mount *m, const char *ta
 		char *sep = strstr(line, " - ");
 		if (!sep)
 			continue;
-		char fstype[32], source[64], super[512];
-		if (sscanf(sep + 3, "%31s %63s %511s", fstype, source, super) != 3)
-			continue;
-		char mp[4096];
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+		/* fields after " - ": fstype source superopts; field 5: mount point */
+		*sep = '\0';
+		char *save = NULL, *mp = NULL, *t;
+		int field = 0;
+		for (t = strtok_r(line, " ", &save); t && field < 5; t = strtok_r(NULL, " ", &save))
+			if (++field == 5)
+				mp = t;
+		save = NULL;
+		char *fstype = strtok_r(sep + 3, " \n", &save);
+		char *source = fstype ? strtok_r(NULL, " \n", &save) : NULL;
+		char *super = source ? strtok_r(NULL, " \n", &save) : NULL;
+		if (!mp || !super)
 			continue;
 		if (!startswith(mp, "/sys/fs/cgroup/"))
 			continue;
@@ -162,8 +169,8 @@ static int mount_cgroup_v1(int rootfd, const struct run_mount *m, const char *ta
 		/* the controllers: super options except rw/ro and the like */
 		_cleanup_sbuf_ struct sbuf opts = SBUF_INIT;
 		if (!v2) {
-			char *save = NULL;
-			for (char *t = strtok_r(super, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			save = NULL;
+			for (t = strtok_r(super, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 				if (streq(t, "rw") || streq(t, "ro") || startswith(t, "release_agent") ||
 				    streq(t, "clone_children") || streq(t, "noprefix") ||
 				    streq(t, "xattr"))
@@ -205,10 +212,10 @@ static int mount_cgroup_v1(int rootfd, const struct run_mount *m, const char *ta
 		/* co-mounted controllers: cpu -> cpu,cpuacct */
 		if (strchr(name, ',')) {
 			_cleanup_free_ char *copy = xstrdup(name);
-			char *save = NULL;
-			for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-				if (symlinkat(name, dirfd, t) < 0 && errno != EEXIST)
-					return oci_err_sys(err, "symlink '%s/%s'", m->destination, t);
+			char *save2 = NULL;
+			for (char *c = strtok_r(copy, ",", &save2); c; c = strtok_r(NULL, ",", &save2))
+				if (symlinkat(name, dirfd, c) < 0 && errno != EEXIST)
+					return oci_err_sys(err, "symlink '%s/%s'", m->destination, c);
 		}
 	}
 	/* the tmpfs itself stays writable, as with runc; the controllers are ro */

@@ -31,7 +31,10 @@ nogroup:x:65534:
 GR
 	chmod 1777 "$dir/rootfs/tmp"
 	(cd "$dir" && oci-run spec) || return 1
-	bundle_config "$dir" '.process.terminal = false'
+	# a cgroup of its own: container ids (c1...) repeat across test files
+	# that may run at the same time, and the default cgroup is /oci-run/ID
+	bundle_config "$dir" '.process.terminal = false | .linux.cgroupsPath = $cg' \
+		--arg cg "/oci-run-test/$(basename "${T:-/tmp/x}")-$(basename "$dir")"
 }
 
 bundle_config() {

@@ -175,12 +175,14 @@ state_field() {
 
 @test "list shows containers as a table, JSON and ids" {
 	bundle_args "$T/b" sleep 30
+	make_bundle "$T/b2"
+	bundle_args "$T/b2" sleep 30
 	"${R[@]}" create --bundle "$T/b" c1 >/dev/null 2>&1
-	"${R[@]}" run -d --bundle "$T/b" c2 >/dev/null 2>&1
+	"${R[@]}" run -d --bundle "$T/b2" c2 >/dev/null 2>&1
 	run "${R[@]}" list
 	assert_status 0
 	assert_output_matches "^ID +PID +STATUS +BUNDLE +CREATED +OWNER"
-	assert_output_matches "c1 +[0-9]+ +created +$T/b"
+	assert_output_matches "c1 +[0-9]+ +created +$T/b "
 	assert_output_matches "c2 +[0-9]+ +running"
 	run "${R[@]}" list -q
 	[ "$output" = "$(printf 'c1\nc2')" ]

@@ -225,14 +225,14 @@ super_opts() {
 @test "without a cgroup namespace the container sees its own cgroup, as with runc" {
 	bundle_config "$T/b" '.linux.namespaces |= map(select(.type != "cgroup")) | .linux.resources.memory.limit = 67108864'
 	check='cat /sys/fs/cgroup/memory/memory.limit_in_bytes; grep " /sys/fs/cgroup/memory " /proc/self/mountinfo | cut -d" " -f4'
-	bundle_config "$T/b" '.linux.cgroupsPath = "/oci-run-test/o1"'
+	bundle_config "$T/b" '.linux.cgroupsPath = "/oci-run-test/\($t)-o1"' --arg t "$(basename "$T")"
 	run_in "$T/b" sh -c "$check"
 	assert_status 0
 	mine=$output
 	[ "${lines[0]}" = 67108864 ] || fail "$output"
-	bundle_config "$T/b" '.linux.cgroupsPath = "/oci-run-test/r1" | .ociVersion = "1.0.2-dev"'
+	bundle_config "$T/b" '.linux.cgroupsPath = "/oci-run-test/\($t)-r1" | .ociVersion = "1.0.2-dev"' --arg t "$(basename "$T")"
 	RUNTIME=runc run_in "$T/b" sh -c "$check"
-	rmdir /sys/fs/cgroup/*/oci-run-test/r1 /sys/fs/cgroup/*/oci-run-test 2>/dev/null || true
+	rmdir /sys/fs/cgroup/*/oci-run-test/"$(basename "$T")"-r1 2>/dev/null || true
 	[ "${lines[0]}" = 67108864 ] || fail "runc: $output"
-	[ "${mine//o1/X}" = "${output//r1/X}" ] || fail "oci-run: $mine; runc: $output"
+	[ "${mine//-o1/X}" = "${output//-r1/X}" ] || fail "oci-run: $mine; runc: $output"
 }

@@ -76,12 +76,13 @@ teardown() {
 	"${R[@]}" run -d --bundle "$T/b" c1 >/dev/null 2>&1
 	run "${R[@]}" update --memory 64m --pids-limit 30 c1
 	assert_status 0
-	[ "$(cat /sys/fs/cgroup/memory/oci-run/c1/memory.limit_in_bytes)" = 67108864 ]
-	[ "$(cat /sys/fs/cgroup/pids/oci-run/c1/pids.max)" = 30 ]
+	cg=$(jq -r .linux.cgroupsPath "$T/b/config.json")
+	[ "$(cat /sys/fs/cgroup/memory$cg/memory.limit_in_bytes)" = 67108864 ]
+	[ "$(cat /sys/fs/cgroup/pids$cg/pids.max)" = 30 ]
 	echo '{"pids": {"limit": 40}}' >"$T/res.json"
 	run "${R[@]}" update --resources "$T/res.json" c1
 	assert_status 0
-	[ "$(cat /sys/fs/cgroup/pids/oci-run/c1/pids.max)" = 40 ]
+	[ "$(cat /sys/fs/cgroup/pids$cg/pids.max)" = 40 ]
 	run "${R[@]}" update --memory lots c1
 	assert_status 1
 	assert_output_contains "--memory"
