@@ -290,6 +290,14 @@ case_publish_port() {
 	done
 	output=$body
 	expect_contains "served by "
+	# docker0 and the DNAT rule are in dockerd's namespace, not on the host
+	erun nsenter --net="/proc/$dpid/ns/net" iptables -w -t nat -S DOCKER
+	expect_contains "--dport $hostport -j DNAT"
+	nsenter --net="/proc/$dpid/ns/net" ip link show docker0 >/dev/null
+	if ip link show docker0 >/dev/null 2>&1; then
+		engine_explain "docker0 exists on the host"
+		return 1
+	fi
 	erun D rm -f "$name"
 	expect_status 0
 }
