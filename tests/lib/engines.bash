@@ -202,7 +202,7 @@ engine_need() {
 	local p
 	for p in "$@"; do
 		if ! command -v "$p" >/dev/null 2>&1; then
-			ENGINE_MISSING="'$p' is not installed (Debian package for $ENGINE_NAME)"
+			ENGINE_MISSING="'$p' is not installed (scripts/deps.sh installs the engines)"
 			export ENGINE_MISSING
 			return 1
 		fi
