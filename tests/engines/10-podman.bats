@@ -4,7 +4,10 @@
 # storage.conf (graphroot, runroot), containers.conf (tmp_dir, static_dir,
 # volume_path, network config, cgroupfs, file events, ulimits within this
 # machine's limits), registries.conf; containers go below the cgroup
-# /oci-engines-test-podman.
+# /$ENGINE_CGROUP (oci-engines-XXXXXX, one per run). Outside $ED podman uses
+# only /run/containers/networks (netavark's, fixed for root; removed after
+# when the test made it), the runtime's default state root (podman passes no
+# --root) and conmon's console sockets in /tmp.
 
 load ../lib/common
 load ../lib/engines
