@@ -64,7 +64,8 @@ struct init_ctx {
 	int fifo_fd;	/* O_PATH on exec.fifo */
 	int console_fd; /* connected console socket, or -1 */
 	int *ns_fds;
-	pid_t init_pid; /* as the parent sees it (from HOOKS_ACK) */
+	int *idmap_trees; /* made by the child A before the user namespace */
+	pid_t init_pid;	  /* as the parent sees it (from HOOKS_ACK) */
 };
 
 static char *now_rfc3339(void)
@@ -161,9 +162,13 @@ static _Noreturn void init_main(struct init_ctx *c)
 	struct run_rootfs_opts ro = { .no_pivot = c->opts->no_pivot,
 				      .userns = userns,
 				      .cgroupns = s->ns_flags & CLONE_NEWCGROUP,
-				      .console_slave = -1 };
+				      .console_slave = -1,
+				      .idmap_trees = c->idmap_trees };
 	if ((r = run_rootfs_make_cwd(s, &e)) < 0 || (r = run_rootfs_prepare(s, &ro, &e)) < 0)
 		child_fail(c, e);
+	run_rootfs_close_trees(s, c->idmap_trees);
+	c->idmap_trees = NULL;
+	ro.idmap_trees = NULL;
 
 	int pid = 0;
 	if (run_sync_send(c->sync_fd, RUN_SYNC_HOOKS_REQ, 0, NULL, &e) < 0 ||
@@ -255,6 +260,9 @@ static _Noreturn void child_main(struct init_ctx *c)
 		oci_err_sys(&e, "prctl(PR_SET_PDEATHSIG)");
 		child_fail(c, e);
 	}
+	/* id-mapped trees need privilege over the sources' filesystems: first */
+	if (run_rootfs_idmap_trees(s, &c->idmap_trees, &e) < 0)
+		child_fail(c, e);
 	if (run_ns_join(s, c->ns_fds, &e) < 0)
 		child_fail(c, e);
 	run_ns_close_paths(s, c->ns_fds);

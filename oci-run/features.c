@@ -53,7 +53,7 @@ char *run_features_json(void)
 	json_object_set_new(l, "intelRdt", json_deep_copy(off));
 	json_t *me = json_object();
 	json_t *idm = json_object();
-	json_object_set_new(idm, "enabled", json_false());
+	json_object_set_new(idm, "enabled", json_true());
 	json_object_set_new(me, "idmap", idm);
 	json_object_set_new(l, "mountExtensions", me);
 	json_decref(off);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <linux/nsfs.h>
 
 #include "fs.h"
@@ -137,6 +138,63 @@ int run_ns_write_idmaps(pid_t pid, const struct run_spec *s, struct oci_err **er
 	if (r < 0)
 		return r;
 	return write_map(pid, "gid_map", s->gid_mappings, s->n_gid_mappings, err);
+}
+
+int run_ns_idmap_userns(const struct run_idmap *uids, size_t n_uids, const struct run_idmap *gids,
+			size_t n_gids, int *ret_fd, struct oci_err **err)
+{
+	int ready[2], done[2];
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return oci_err_sys(err, "pipe");
+	if (pipe2(done, O_CLOEXEC) < 0) {
+		close(ready[0]);
+		close(ready[1]);
+		return oci_err_sys(err, "pipe");
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(ready[0]);
+		close(ready[1]);
+		close(done[0]);
+		close(done[1]);
+		return oci_err_sys(err, "fork");
+	}
+	if (pid == 0) {
+		char b = 0;
+		close(ready[0]);
+		close(done[1]);
+		if (unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		if (write(ready[1], &b, 1) != 1)
+			_exit(1);
+		/* wait until the parent has what it needs */
+		(void)!read(done[0], &b, 1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(done[0]);
+	char b;
+	int r = 0;
+	if (read(ready[0], &b, 1) != 1)
+		r = oci_err_set(err, EPERM, "create a user namespace for an idmap mount");
+	if (r == 0)
+		r = write_map(pid, "uid_map", uids, n_uids, err);
+	if (r == 0)
+		r = write_map(pid, "gid_map", gids, n_gids, err);
+	if (r == 0) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			r = oci_err_sys(err, "open '%s'", path);
+		else
+			*ret_fd = fd;
+	}
+	close(ready[0]);
+	close(done[1]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return r;
 }
 
 int run_ns_write_time_offsets(const struct run_spec *s, struct oci_err **err)

@@ -24,5 +24,9 @@ int run_ns_write_idmaps(pid_t pid, const struct run_spec *s, struct oci_err **er
 /* Writes /proc/self/timens_offsets (after unshare(CLONE_NEWTIME)). */
 int run_ns_write_time_offsets(const struct run_spec *s, struct oci_err **err);
 const char *run_ns_name(int type);
+/* A user namespace with these mappings, for an id-mapped mount: a helper
+ * child unshares it, the maps are written, its fd is kept, the child exits. */
+int run_ns_idmap_userns(const struct run_idmap *uids, size_t n_uids, const struct run_idmap *gids,
+			size_t n_gids, int *ret_fd, struct oci_err **err);
 
 #endif

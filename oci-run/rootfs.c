@@ -12,11 +12,15 @@
 #include <linux/mount.h>
 
 #include "fs.h"
+#include "linux_ns.h"
 #include "sbuf.h"
 #include "util.h"
 
 #ifndef MOUNT_ATTR_RDONLY
 #define MOUNT_ATTR_RDONLY 0x00000001
+#endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
 #endif
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -240,8 +244,66 @@ static int mount_cgroup(int rootfd, const struct run_mount *m, const char *targe
 	return mount_cgroup_v1(rootfd, m, target, o, err);
 }
 
-static int mount_one(int rootfd, const struct run_mount *m, const struct run_rootfs_opts *o,
-		     struct oci_err **err)
+int run_rootfs_idmap_trees(const struct run_spec *s, int **ret, struct oci_err **err)
+{
+	int *trees = xcalloc(s->n_mounts + 1, sizeof(int));
+	for (size_t i = 0; i < s->n_mounts; i++)
+		trees[i] = -1;
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct run_mount *m = &s->mounts[i];
+		if (!m->idmap)
+			continue;
+		int r, userns = -1;
+		if (m->n_uid_mappings)
+			r = run_ns_idmap_userns(m->uid_mappings, m->n_uid_mappings, m->gid_mappings,
+						m->n_gid_mappings, &userns, err);
+		else
+			r = run_ns_idmap_userns(s->uid_mappings, s->n_uid_mappings, s->gid_mappings,
+						s->n_gid_mappings, &userns, err);
+		if (r < 0) {
+			run_rootfs_close_trees(s, trees);
+			return oci_err_wrap(err, "mounts[%zu]", i);
+		}
+		unsigned tflags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+		if (m->flags & MS_REC)
+			tflags |= AT_RECURSIVE;
+		int tree = (int)syscall(SYS_open_tree, AT_FDCWD, m->source, tflags);
+		if (tree < 0) {
+			r = oci_err_sys(err, "mounts[%zu]: clone '%s' for an idmap mount", i,
+					m->source);
+			close(userns);
+			run_rootfs_close_trees(s, trees);
+			return r;
+		}
+		struct mount_attr_compat a = { .attr_set = MOUNT_ATTR_IDMAP,
+					       .userns_fd = (__u64)userns };
+		unsigned aflags = AT_EMPTY_PATH | (m->idmap_recursive ? AT_RECURSIVE : 0);
+		if (syscall(SYS_mount_setattr, tree, "", aflags, &a, sizeof(a)) < 0) {
+			r = oci_err_sys(err, "mounts[%zu]: id-map '%s'", i, m->source);
+			close(tree);
+			close(userns);
+			run_rootfs_close_trees(s, trees);
+			return r;
+		}
+		close(userns);
+		trees[i] = tree;
+	}
+	*ret = trees;
+	return 0;
+}
+
+void run_rootfs_close_trees(const struct run_spec *s, int *trees)
+{
+	if (!trees)
+		return;
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (trees[i] >= 0)
+			close(trees[i]);
+	free(trees);
+}
+
+static int mount_one(int rootfd, const struct run_mount *m, int tree,
+		     const struct run_rootfs_opts *o, struct oci_err **err)
 {
 	bool is_dir = true;
 	if (m->bind) {
@@ -261,8 +323,14 @@ static int mount_one(int rootfd, const struct run_mount *m, const struct run_roo
 		if (r < 0)
 			return r;
 	} else if (m->bind) {
-		if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
+		if (tree >= 0) {
+			if (syscall(SYS_move_mount, tree, "", fd, "",
+				    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+				return oci_err_sys(err, "attach the id-mapped '%s' on '%s'", m->source,
+						   m->destination);
+		} else if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0) {
 			return oci_err_sys(err, "bind '%s' on '%s'", m->source, m->destination);
+		}
 		unsigned long extra = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
 		if (extra) {
 			_cleanup_close_ int again =
@@ -450,7 +518,8 @@ int run_rootfs_prepare(const struct run_spec *s, const struct run_rootfs_opts *o
 	if (rootfd < 0)
 		return oci_err_sys(err, "open rootfs '%s'", s->root_path);
 	for (size_t i = 0; i < s->n_mounts; i++) {
-		int r = mount_one(rootfd, &s->mounts[i], o, err);
+		int r = mount_one(rootfd, &s->mounts[i], o->idmap_trees ? o->idmap_trees[i] : -1, o,
+				  err);
 		if (r < 0)
 			return oci_err_wrap(err, "mounts[%zu]", i);
 	}

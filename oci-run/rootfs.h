@@ -16,7 +16,15 @@ struct run_rootfs_opts {
 	bool cgroupns; /* in a cgroup namespace: mount cgroups afresh, else bind
 			* the container's own cgroup directories as runc does */
 	int console_slave; /* -1 or a pty slave to bind on /dev/console */
+	const int *idmap_trees; /* per mount: a detached id-mapped tree, or -1 */
 };
+
+/* For every idmap/ridmap mount: clones the source as a detached tree and
+ * id-maps it (run in the runtime's namespaces, before the user namespace:
+ * it needs privilege over the source's filesystem). *ret has n_mounts fds,
+ * -1 for the other mounts; free with run_rootfs_close_trees(). */
+int run_rootfs_idmap_trees(const struct run_spec *s, int **ret, struct oci_err **err);
+void run_rootfs_close_trees(const struct run_spec *s, int *trees);
 
 /* Before pivot_root: propagation, the rootfs bind, every mount, /dev. */
 int run_rootfs_prepare(const struct run_spec *s, const struct run_rootfs_opts *o,

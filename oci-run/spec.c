@@ -146,7 +146,8 @@ const char *const run_mount_option_names[] = {
 	"remount", "mand", "nomand", "atime", "noatime", "diratime", "nodiratime", "relatime",
 	"norelatime", "strictatime", "nostrictatime", "lazytime", "nolazytime", "silent", "loud",
 	"nosymfollow", "symfollow", "bind", "rbind", "private", "rprivate", "shared", "rshared",
-	"slave", "rslave", "unbindable", "runbindable", "rro", "rrw", "tmpcopyup", NULL,
+	"slave", "rslave", "unbindable", "runbindable", "rro", "rrw", "tmpcopyup", "idmap",
+	"ridmap", NULL,
 };
 
 void run_mount_add_option(struct run_mount *m, const char *opt)
@@ -243,6 +244,8 @@ void run_spec_free(struct run_spec *s)
 		free(s->mounts[i].type);
 		free(s->mounts[i].source);
 		free(s->mounts[i].data);
+		free(s->mounts[i].uid_mappings);
+		free(s->mounts[i].gid_mappings);
 	}
 	free(s->mounts);
 	for (int k = 0; k < RUN_HOOK_COUNT; k++) {
@@ -448,6 +451,29 @@ static int parse_process(json_t *proc, struct run_process *p, struct oci_err **e
 	return 0;
 }
 
+static int parse_idmaps(json_t *l, const char *path, const char *key, struct run_idmap **ret,
+			size_t *ret_n, struct oci_err **err)
+{
+	json_t *a;
+	_cleanup_free_ char *kp = oci_json_path_key(path, key);
+	int r = oci_json_opt_arr(l, path, key, &a, err);
+	if (r <= 0)
+		return r;
+	*ret = xcalloc(json_array_size(a) + 1, sizeof(struct run_idmap));
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		_cleanup_free_ char *ep = oci_json_path_index(kp, i);
+		json_t *e = json_array_get(a, i);
+		struct run_idmap *m = &(*ret)[i];
+		if (oci_json_expect(e, JSON_OBJECT, ep, err) < 0 ||
+		    get_u32(e, ep, "containerID", true, &m->container_id, err) < 0 ||
+		    get_u32(e, ep, "hostID", true, &m->host_id, err) < 0 ||
+		    get_u32(e, ep, "size", true, &m->size, err) < 0)
+			return -(*err)->code;
+	}
+	*ret_n = json_array_size(a);
+	return 0;
+}
+
 static int parse_mounts(json_t *a, struct run_spec *s, struct oci_err **err)
 {
 	s->mounts = xcalloc(json_array_size(a) + 1, sizeof(*s->mounts));
@@ -471,16 +497,30 @@ static int parse_mounts(json_t *a, struct run_spec *s, struct oci_err **err)
 		m->type = xstrdup(type ? type : "");
 		m->source = xstrdup(src ? src : "");
 		for (size_t j = 0; opts && opts[j]; j++) {
-			if (streq(opts[j], "idmap") || streq(opts[j], "ridmap"))
-				return oci_err_set(err, EOPNOTSUPP,
-						   "%s.options[%zu]: '%s' mounts are not supported", ep,
-						   j, opts[j]);
+			if (streq(opts[j], "idmap") || streq(opts[j], "ridmap")) {
+				m->idmap = true;
+				m->idmap_recursive = streq(opts[j], "ridmap");
+				continue;
+			}
 			run_mount_add_option(m, opts[j]);
 		}
 		if (streq(m->type, "bind") && !m->bind) {
 			m->bind = true;
 			m->flags |= MS_BIND;
 		}
+		if (parse_idmaps(e, ep, "uidMappings", &m->uid_mappings, &m->n_uid_mappings, err) < 0 ||
+		    parse_idmaps(e, ep, "gidMappings", &m->gid_mappings, &m->n_gid_mappings, err) < 0)
+			return -(*err)->code;
+		if ((m->n_uid_mappings || m->n_gid_mappings) && !m->idmap)
+			return oci_err_set(err, EINVAL,
+					   "%s.uidMappings: mappings need the idmap or ridmap option", ep);
+		if (m->idmap && !m->bind)
+			return oci_err_set(err, EINVAL,
+					   "%s.options: idmap is supported on bind mounts only", ep);
+		if (m->idmap && (!m->n_uid_mappings) != (!m->n_gid_mappings))
+			return oci_err_set(err, EINVAL,
+					   "%s: an idmap mount needs both uidMappings and gidMappings",
+					   ep);
 		if (m->bind && !*m->source)
 			return oci_err_set(err, EINVAL, "%s.source: a bind mount needs a source", ep);
 		if (!m->bind && !*m->type)
@@ -530,29 +570,6 @@ static int parse_hooks(json_t *hooks, struct run_spec *s, struct oci_err **err)
 	return 0;
 }
 
-static int parse_idmaps(json_t *l, const char *key, struct run_idmap **ret, size_t *ret_n,
-			struct oci_err **err)
-{
-	json_t *a;
-	_cleanup_free_ char *kp = oci_json_path_key("linux", key);
-	int r = oci_json_opt_arr(l, "linux", key, &a, err);
-	if (r <= 0)
-		return r;
-	*ret = xcalloc(json_array_size(a) + 1, sizeof(struct run_idmap));
-	for (size_t i = 0; i < json_array_size(a); i++) {
-		_cleanup_free_ char *ep = oci_json_path_index(kp, i);
-		json_t *e = json_array_get(a, i);
-		struct run_idmap *m = &(*ret)[i];
-		if (oci_json_expect(e, JSON_OBJECT, ep, err) < 0 ||
-		    get_u32(e, ep, "containerID", true, &m->container_id, err) < 0 ||
-		    get_u32(e, ep, "hostID", true, &m->host_id, err) < 0 ||
-		    get_u32(e, ep, "size", true, &m->size, err) < 0)
-			return -(*err)->code;
-	}
-	*ret_n = json_array_size(a);
-	return 0;
-}
-
 static int parse_linux(json_t *l, struct run_spec *s, struct oci_err **err)
 {
 	json_t *a, *o;
@@ -594,8 +611,8 @@ static int parse_linux(json_t *l, struct run_spec *s, struct oci_err **err)
 			}
 		}
 	}
-	if (parse_idmaps(l, "uidMappings", &s->uid_mappings, &s->n_uid_mappings, err) < 0 ||
-	    parse_idmaps(l, "gidMappings", &s->gid_mappings, &s->n_gid_mappings, err) < 0)
+	if (parse_idmaps(l, "linux", "uidMappings", &s->uid_mappings, &s->n_uid_mappings, err) < 0 ||
+	    parse_idmaps(l, "linux", "gidMappings", &s->gid_mappings, &s->n_gid_mappings, err) < 0)
 		return -(*err)->code;
 	const struct run_ns *user = run_spec_ns(s, CLONE_NEWUSER);
 	if ((s->n_uid_mappings || s->n_gid_mappings) && !user)
@@ -777,6 +794,12 @@ static int parse_doc(json_t *doc, const char *bundle, struct run_spec *s, struct
 		return r;
 	if (r > 0 && parse_linux(o, s, err) < 0)
 		return -(*err)->code;
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (s->mounts[i].idmap && !s->mounts[i].n_uid_mappings && !s->n_uid_mappings)
+			return oci_err_set(err, EINVAL,
+					   "mounts[%zu]: idmap needs uidMappings and gidMappings (of "
+					   "the mount or of linux)",
+					   i);
 	if (s->hostname && *s->hostname && !(s->ns_flags & CLONE_NEWUTS))
 		return oci_err_set(err, EINVAL,
 				   "hostname: setting it needs a new uts namespace in "

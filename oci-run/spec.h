@@ -43,6 +43,10 @@ struct run_mount {
 	unsigned long propagation; /* MS_PRIVATE|MS_REC etc., 0: none */
 	bool bind;		   /* bind or rbind */
 	bool rro;		   /* recursive read-only (mount_setattr) */
+	bool idmap;		   /* idmap or ridmap: an id-mapped bind mount */
+	bool idmap_recursive;	   /* ridmap */
+	struct run_idmap *uid_mappings, *gid_mappings; /* the mount's; NULL: the container's */
+	size_t n_uid_mappings, n_gid_mappings;
 	char *data;		   /* the other options, comma-joined; NULL: none */
 };
 

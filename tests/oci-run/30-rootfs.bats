@@ -236,3 +236,34 @@ super_opts() {
 	[ "${lines[0]}" = 67108864 ] || fail "runc: $output"
 	[ "${mine//-o1/X}" = "${output//-r1/X}" ] || fail "oci-run: $mine; runc: $output"
 }
+
+@test "idmap mount with its own mappings: files owned by 0 on disk are 1000 inside" {
+	mkdir -p "$T/data/sub"
+	echo hi >"$T/data/f"
+	chmod 777 "$T/data"
+	bundle_config "$T/b" '.process.user = {"uid": 1000, "gid": 1000} | .mounts += [{"destination": "/data", "type": "bind", "source": $d,
+		"options": ["rbind", "idmap"], "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+		"gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}]' --arg d "$T/data"
+	run_in "$T/b" sh -c 'stat -c "%u:%g" /data/f /data/sub; touch /data/new; grep " /data " /proc/self/mountinfo'
+	assert_status 0
+	[ "${lines[0]}" = 1000:1000 ] && [ "${lines[1]}" = 1000:1000 ] || fail "$output"
+	[ "$(stat -c %u:%g "$T/data/new")" = 0:0 ] || fail "created as $(stat -c %u:%g "$T/data/new") on disk"
+	assert_output_contains "idmapped"
+	[ "$(stat -c %u "$T/data/f")" = 0 ] || fail "the source itself changed owner"
+}
+
+@test "idmap mount in a user namespace uses the container's mappings" {
+	chmod 755 "$T"
+	chown -R 100000:100000 "$T/b/rootfs"
+	mkdir -p "$T/vol"
+	echo data >"$T/vol/f"
+	bundle_config "$T/b" '.linux.namespaces += [{"type":"user"}]
+		| .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+		| .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+		| .mounts += [{"destination": "/vol", "type": "bind", "source": $v, "options": ["bind", "idmap"]}]' --arg v "$T/vol"
+	run_in "$T/b" sh -c 'stat -c "%u:%g" /vol/f; echo more >>/vol/f && echo written'
+	assert_status 0
+	[ "${lines[0]}" = 0:0 ] || fail "without the idmap it would be 65534: $output"
+	assert_output_contains written
+	[ "$(stat -c %u "$T/vol/f")" = 0 ]
+}

@@ -122,8 +122,15 @@ int main(void)
 		     "\"gid\": 0}}",
 		     "process.user.uid", "negative uid");
 	expect_error("\"mounts\": [{\"destination\": \"/x\", \"source\": \"/y\", \"options\": "
+		     "[\"bind\", \"idmap\"]}]",
+		     "mounts[0]: idmap needs uidMappings and gidMappings", "idmap without maps");
+	expect_error("\"mounts\": [{\"destination\": \"/x\", \"type\": \"tmpfs\", \"options\": "
 		     "[\"idmap\"]}]",
-		     "mounts[0].options[0]: 'idmap' mounts are not supported", "idmap mount");
+		     "mounts[0].options: idmap is supported on bind mounts only", "idmap on tmpfs");
+	expect_error("\"mounts\": [{\"destination\": \"/x\", \"source\": \"/y\", \"options\": "
+		     "[\"bind\"], \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}]",
+		     "mounts[0].uidMappings: mappings need the idmap or ridmap option",
+		     "mappings without idmap");
 	expect_error("\"mounts\": [{\"destination\": \"/x\"}]", "mounts[0].type",
 		     "mount without type");
 	expect_error("\"hooks\": {\"prestart\": [{\"path\": \"rel\"}]}",
