@@ -395,7 +395,10 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 	st.bundle = bundle;
 	st.rootfs = s->root_path;
 	st.created = created;
-	st.owner = "";
+	char owner[32] = "";
+	if (geteuid() != 0)
+		snprintf(owner, sizeof(owner), "%u", (unsigned)geteuid());
+	st.owner = owner;
 	st.annotations = s->annotations;
 	st.has_pidns = s->ns_flags & CLONE_NEWPID;
 

@@ -317,6 +317,12 @@ int run_exec(const struct run_global *g, const char *id, const struct run_exec_o
 		} else if (m.type == RUN_SYNC_PID) {
 			pid = m.value;
 			r = run_cgroup_join(s, id, g->systemd_cgroup, pid, err);
+			if (r < 0 && geteuid() != 0) {
+				/* rootless containers may have no cgroup of their own */
+				oci_debug("exec: join the cgroup: %s", (*err)->msg);
+				oci_err_clear(err);
+				r = 0;
+			}
 			if (r < 0)
 				break;
 			if (o->pid_file) {

@@ -137,6 +137,15 @@ int run_ns_write_idmaps(pid_t pid, const struct run_spec *s, struct oci_err **er
 	int r = write_map(pid, "uid_map", s->uid_mappings, s->n_uid_mappings, err);
 	if (r < 0)
 		return r;
+	if (geteuid() != 0) {
+		/* rootless: an unprivileged process may write gid_map only after
+		 * setgroups(2) has been denied in the namespace */
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+		_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "deny", 4) != 4)
+			return oci_err_sys(err, "write '%s'", path);
+	}
 	return write_map(pid, "gid_map", s->gid_mappings, s->n_gid_mappings, err);
 }
 

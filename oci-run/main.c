@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "container.h"
 #include "err.h"
@@ -53,7 +54,8 @@ static const char usage_text[] =
 	"  features            print the features JSON\n"
 	"\n"
 	"Global options:\n"
-	"  --root DIR          state directory (default /run/oci-run)\n"
+	"  --root DIR          state directory (default /run/oci-run; rootless:\n"
+	"                      $XDG_RUNTIME_DIR/oci-run)\n"
 	"  --log FILE          write messages to FILE\n"
 	"  --log-format F      text or json\n"
 	"  --debug             log debug messages\n"
@@ -508,6 +510,7 @@ int main(int argc, char **argv)
 	};
 	struct run_global g = { .root = "/run/oci-run" };
 	const char *log_file = NULL, *log_format = NULL;
+	bool root_given = false;
 	int c;
 
 	oci_log_init(PROG);
@@ -516,6 +519,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case OPT_ROOT:
 			g.root = optarg;
+			root_given = true;
 			break;
 		case OPT_LOG:
 			log_file = optarg;
@@ -541,6 +545,14 @@ int main(int argc, char **argv)
 		default:
 			return 2;
 		}
+	}
+	/* rootless: the state goes below $XDG_RUNTIME_DIR, as runc does */
+	_cleanup_free_ char *user_root = NULL;
+	if (!root_given && geteuid() != 0) {
+		const char *xdg = getenv("XDG_RUNTIME_DIR");
+		user_root = xdg && *xdg ? xasprintf("%s/oci-run", xdg)
+					: xasprintf("/tmp/oci-run-%u", (unsigned)geteuid());
+		g.root = user_root;
 	}
 	if (log_format) {
 		enum oci_log_format f;
