@@ -276,6 +276,9 @@ int fetch_cmd_pull(const struct fetch_opts *o, const char *src, const char *dest
 		   struct sbuf *out, struct oci_err **err);
 int fetch_cmd_push(const struct fetch_opts *o, const char *src, const char *dest,
 		   struct sbuf *out, struct oci_err **err);
+/* skopeo copy: pull, push, or registry to registry through a temporary layout. */
+int fetch_cmd_copy(const struct fetch_opts *o, const char *src, const char *dest,
+		   struct sbuf *out, struct oci_err **err);
 int fetch_cmd_inspect(const struct fetch_opts *o, const char *ref, struct sbuf *out,
 		      struct oci_err **err);
 int fetch_cmd_tags(const struct fetch_opts *o, const char *repo, struct sbuf *out,

@@ -25,6 +25,7 @@ static const char usage[] =
 	"                         prints the manifest digest\n"
 	"  push SRC REF           push SRC (a name in the store, oci:DIR[:TAG],\n"
 	"                         oci-archive:FILE[:TAG] or dir:DIR) to REF\n"
+	"  copy SRC DEST          as skopeo copy: pull, push, or registry to registry\n"
 	"  inspect REF            print JSON about REF (digest, platforms, config, layers)\n"
 	"                         without downloading layers\n"
 	"  tags REPO              list the tags of REPO\n"
@@ -293,6 +294,9 @@ int main(int argc, char **argv)
 	} else if (streq(cmd, "push")) {
 		need_args(cmd, nargs - 1, 2, 2);
 		r = fetch_cmd_push(&o, args[1], args[2], &out, &err);
+	} else if (streq(cmd, "copy")) {
+		need_args(cmd, nargs - 1, 2, 2);
+		r = fetch_cmd_copy(&o, args[1], args[2], &out, &err);
 	} else if (streq(cmd, "inspect")) {
 		need_args(cmd, nargs - 1, 1, 1);
 		r = fetch_cmd_inspect(&o, args[1], &out, &err);

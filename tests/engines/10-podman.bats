@@ -7,7 +7,8 @@
 # /$ENGINE_CGROUP (oci-engines-XXXXXX, one per run). Outside $ED podman uses
 # only /run/containers/networks (netavark's, fixed for root; removed after
 # when the test made it), the runtime's default state root (podman passes no
-# --root) and conmon's console sockets in /tmp.
+# --root) and conmon's console sockets in /tmp; the pull's blob-info cache
+# goes to an overlay (engine_private_varlib).
 
 load ../lib/common
 load ../lib/engines
@@ -48,7 +49,7 @@ EOF
 	export CONTAINERS_CONF="$c/containers.conf" CONTAINERS_STORAGE_CONF="$c/storage.conf"
 	export CONTAINERS_REGISTRIES_CONF="$c/registries.conf"
 	local id
-	id=$(podman pull -q "oci:$OCI_TEST_FIXTURES/tiny:latest") || return 1
+	id=$(engine_private_varlib podman pull -q "oci:$OCI_TEST_FIXTURES/tiny:latest") || return 1
 	podman tag "$id" "$ENGINE_IMG"
 }
 

@@ -45,7 +45,7 @@ EOF
 		export ENGINE_MISSING
 		return 0
 	fi
-	skopeo copy -q "oci:$OCI_TEST_FIXTURES/tiny:latest" \
+	engine_private_varlib skopeo copy -q "oci:$OCI_TEST_FIXTURES/tiny:latest" \
 		"docker-archive:$ED/tiny-docker.tar:$ENGINE_IMG" || return 1
 	"$DOCKER_CLI" load -q -i "$ED/tiny-docker.tar" >/dev/null || return 1
 }

@@ -483,6 +483,19 @@ engine_check_host() {
 	return $ok
 }
 
+# engine_private_varlib CMD...: CMD in a mount namespace of its own where
+# /var/lib is an overlay whose changes go to $ED/varlib: containers/image
+# (podman pull, skopeo copy) writes its blob-info cache to
+# /var/lib/containers/cache as root whatever the storage config says.
+engine_private_varlib() {
+	mkdir -p "$ED/varlib/upper" "$ED/varlib/work"
+	unshare -m --propagation private sh -c '
+		mount -t overlay oci-engine-varlib \
+			-o "lowerdir=/var/lib,upperdir=$1/upper,workdir=$1/work" /var/lib || exit 1
+		shift
+		exec "$@"' sh "$ED/varlib" "$@"
+}
+
 # engine_oci_archive DIR TAR: a tar of an OCI image layout (for ctr import).
 engine_oci_archive() {
 	tar -C "$1" -cf "$2" .

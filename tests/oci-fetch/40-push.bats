@@ -106,3 +106,25 @@ teardown_file() {
 	[ "$st" = 0 ] || fail "status $st"
 	[ "$out" = "$(fixture_digest tiny)" ]
 }
+
+@test "copy: registry to registry (through a temporary layout), and to/from local images" {
+	registry_push_fixture src/multi "$OCI_TEST_FIXTURES/multiarch" >/dev/null
+	run --separate-stderr oci-fetch -q --all-platforms copy "docker://$REGISTRY/src/multi" "docker://$REGISTRY/copied/multi:all"
+	assert_status 0
+	[ "$output" = "$(fixture_digest multiarch)" ]
+	[ "$(skopeo_digest copied/multi:all)" = "$(fixture_digest multiarch)" ]
+	# one platform, as skopeo copy without --all: the platform's manifest
+	run --separate-stderr oci-fetch -q copy "$REGISTRY/src/multi" "$REGISTRY/copied/multi:host"
+	assert_status 0
+	[ "$(skopeo_digest copied/multi:host)" = "$(fixture_digest tiny)" ]
+	run --separate-stderr oci-fetch -q copy "$REGISTRY/copied/multi:host" "oci:$T/c:x"
+	assert_status 0
+	[ "$(jq -r '.manifests[0].digest' "$T/c/index.json")" = "$(fixture_digest tiny)" ]
+	run --separate-stderr oci-fetch -q copy "oci:$T/c:x" "$REGISTRY/copied/back:1"
+	assert_status 0
+	[ "$output" = "$(fixture_digest tiny)" ]
+	run oci-fetch copy "oci:$T/c:x" "oci:$T/d:y"
+	assert_status 1
+	assert_output_contains "one side must be a registry"
+	[ -z "$(ls /tmp | grep '^oci-fetch-copy\.')" ] || fail "temporary layouts left in /tmp"
+}

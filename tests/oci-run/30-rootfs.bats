@@ -267,3 +267,25 @@ super_opts() {
 	assert_output_contains written
 	[ "$(stat -c %u "$T/vol/f")" = 0 ]
 }
+
+@test "tmpcopyup: a tmpfs gets the files that were below it, owners and modes kept" {
+	mkdir -p "$T/b/rootfs/var/cache/sub"
+	echo cached >"$T/b/rootfs/var/cache/sub/f"
+	chown 7:8 "$T/b/rootfs/var/cache/sub/f"
+	chmod 640 "$T/b/rootfs/var/cache/sub/f"
+	ln -s sub/f "$T/b/rootfs/var/cache/link"
+	chmod 1777 "$T/b/rootfs/var/cache"
+	bundle_config "$T/b" '.mounts += [{"destination": "/var/cache", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "nosuid"]},
+		{"destination": "/etc", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "ro"]}]'
+	run_in "$T/b" sh -c 'cat /var/cache/link; stat -c "%u:%g %a" /var/cache/sub/f /var/cache; echo new >/var/cache/new && echo wrote;
+		grep -E " /(var/cache|etc) " /proc/self/mountinfo | cut -d" " -f5,6,9; head -1 /etc/passwd; touch /etc/x 2>&1; true'
+	assert_status 0
+	[ "${lines[0]}" = cached ] || fail "$output"
+	[ "${lines[1]}" = "7:8 640" ] && [ "${lines[2]}" = "0:0 1777" ] || fail "$output"
+	assert_output_contains wrote
+	[ ! -e "$T/b/rootfs/var/cache/new" ] || fail "written through to the rootfs"
+	assert_output_matches "/var/cache rw,nosuid[^ ]* tmpfs"
+	assert_output_matches "/etc ro[^ ]* tmpfs"
+	assert_output_contains "root:x:0:0"
+	assert_output_contains "Read-only file system"
+}
