@@ -213,3 +213,13 @@ EOP
 	assert_one_line
 	assert_output_contains "nothing"
 }
+
+@test "non-TTY progress: a rate line every two seconds during a slow pull" {
+	proxy_start PROXY "$REGISTRY" --rate 2000000
+	run --separate-stderr oci-fetch pull "$PROXY/test/layered" "oci:$T/slow:x"
+	local st=$status err=$stderr
+	proxy_stop PROXY
+	[ "$st" = 0 ] || fail "status $st: $err"
+	printf '%s\n' "$err" | grep -Eq '^oci-fetch: [0-9.]+ [KMG]?i?B of [0-9.]+ MiB, [0-9.]+ [KMG]?i?B/s$' || fail "no rate line: $err"
+	[[ $err != *$'\033['* ]] || fail "escape codes without a terminal"
+}
