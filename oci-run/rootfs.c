@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -302,6 +303,75 @@ void run_rootfs_close_trees(const struct run_spec *s, int *trees)
 	free(trees);
 }
 
+/* Copies the tree below srcfd into dstfd: directories, files, symlinks,
+ * device nodes and fifos, with owners and modes (crun's tmpcopyup). */
+static int copy_tree(int srcfd, int dstfd, const char *what, struct oci_err **err)
+{
+	int dfd = fcntl(srcfd, F_DUPFD_CLOEXEC, 3);
+	if (dfd < 0)
+		return oci_err_sys(err, "tmpcopyup '%s'", what);
+	_cleanup_closedir_ DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return oci_err_sys(err, "tmpcopyup '%s'", what);
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		struct stat st;
+		if (streq(n, ".") || streq(n, ".."))
+			continue;
+		if (fstatat(srcfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return oci_err_sys(err, "tmpcopyup '%s/%s'", what, n);
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdirat(dstfd, n, st.st_mode & 07777) < 0 && errno != EEXIST)
+				return oci_err_sys(err, "tmpcopyup: mkdir '%s/%s'", what, n);
+			_cleanup_close_ int s2 = openat(srcfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+								  O_CLOEXEC);
+			_cleanup_close_ int d2 = openat(dstfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+								  O_CLOEXEC);
+			if (s2 < 0 || d2 < 0)
+				return oci_err_sys(err, "tmpcopyup: open '%s/%s'", what, n);
+			_cleanup_free_ char *sub = xasprintf("%s/%s", what, n);
+			int r = copy_tree(s2, d2, sub, err);
+			if (r < 0)
+				return r;
+		} else if (S_ISREG(st.st_mode)) {
+			_cleanup_close_ int in = openat(srcfd, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int out = openat(dstfd, n, O_WRONLY | O_CREAT | O_EXCL |
+								   O_NOFOLLOW | O_CLOEXEC,
+							 st.st_mode & 07777);
+			if (in < 0 || out < 0)
+				return oci_err_sys(err, "tmpcopyup: copy '%s/%s'", what, n);
+			off_t left = st.st_size;
+			while (left > 0) {
+				ssize_t c = sendfile(out, in, NULL, (size_t)left);
+				if (c <= 0) {
+					if (c < 0 && errno == EINTR)
+						continue;
+					return oci_err_sys(err, "tmpcopyup: copy '%s/%s'", what, n);
+				}
+				left -= c;
+			}
+		} else if (S_ISLNK(st.st_mode)) {
+			_cleanup_free_ char *target = xmalloc((size_t)st.st_size + 2);
+			ssize_t l = readlinkat(srcfd, n, target, (size_t)st.st_size + 1);
+			if (l < 0)
+				return oci_err_sys(err, "tmpcopyup: readlink '%s/%s'", what, n);
+			target[l] = '\0';
+			if (symlinkat(target, dstfd, n) < 0)
+				return oci_err_sys(err, "tmpcopyup: symlink '%s/%s'", what, n);
+		} else if (mknodat(dstfd, n, st.st_mode, st.st_rdev) < 0) {
+			return oci_err_sys(err, "tmpcopyup: mknod '%s/%s'", what, n);
+		}
+		if (fchownat(dstfd, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return oci_err_sys(err, "tmpcopyup: chown '%s/%s'", what, n);
+		if (!S_ISLNK(st.st_mode) && fchmodat(dstfd, n, st.st_mode & 07777, 0) < 0)
+			return oci_err_sys(err, "tmpcopyup: chmod '%s/%s'", what, n);
+	}
+	return 0;
+}
+
 static int mount_one(int rootfd, const struct run_mount *m, int tree,
 		     const struct run_rootfs_opts *o, struct oci_err **err)
 {
@@ -344,6 +414,37 @@ static int mount_one(int rootfd, const struct run_mount *m, int tree,
 		}
 	} else {
 		unsigned long fl = m->flags & ~(MS_BIND | MS_REC);
+		/* tmpcopyup: what was below the tmpfs, opened before it covers it */
+		_cleanup_close_ int below = -1;
+		if (m->tmpcopyup) {
+			below = oci_open_in_root(rootfd, m->destination, O_RDONLY | O_DIRECTORY, 0,
+						 err);
+			if (below < 0)
+				return below;
+			/* writable first; the flags (ro...) come back after the copy */
+			if (mount(m->source, target, m->type, fl & ~MS_RDONLY, m->data) < 0)
+				return oci_err_sys(err, "mount %s on '%s'", m->type, m->destination);
+			_cleanup_close_ int top = oci_open_in_root(rootfd, m->destination,
+								   O_RDONLY | O_DIRECTORY, 0, err);
+			if (top < 0)
+				return top;
+			struct stat st;
+			if (fstat(below, &st) == 0) {
+				(void)!fchmod(top, st.st_mode & 07777);
+				(void)!fchown(top, st.st_uid, st.st_gid);
+			}
+			int r = copy_tree(below, top, m->destination, err);
+			if (r < 0)
+				return r;
+			if (fl & MS_RDONLY) {
+				char tp[64];
+				fdpath(top, tp, sizeof(tp));
+				if (mount(NULL, tp, NULL, MS_REMOUNT | fl, m->data) < 0)
+					return oci_err_sys(err, "remount '%s' read-only",
+							   m->destination);
+			}
+			goto propagation;
+		}
 		int rc = mount(m->source, target, m->type, fl, m->data);
 		if (rc < 0 && o->userns && (errno == EPERM || errno == EACCES) &&
 		    (streq(m->type, "sysfs") || streq(m->type, "mqueue"))) {
@@ -366,6 +467,7 @@ static int mount_one(int rootfd, const struct run_mount *m, int tree,
 			return oci_err_sys(err, "mount %s on '%s'", m->type, m->destination);
 	}
 
+propagation:
 	if (m->propagation || m->rro) {
 		_cleanup_close_ int again = oci_open_in_root(rootfd, m->destination, O_PATH, 0, err);
 		if (again < 0)

@@ -179,8 +179,12 @@ void run_mount_add_option(struct run_mount *m, const char *opt)
 		m->rro = true;
 		return;
 	}
-	if (streq(opt, "rrw") || streq(opt, "tmpcopyup"))
-		return; /* rrw is the default; tmpcopyup is not supported (crun extension) */
+	if (streq(opt, "tmpcopyup")) {
+		m->tmpcopyup = true;
+		return;
+	}
+	if (streq(opt, "rrw"))
+		return; /* the default */
 	if (m->data) {
 		char *d = xasprintf("%s,%s", m->data, opt);
 		free(m->data);
@@ -514,6 +518,9 @@ static int parse_mounts(json_t *a, struct run_spec *s, struct oci_err **err)
 		if ((m->n_uid_mappings || m->n_gid_mappings) && !m->idmap)
 			return oci_err_set(err, EINVAL,
 					   "%s.uidMappings: mappings need the idmap or ridmap option", ep);
+		if (m->tmpcopyup && !streq(m->type, "tmpfs"))
+			return oci_err_set(err, EINVAL,
+					   "%s.options: tmpcopyup is for tmpfs mounts only", ep);
 		if (m->idmap && !m->bind)
 			return oci_err_set(err, EINVAL,
 					   "%s.options: idmap is supported on bind mounts only", ep);

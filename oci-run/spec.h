@@ -44,6 +44,7 @@ struct run_mount {
 	bool bind;		   /* bind or rbind */
 	bool rro;		   /* recursive read-only (mount_setattr) */
 	bool idmap;		   /* idmap or ridmap: an id-mapped bind mount */
+	bool tmpcopyup;		   /* crun's: a tmpfs gets what was below it */
 	bool idmap_recursive;	   /* ridmap */
 	struct run_idmap *uid_mappings, *gid_mappings; /* the mount's; NULL: the container's */
 	size_t n_uid_mappings, n_gid_mappings;

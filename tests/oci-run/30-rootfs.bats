@@ -272,7 +272,7 @@ super_opts() {
 	mkdir -p "$T/b/rootfs/var/cache/sub"
 	echo cached >"$T/b/rootfs/var/cache/sub/f"
 	chown 7:8 "$T/b/rootfs/var/cache/sub/f"
-	chmod 640 "$T/b/rootfs/var/cache/sub/f"
+	chmod 604 "$T/b/rootfs/var/cache/sub/f"
 	ln -s sub/f "$T/b/rootfs/var/cache/link"
 	chmod 1777 "$T/b/rootfs/var/cache"
 	bundle_config "$T/b" '.mounts += [{"destination": "/var/cache", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "nosuid"]},
@@ -281,7 +281,7 @@ super_opts() {
 		grep -E " /(var/cache|etc) " /proc/self/mountinfo | cut -d" " -f5,6,9; head -1 /etc/passwd; touch /etc/x 2>&1; true'
 	assert_status 0
 	[ "${lines[0]}" = cached ] || fail "$output"
-	[ "${lines[1]}" = "7:8 640" ] && [ "${lines[2]}" = "0:0 1777" ] || fail "$output"
+	[ "${lines[1]}" = "7:8 604" ] && [ "${lines[2]}" = "0:0 1777" ] || fail "$output"
 	assert_output_contains wrote
 	[ ! -e "$T/b/rootfs/var/cache/new" ] || fail "written through to the rootfs"
 	assert_output_matches "/var/cache rw,nosuid[^ ]* tmpfs"
