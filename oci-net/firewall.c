@@ -245,6 +245,20 @@ static int nft_apply(const char *script, struct oci_err **err)
 	return 0;
 }
 
+/* Runs an nft command and returns its output (NULL when it fails). */
+static char *nft_query(const char *cmd)
+{
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!nft)
+		return NULL;
+	nft_ctx_buffer_output(nft);
+	nft_ctx_buffer_error(nft);
+	char *out = NULL;
+	if (nft_run_cmd_from_buffer(nft, cmd) == 0)
+		out = xstrdup(nft_ctx_get_output_buffer(nft));
+	nft_ctx_free(nft);
+	return out;
+}
 
 /* ---- the iptables fallback (IPv4 only): chains OCI-NET-* filled by
  * iptables-restore --noflush, jumped to from the built-in chains. ---- */
@@ -366,7 +380,7 @@ static int ipt_jump(const struct ipt_jump *j, const char *op, bool check, struct
 
 static int ipt_apply(struct fw_state *s, struct oci_err **err)
 {
-	struct sbuf nat = SBUF_INIT, filt = SBUF_INIT;
+	struct sbuf nat = SBUF_INIT, filt = SBUF_INIT, accept = SBUF_INIT;
 	bool any = false;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct net_network *n = s->nets[i];
@@ -390,6 +404,9 @@ static int ipt_apply(struct fw_state *s, struct oci_err **err)
 			if (k != i)
 				sbuf_addf(&filt, "-A OCI-NET-FWD -i %s -o %s -j DROP\n", n->bridge,
 					  s->nets[k]->bridge);
+		/* Past a FORWARD policy of DROP (as Docker leaves it). */
+		sbuf_addf(&accept, "-A OCI-NET-FWD -i %s -j ACCEPT\n-A OCI-NET-FWD -o %s -j ACCEPT\n",
+			  n->bridge, n->bridge);
 		for (struct net_endpoint **e = s->eps[i]; *e; e++) {
 			_cleanup_free_ char *cip = net_cidr_str(&(*e)->ip, false);
 			for (size_t p = 0; p < (*e)->n_ports; p++) {
@@ -410,7 +427,7 @@ static int ipt_apply(struct fw_state *s, struct oci_err **err)
 	if (any) {
 		_cleanup_sbuf_ struct sbuf in = SBUF_INIT;
 		sbuf_addf(&in, "*nat\n:OCI-NET-PORTS - [0:0]\n:OCI-NET-POST - [0:0]\n%sCOMMIT\n", nat.buf);
-		sbuf_addf(&in, "*filter\n:OCI-NET-FWD - [0:0]\n%sCOMMIT\n", filt.buf);
+		sbuf_addf(&in, "*filter\n:OCI-NET-FWD - [0:0]\n%s%sCOMMIT\n", filt.buf, accept.buf);
 		const char *a[] = { "iptables-restore", "-w", "--noflush", NULL };
 		r = ipt(a, in.buf, false, err);
 		for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(ipt_jumps); i++) {
@@ -434,6 +451,50 @@ static int ipt_apply(struct fw_state *s, struct oci_err **err)
 	}
 	sbuf_release(&nat);
 	sbuf_release(&filt);
+	sbuf_release(&accept);
+	return r;
+}
+
+/* With nftables in charge, a host whose iptables FORWARD chain drops by
+ * default (Docker sets that policy) would still drop the networks' traffic:
+ * then a chain OCI-NET-ACCEPT, jumped to first from FORWARD, accepts what
+ * comes from or goes to the bridges (isolation and internal networks stay
+ * enforced by our own table, whose drops win). The marker .ipt-accept
+ * remembers that the chain exists. */
+static int forward_compat(struct net_ctx *ctx, struct fw_state *s, struct oci_err **err)
+{
+	_cleanup_free_ char *marker = xasprintf("%s/.ipt-accept", ctx->dir);
+	bool made = access(marker, F_OK) == 0;
+	struct sbuf rules = SBUF_INIT;
+	for (size_t i = 0; i < s->n; i++)
+		if (!s->nets[i]->internal && s->eps[i][0])
+			sbuf_addf(&rules, "-A OCI-NET-ACCEPT -i %s -j ACCEPT\n-A OCI-NET-ACCEPT -o %s -j ACCEPT\n",
+				  s->nets[i]->bridge, s->nets[i]->bridge);
+	int r = 0;
+	if (rules.len) {
+		_cleanup_free_ char *fwd = made ? NULL : nft_query("list chain ip filter FORWARD");
+		if (made || (fwd && strstr(fwd, "policy drop"))) {
+			_cleanup_sbuf_ struct sbuf in = SBUF_INIT;
+			sbuf_addf(&in, "*filter\n:OCI-NET-ACCEPT - [0:0]\n%sCOMMIT\n", rules.buf);
+			const char *a[] = { "iptables-restore", "-w", "--noflush", NULL };
+			struct ipt_jump j = { "filter", "FORWARD", NULL, "OCI-NET-ACCEPT" };
+			r = ipt(a, in.buf, false, err);
+			if (r >= 0 && (r = ipt_jump(&j, "-C", true, err)) == 1)
+				r = ipt_jump(&j, "-I", false, err);
+			if (r >= 0 && !made)
+				r = net_write_atomic(marker, "", 0, err);
+		}
+	} else if (made) {
+		struct ipt_jump j = { "filter", "FORWARD", NULL, "OCI-NET-ACCEPT" };
+		while (ipt_jump(&j, "-D", true, NULL) == 0)
+			;
+		const char *f[] = { "iptables", "-w", "-F", "OCI-NET-ACCEPT", NULL };
+		const char *x[] = { "iptables", "-w", "-X", "OCI-NET-ACCEPT", NULL };
+		ipt(f, NULL, true, NULL);
+		ipt(x, NULL, true, NULL);
+		unlink(marker);
+	}
+	sbuf_release(&rules);
 	return r;
 }
 
@@ -556,6 +617,8 @@ int net_firewall_sync(struct net_ctx *ctx, struct oci_err **err)
 	}
 	if (r >= 0 && use_ipt)
 		r = ipt_apply(&s, err);
+	if (r >= 0 && !use_ipt)
+		r = forward_compat(ctx, &s, err);
 	if (r >= 0 && !use_ipt && s.mac_table != s.mac_table_after) {
 		_cleanup_free_ char *marker = xasprintf("%s/.mac-table", ctx->dir);
 		if (s.mac_table_after)
