@@ -71,8 +71,7 @@ static void die_usage(const char *fmt, ...)
 	va_start(ap, fmt);
 	char *m = xvasprintf(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: error: %s\n", PROG, m);
-	fprintf(stderr, "Try 'oci-net --help'.\n");
+	fprintf(stderr, "%s: error: %s (see 'oci-net --help')\n", PROG, m);
 	free(m);
 	exit(2);
 }

@@ -8,7 +8,11 @@ load net
 	assert_status 2
 	run oci-net frobnicate
 	assert_status 2
+	assert_one_line
 	assert_output_contains "unknown command 'frobnicate'"
+	run oci-net connect x --pid 1 --netns /x
+	assert_status 2
+	assert_one_line
 }
 
 @test "create, ls, inspect and rm a network" {
