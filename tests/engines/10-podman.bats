@@ -55,7 +55,7 @@ EOF
 
 teardown_file() { engine_teardown_file; }
 setup() {
-	common_setup
+	engine_setup
 	# podman 4.3 fails when these name files that do not exist
 	unset REGISTRY_AUTH_FILE DOCKER_CONFIG
 }

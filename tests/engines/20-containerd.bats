@@ -19,6 +19,7 @@ setup_file() {
 }
 
 teardown_file() { engine_teardown_file; }
+setup() { engine_setup; }
 
 engine_stop() {
 	[ -n "${CTRD_SOCK:-}" ] && [ -S "$CTRD_SOCK" ] || return 0

@@ -53,7 +53,7 @@ EOF
 teardown_file() { engine_teardown_file; }
 
 setup() {
-	common_setup
+	engine_setup
 	unset DOCKER_CONFIG
 }
 

@@ -53,6 +53,7 @@ engine_setup_file() {
 	chmod 711 "$ED"
 	ENGINE_CGROUP="oci-engines-${ED##*.}"
 	export ED ENGINE_NAME ENGINE_CGROUP ENGINE_MISSING=""
+	cd "$ED" || return 1
 	engine_host_state >"$ED/host.before"
 	local slot real
 	for slot in runc oci-run; do
@@ -60,6 +61,13 @@ engine_setup_file() {
 		engine_write_wrapper "$ED/rt-$slot" "$real" "$ED/calls-$slot.log"
 		: >"$ED/calls-$slot.log"
 	done
+}
+
+# engine_setup: each test's setup: common_setup, and the engines run from $T
+# (conmon writes a file "oom" into its working directory on an OOM kill).
+engine_setup() {
+	common_setup
+	cd "$T" || return 1
 }
 
 # engine_teardown_file: everything stopped and removed, even after failures.
