@@ -9,6 +9,8 @@
 # it with iptables and the default bridge inside a network namespace of its
 # own, so docker0, the NAT rules, ip_forward and the FORWARD policy it sets
 # are that namespace's, never the host's (the last test checks the host).
+# Outside $ED: /run/docker/plugins and containerd's shim sockets in
+# /run/containerd/s (fixed paths; removed after when the test made them).
 
 load ../lib/common
 load ../lib/engines
