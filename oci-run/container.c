@@ -212,6 +212,8 @@ static _Noreturn void init_main(struct init_ctx *c)
 
 	/* from here on the init outlives `create`: give back the heap it got
 	 * from the parent (parsed config, seccomp compilation) before it waits */
+	run_seccomp_free(s->seccomp); /* loaded already */
+	s->seccomp = NULL;
 	malloc_trim(0);
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	if (run_sync_send(c->sync_fd, RUN_SYNC_READY, 0, NULL, &e) < 0)
@@ -321,6 +323,21 @@ static int write_pid_file(const char *file, pid_t pid, struct oci_err **err)
 		file = abs;
 	}
 	return oci_write_file_atomic(file, buf, (size_t)n, 0644, err);
+}
+
+int run_send_pidfd(const char *socket_path, pid_t pid, struct oci_err **err)
+{
+	_cleanup_close_ int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return oci_err_sys(err, "pidfd_open %d", (int)pid);
+	_cleanup_close_ int sock = -1;
+	int r = run_console_connect(socket_path, &sock, err);
+	if (r < 0)
+		return oci_err_wrap(err, "--pidfd-socket");
+	r = run_send_fd(sock, pfd, "pidfd", err);
+	if (r < 0)
+		return oci_err_wrap(err, "--pidfd-socket");
+	return 0;
 }
 
 static void kill_and_reap(pid_t a, pid_t init)
@@ -546,6 +563,11 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 		goto fail;
 	if (o->pid_file) {
 		r = write_pid_file(o->pid_file, init_pid, err);
+		if (r < 0)
+			goto fail;
+	}
+	if (o->pidfd_socket) {
+		r = run_send_pidfd(o->pidfd_socket, init_pid, err);
 		if (r < 0)
 			goto fail;
 	}

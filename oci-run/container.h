@@ -15,6 +15,7 @@ struct run_global {
 struct run_create_opts {
 	const char *bundle; /* default "." */
 	const char *pid_file;
+	const char *pidfd_socket; /* runc 1.2: a pidfd of the init is sent there */
 	const char *console_socket;
 	bool no_pivot;
 	bool no_new_keyring;
@@ -55,5 +56,7 @@ int run_pidfd_for(const struct run_state *st, struct oci_err **err);
 char *run_hook_state_json(const char *id, const char *bundle, pid_t pid, enum run_status st,
 			  char **annotations);
 int run_wait_foreground(pid_t pid, int master, const sigset_t *mask);
+/* Connects to the unix socket and sends a pidfd of pid (SCM_RIGHTS). */
+int run_send_pidfd(const char *socket_path, pid_t pid, struct oci_err **err);
 
 #endif

@@ -332,6 +332,11 @@ int run_exec(const struct run_global *g, const char *id, const struct run_exec_o
 				if (r < 0)
 					break;
 			}
+			if (o->pidfd_socket) {
+				r = run_send_pidfd(o->pidfd_socket, pid, err);
+				if (r < 0)
+					break;
+			}
 			r = run_sync_send(sp[0], RUN_SYNC_PID_ACK, 0, NULL, err);
 			if (r < 0)
 				break;

@@ -16,6 +16,7 @@ struct run_exec_opts {
 	bool tty;
 	const char *console_socket;
 	const char *pid_file;
+	const char *pidfd_socket;
 	char **env;  /* --env K=V, added or replacing */
 	const char *cwd;
 	const char *user; /* UID[:GID] */

@@ -25,7 +25,8 @@ static const char usage_text[] =
 	"Runs containers from OCI runtime bundles (config.json + rootfs), like runc.\n"
 	"\n"
 	"Commands:\n"
-	"  create [--bundle DIR] [--pid-file F] [--console-socket SOCK] [--no-pivot]\n"
+	"  create [--bundle DIR] [--pid-file F] [--pidfd-socket SOCK]\n"
+	"         [--console-socket SOCK] [--no-pivot]\n"
 	"         [--no-new-keyring] [--preserve-fds N] ID\n"
 	"                      set up a container; its process waits for start\n"
 	"  start ID            run the process of a created container\n"
@@ -104,6 +105,7 @@ enum {
 static const struct option create_opts[] = {
 	{ "bundle", required_argument, NULL, 'b' },
 	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
+	{ "pidfd-socket", required_argument, NULL, OPT_PIDFD_SOCKET },
 	{ "console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET },
 	{ "no-pivot", no_argument, NULL, OPT_NO_PIVOT },
 	{ "no-new-keyring", no_argument, NULL, OPT_NO_NEW_KEYRING },
@@ -139,6 +141,9 @@ static int cmd_create_run(const struct run_global *g, bool is_run, int argc, cha
 			break;
 		case OPT_PID_FILE:
 			o.pid_file = optarg;
+			break;
+		case OPT_PIDFD_SOCKET:
+			o.pidfd_socket = optarg;
 			break;
 		case OPT_CONSOLE_SOCKET:
 			o.console_socket = optarg;
@@ -184,6 +189,7 @@ static int cmd_exec(const struct run_global *g, int argc, char **argv, char **fu
 		{ "tty", no_argument, NULL, 't' },
 		{ "console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET },
 		{ "pid-file", required_argument, NULL, OPT_PID_FILE },
+		{ "pidfd-socket", required_argument, NULL, OPT_PIDFD_SOCKET },
 		{ "env", required_argument, NULL, 'e' },
 		{ "cwd", required_argument, NULL, OPT_CWD },
 		{ "user", required_argument, NULL, 'u' },
@@ -215,6 +221,9 @@ static int cmd_exec(const struct run_global *g, int argc, char **argv, char **fu
 			break;
 		case OPT_PID_FILE:
 			o.pid_file = optarg;
+			break;
+		case OPT_PIDFD_SOCKET:
+			o.pidfd_socket = optarg;
 			break;
 		case 'e':
 			oci_strv_push(&env, optarg);

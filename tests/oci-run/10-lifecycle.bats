@@ -230,3 +230,14 @@ state_field() {
 	"${R[@]}" delete --force c2
 	! pgrep -f "sleep 10[23]" >/dev/null || fail "left after delete --force: $(pgrep -af 'sleep 10[23]')"
 }
+
+@test "--pidfd-socket receives a pidfd of the init (runc 1.2)" {
+	bundle_args "$T/b" sleep 30
+	"$BATS_TEST_DIRNAME/console-recv.py" "$T/pidfd.sock" "$T/pidfd.out" >/dev/null 2>&1 &
+	recv=$!
+	for _ in $(seq 50); do [ -S "$T/pidfd.sock" ] && break; sleep 0.1; done
+	run_file "${R[@]}" create --pidfd-socket "$T/pidfd.sock" --bundle "$T/b" c1
+	wait "$recv" || true
+	assert_status 0
+	[ "$(head -1 "$T/pidfd.out")" = "fd-received pidfd 1" ] || fail "$(cat "$T/pidfd.out")"
+}
