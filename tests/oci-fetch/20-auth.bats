@@ -18,6 +18,8 @@ setup_file() {
 
 teardown() {
 	mtls_registry_stop
+	# a token registry started by a test itself (teardown_file only knows its own)
+	[ -z "${OWN_TREG:-}" ] || token_registry_stop
 	# the certs.d folder one test makes for this registry's port
 	[ -z "${CERTSD:-}" ] || rm -rf "$CERTSD"
 	[ -z "${CERTSD_PARENT:-}" ] || rmdir "$CERTSD_PARENT" 2>/dev/null || true
@@ -223,7 +225,8 @@ EOS
 }
 
 @test "an identity token in the auth file: OAuth2 refresh_token grant (POST) to the token server" {
-	token_registry_stop
+	# a token registry of its own: setup_file's one has no refresh token
+	OWN_TREG=1
 	token_registry_start --user tokuser --password tokpass --refresh-token RT-123
 	skopeo copy -q --preserve-digests --dest-tls-verify=false --dest-creds tokuser:tokpass \
 		"oci:$OCI_TEST_FIXTURES/tiny:latest" "docker://$TREG/team/tiny:1" >&2
