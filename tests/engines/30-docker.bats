@@ -161,6 +161,11 @@ case_detached_exec_stop_rm() {
 	erun D exec -e FOO=bar -w /bin "$name" sh -c 'echo $FOO $PWD'
 	expect_status 0
 	expect_stdout "bar /bin"
+	erun D exec -u 1000:1000 "$name" sh -c 'id -u; id -g; grep CapEff /proc/self/status'
+	expect_status 0
+	expect_stdout "1000
+1000
+CapEff:	0000000000000000"
 
 	erun D logs "$name"
 	expect_stdout started
