@@ -115,6 +115,10 @@ case_detached_exec_kill_delete() {
 	erun C tasks exec --fifo-dir "$ED/fifo" --exec-id x3 --cwd /bin "$id" sh -c 'echo $PWD'
 	expect_status 0
 	expect_stdout /bin
+	erun C tasks exec --fifo-dir "$ED/fifo" --exec-id x4 --user 1000:1000 "$id" sh -c 'id -u; id -g'
+	expect_status 0
+	expect_stdout "1000
+1000"
 
 	# SIGTERM through the runtime's kill: the trap's status shows it came
 	erun C tasks kill "$id"
