@@ -80,12 +80,15 @@ static int remount_bind(const char *target, unsigned long flags, const char *wha
 }
 
 /* Opens (creating it, a directory or a file) DEST inside the rootfs. */
-static int open_dest(int rootfd, const char *dest, bool is_dir, struct oci_err **err)
+static int open_dest(int rootfd, const char *dest, bool is_dir, bool *ret_created,
+		     struct oci_err **err)
 {
 	_cleanup_free_ char *name = NULL;
 	int fd = oci_open_in_root(rootfd, dest, O_PATH, 0, err);
+	*ret_created = false;
 	if (fd >= 0)
 		return fd;
+	*ret_created = true;
 	if ((*err)->code != ENOENT)
 		return -(*err)->code;
 	oci_err_clear(err);
@@ -382,7 +385,8 @@ static int mount_one(int rootfd, const struct run_mount *m, int tree,
 			return oci_err_sys(err, "bind source '%s'", m->source);
 		is_dir = S_ISDIR(st.st_mode);
 	}
-	_cleanup_close_ int fd = open_dest(rootfd, m->destination, is_dir, err);
+	bool created = false;
+	_cleanup_close_ int fd = open_dest(rootfd, m->destination, is_dir, &created, err);
 	if (fd < 0)
 		return fd;
 	char target[64];
@@ -416,7 +420,9 @@ static int mount_one(int rootfd, const struct run_mount *m, int tree,
 		unsigned long fl = m->flags & ~(MS_BIND | MS_REC);
 		/* tmpcopyup: what was below the tmpfs, opened before it covers it */
 		_cleanup_close_ int below = -1;
-		if (m->tmpcopyup) {
+		/* a mount point we had to create has nothing to copy, and the tmpfs
+		 * keeps its own mode (1777), as with runc */
+		if (m->tmpcopyup && !created) {
 			below = oci_open_in_root(rootfd, m->destination, O_RDONLY | O_DIRECTORY, 0,
 						 err);
 			if (below < 0)

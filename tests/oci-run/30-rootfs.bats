@@ -289,3 +289,11 @@ super_opts() {
 	assert_output_contains "root:x:0:0"
 	assert_output_contains "Read-only file system"
 }
+
+@test "tmpcopyup on a mount point that did not exist: a plain tmpfs (mode 1777), as podman expects" {
+	bundle_config "$T/b" '.process.user = {"uid": 1000, "gid": 1000} | .mounts += [{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["rw", "rprivate", "nosuid", "nodev", "tmpcopyup"]}]'
+	run_in "$T/b" sh -c 'stat -c %a /scratch; touch /scratch/y && echo touched'
+	assert_status 0
+	[ "${lines[0]}" = 1777 ] || fail "$output"
+	assert_output_contains touched
+}
