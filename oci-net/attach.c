@@ -330,8 +330,11 @@ int net_connect(struct net_ctx *ctx, const char *network, const struct net_conne
 		break;
 	}
 	/* From here on a failure removes the veth again. */
+	e->bw = o->bw;
 	struct net_inside in = { .n = n, .e = e };
 	r = net_in_netns(nsfd, net_link_configure_inside, &in, err);
+	if (r >= 0 && e->bw.ingress_rate)
+		r = net_link_tbf(sk, e->host_ifindex, e->bw.ingress_rate, e->bw.ingress_burst, err);
 	e->mac = in.mac;
 	/* Only the first network's server gets 127.0.0.11, as in Docker. */
 	if (r >= 0 && n->dns && streq(e->ifname, "eth0"))

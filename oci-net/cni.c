@@ -515,6 +515,19 @@ static int cmd_add(struct cni *c, struct net_ctx *ctx, json_t *conf, const char 
 	o.aliases = al;
 	/* runtimeConfig.mac */
 	o.mac = json_string_value(json_object_get(rc, "mac"));
+	/* runtimeConfig.bandwidth (or the plugin's own fields): bits/s and bits. */
+	json_t *bw = json_object_get(rc, "bandwidth");
+	if (!json_is_object(bw))
+		bw = conf;
+	json_int_t v;
+	if ((v = json_integer_value(json_object_get(bw, "ingressRate"))) > 0)
+		o.bw.ingress_rate = (uint64_t)v;
+	if ((v = json_integer_value(json_object_get(bw, "ingressBurst"))) > 0)
+		o.bw.ingress_burst = (uint64_t)v;
+	if ((v = json_integer_value(json_object_get(bw, "egressRate"))) > 0)
+		o.bw.egress_rate = (uint64_t)v;
+	if ((v = json_integer_value(json_object_get(bw, "egressBurst"))) > 0)
+		o.bw.egress_burst = (uint64_t)v;
 	/* The name, as the dnsname plugin takes it: CNI_ARGS K8S_POD_NAME (podman sets it). */
 	_cleanup_free_ char *pod = cni_arg(c, "K8S_POD_NAME");
 	if (pod && net_name_valid(pod))

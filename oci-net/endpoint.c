@@ -84,6 +84,14 @@ json_t *net_endpoint_to_json(const struct net_endpoint *e)
 		free(s);
 	}
 	json_object_set_new(j, "ports", ports);
+	if (e->bw.ingress_rate || e->bw.egress_rate) {
+		json_t *b = json_object();
+		json_object_set_new(b, "ingressRate", json_integer((json_int_t)e->bw.ingress_rate));
+		json_object_set_new(b, "ingressBurst", json_integer((json_int_t)e->bw.ingress_burst));
+		json_object_set_new(b, "egressRate", json_integer((json_int_t)e->bw.egress_rate));
+		json_object_set_new(b, "egressBurst", json_integer((json_int_t)e->bw.egress_burst));
+		json_object_set_new(j, "bandwidth", b);
+	}
 	set_str(j, "created", e->created);
 	return j;
 }
@@ -119,6 +127,13 @@ static int endpoint_from_json(json_t *j, const char *file, struct net_endpoint *
 	e->host_ifname = opt_dup(j, "hostIfname");
 	e->mac = opt_dup(j, "mac");
 	e->created = opt_dup(j, "created");
+	json_t *bw = json_object_get(j, "bandwidth");
+	if (json_is_object(bw)) {
+		e->bw.ingress_rate = (uint64_t)json_integer_value(json_object_get(bw, "ingressRate"));
+		e->bw.ingress_burst = (uint64_t)json_integer_value(json_object_get(bw, "ingressBurst"));
+		e->bw.egress_rate = (uint64_t)json_integer_value(json_object_get(bw, "egressRate"));
+		e->bw.egress_burst = (uint64_t)json_integer_value(json_object_get(bw, "egressBurst"));
+	}
 	e->ns_dev = (uint64_t)dev;
 	e->ns_ino = (uint64_t)ino;
 	e->host_ifindex = (int)idx;

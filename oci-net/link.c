@@ -7,7 +7,11 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/tbf.h>
 #include <netlink/route/route.h>
+#include <netlink/route/tc.h>
+#include <limits.h>
 #include <netlink/socket.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +26,8 @@ DEFINE_CLEANUP(struct rtnl_addr *, rtnl_addr_put)
 DEFINE_CLEANUP(struct rtnl_route *, rtnl_route_put)
 DEFINE_CLEANUP(struct nl_addr *, nl_addr_put)
 DEFINE_CLEANUP(struct nl_cache *, nl_cache_free)
+DEFINE_CLEANUP(struct rtnl_qdisc *, rtnl_qdisc_put)
+
 
 /* libnl errors as errno values, for the caller's checks. */
 static int nl_errno(int nlerr)
@@ -53,6 +59,35 @@ static int nl_errno(int nlerr)
 		_cleanup_free_ char *m_ = xasprintf(__VA_ARGS__);                                  \
 		oci_err_set(err, nl_errno(r), "%s: %s", m_, nl_geterror(r));                       \
 	})
+
+int net_link_tbf(struct nl_sock *sk, int ifindex, uint64_t rate, uint64_t burst,
+		 struct oci_err **err)
+{
+	_cleanup_(rtnl_qdisc_putp) struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	if (!q)
+		return oci_err_set(err, ENOMEM, "qdisc");
+	uint64_t bytes = rate / 8, bucket = burst / 8;
+	if (bytes == 0 || bytes > INT_MAX)
+		return oci_err_set(err, EINVAL, "rate %llu bits/s is out of range",
+				   (unsigned long long)rate);
+	if (bucket < 2048)
+		bucket = 2048; /* at least a full frame */
+	if (bucket > INT_MAX)
+		bucket = INT_MAX;
+	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+	int r = rtnl_tc_set_kind(TC_CAST(q), "tbf");
+	if (r >= 0) {
+		rtnl_qdisc_tbf_set_rate(q, (int)bytes, (int)bucket, 0);
+		/* As the bandwidth plugin: a queue of 25 ms at that rate. */
+		r = rtnl_qdisc_tbf_set_limit_by_latency(q, 25000);
+	}
+	if (r >= 0)
+		r = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_REPLACE);
+	if (r < 0)
+		return NL_FAIL(err, r, "rate limit on link %d", ifindex);
+	return 0;
+}
 
 int net_nl_open(struct nl_sock **ret, struct oci_err **err)
 {
@@ -313,6 +348,9 @@ int net_link_configure_inside(void *arg, struct oci_err **err)
 	if (e->ip6.family && (r = addr_add(sk, idx, &e->ip6, err)) < 0)
 		return r;
 	if ((r = link_up(sk, l, err)) < 0)
+		return r;
+	if (e->bw.egress_rate && (r = net_link_tbf(sk, idx, e->bw.egress_rate, e->bw.egress_burst,
+						      err)) < 0)
 		return r;
 	if (!in->n->internal) {
 		if ((r = routes_add(sk, idx, in->n, &in->n->gateway, err)) < 0)

@@ -159,6 +159,10 @@ struct net_endpoint {
 	struct net_cidr ip6; /* family 0 without IPv6 */
 	struct net_port *ports;
 	size_t n_ports;
+	struct net_bandwidth {
+		uint64_t ingress_rate, ingress_burst; /* bits/s, bits: into the container */
+		uint64_t egress_rate, egress_burst;   /* out of it */
+	} bw;
 	char *created;
 };
 
@@ -214,6 +218,9 @@ struct net_inside {
 	char *picked;     /* out */
 };
 int net_link_configure_inside(void *arg, struct oci_err **err);
+/* A token bucket (tbf) as the root qdisc of ifindex: rate in bits/s, burst in bits. */
+int net_link_tbf(struct nl_sock *sk, int ifindex, uint64_t rate, uint64_t burst,
+		 struct oci_err **err);
 /* Inside a namespace: loopback up (for --network none). */
 int net_link_lo_up(struct oci_err **err);
 int net_link_lo_up_arg(void *arg, struct oci_err **err);
@@ -249,6 +256,7 @@ struct net_connect_opts {
 	const char *id;      /* endpoint ID (default: container ID or ns-DEV-INO) */
 	char **dns;          /* upstream resolvers of this container ("IP[:PORT]") */
 	const char *mac;     /* MAC address of the inside interface */
+	struct net_bandwidth bw; /* rate limits (CNI bandwidth capability) */
 };
 int net_connect(struct net_ctx *ctx, const char *network, const struct net_connect_opts *o,
 		struct net_endpoint **ret, struct oci_err **err);

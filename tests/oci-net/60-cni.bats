@@ -213,3 +213,23 @@ cni() { # COMMAND NS CONTAINERID [stdin from $CONF]
 	drop_test_net
 	assert_host_restored
 }
+
+@test "CNI bandwidth capability: token buckets on both ends of the veth" {
+	command -v tc >/dev/null || skip "tc (iproute2) is not installed"
+	mkns a
+	CONF='{"cniVersion":"1.0.0","name":"cnib","type":"oci-net","capabilities":{"bandwidth":true},"ipam":{"type":"oci-net","subnet":"10.231.82.0/24"},"runtimeConfig":{"bandwidth":{"ingressRate":8000000,"ingressBurst":160000,"egressRate":4000000,"egressBurst":80000}}}'
+	run cni ADD a b1
+	assert_status 0
+	veth=$(oci-net inspect cnib | jq -r '.[0].endpoints[0].hostIfname')
+	run tc qdisc show dev "$veth"
+	assert_output_contains "tbf"
+	assert_output_contains "rate 8Mbit"
+	run nsx a tc qdisc show dev eth0
+	assert_output_contains "tbf"
+	assert_output_contains "rate 4Mbit"
+	run cni DEL a b1
+	assert_status 0
+	oci-net rm cnib
+	drop_test_net
+	assert_host_restored
+}
