@@ -479,6 +479,64 @@ static size_t build_reply(const unsigned char *q, size_t qend, int rcode,
 	return off;
 }
 
+
+/* A PTR answer for "D.C.B.A.in-addr.arpa" when A.B.C.D is one of ours:
+ * "NAME.DOMAIN." (the first name listed for the address). Returns its
+ * length in out[512], 0 when the query is not such a one. */
+static size_t build_ptr(struct dns_server *s, const unsigned char *q, size_t qend,
+			const char *name, uint16_t qtype, unsigned char *out)
+{
+	unsigned a[4];
+	char tail[32];
+	if (qtype != 12 || sscanf(name, "%u.%u.%u.%u.%31s", &a[3], &a[2], &a[1], &a[0], tail) != 5 ||
+	    !streq(tail, "in-addr.arpa") || a[0] > 255 || a[1] > 255 || a[2] > 255 || a[3] > 255)
+		return 0;
+	unsigned char ip[4] = { (unsigned char)a[0], (unsigned char)a[1], (unsigned char)a[2],
+				(unsigned char)a[3] };
+	const struct dns_host *h = NULL;
+	for (size_t i = 0; i < s->n_hosts && !h; i++)
+		if (s->hosts[i].family == AF_INET && memcmp(s->hosts[i].addr, ip, 4) == 0)
+			h = &s->hosts[i];
+	if (!h)
+		return 0;
+	size_t off = build_reply(q, qend, 0, NULL, 0, out);
+	if (!off)
+		return 0;
+	char fqdn[300];
+	snprintf(fqdn, sizeof(fqdn), "%s%s%s", h->name, s->o->domain ? "." : "",
+		 s->o->domain ? s->o->domain : "");
+	unsigned char rdata[300];
+	size_t rl = 0;
+	for (char *lab = fqdn; *lab;) {
+		size_t l = strcspn(lab, ".");
+		if (l == 0 || l > 63 || rl + l + 2 > sizeof(rdata))
+			return 0;
+		rdata[rl++] = (unsigned char)l;
+		memcpy(rdata + rl, lab, l);
+		rl += l;
+		lab += l;
+		if (*lab == '.')
+			lab++;
+	}
+	rdata[rl++] = 0;
+	if (off + 12 + rl > 512)
+		return 0;
+	unsigned char *p = out + off;
+	p[0] = 0xc0;
+	p[1] = 12;
+	p[2] = 0;
+	p[3] = 12; /* PTR */
+	p[4] = 0;
+	p[5] = 1;
+	p[6] = p[7] = p[8] = 0;
+	p[9] = DNS_TTL;
+	p[10] = (unsigned char)(rl >> 8);
+	p[11] = (unsigned char)rl;
+	memcpy(p + 12, rdata, rl);
+	out[7] = 1; /* one answer */
+	return off + 12 + rl;
+}
+
 static void reply(struct dns_server *s, const unsigned char *q, size_t qend, int rcode,
 		  const struct dns_host **ans, size_t n_ans, const struct sockaddr *to,
 		  socklen_t tolen)
@@ -567,6 +625,12 @@ static void handle_query(struct dns_server *s)
 		return;
 	}
 	hosts_maybe_reload(s);
+	unsigned char pout[512];
+	size_t plen = build_ptr(s, q, qend, name, qtype, pout);
+	if (plen) {
+		sendto(s->fd, pout, plen, 0, (struct sockaddr *)&from, fromlen);
+		return;
+	}
 	const struct dns_host *ans[16];
 	size_t n_ans;
 	if (lookup(s, name, ans, ARRAY_SIZE(ans), &n_ans, qtype)) {
@@ -619,8 +683,10 @@ static void tcp_session(struct dns_server *s, int cfd, const struct sockaddr_sto
 			return;
 		hosts_maybe_reload(s);
 		const struct dns_host *ans[16];
-		size_t n_ans, alen = 0;
-		if (lookup(s, name, ans, ARRAY_SIZE(ans), &n_ans, qtype)) {
+		size_t n_ans, alen = build_ptr(s, q, qend, name, qtype, a);
+		if (alen) {
+			/* answered */
+		} else if (lookup(s, name, ans, ARRAY_SIZE(ans), &n_ans, qtype)) {
 			alen = build_reply(q, qend, 0, ans, n_ans, a);
 		} else {
 			socklen_t up_len = 0;

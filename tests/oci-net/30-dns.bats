@@ -26,6 +26,9 @@ load net
 	assert_output_contains "10.231.40.2"
 	run nsx a busybox nslookup BETA 10.231.40.1
 	assert_output_contains "10.231.40.3"
+	# Reverse lookups of the network's addresses.
+	run nsx b busybox nslookup 10.231.40.2 10.231.40.1
+	assert_output_contains "alpha.td"
 	# Docker's embedded resolver address leads to the same server.
 	run nsx b busybox nslookup -type=a alpha 127.0.0.11
 	assert_status 0
