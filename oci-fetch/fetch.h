@@ -183,7 +183,6 @@ struct fetch_registry {
 	bool have_challenge;
 	struct fetch_token *tokens;
 	size_t n_tokens;
-	char *basic; /* "Basic base64" when the registry asked for basic */
 	char *query; /* "" or "?ns=REGISTRY" on a mirror (distribution's proxy convention) */
 	CURL *curl; /* reused easy handle (connection reuse) */
 	CURLSH *share;

@@ -148,7 +148,6 @@ void fetch_registry_free(struct fetch_registry *r)
 		free(r->tokens[i].token);
 	}
 	free(r->tokens);
-	free(r->basic);
 	free(r);
 }
 

@@ -26,7 +26,6 @@ struct job {
 	int64_t pos;        /* bytes in the writer */
 	int64_t requested;  /* Range start asked for, 0 for none */
 	long status;        /* of the last response seen */
-	bool started_body;
 	bool checked;       /* first body byte checked against status/range */
 	int64_t range_start;
 	bool have_range;
