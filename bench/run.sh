@@ -10,6 +10,10 @@
 # (Pss of its init from smaps_rollup, M containers at once, default 20;
 # runc#3973 is about this number).
 #
+# The bundle is `oci-run spec` (runc's defaults plus Docker's default seccomp
+# profile, which every runtime compiles; oci-run keeps compiled filters in
+# ROOT/.seccomp-cache, the others compile each time) with /bin/true.
+#
 # crun cannot run on this host's hybrid cgroups while the cgroup2 mount at
 # /sys/fs/cgroup/unified is visible: its loop runs inside
 # `unshare -m --propagation private` with that mount removed (the unshare

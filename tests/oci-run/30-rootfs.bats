@@ -233,6 +233,7 @@ super_opts() {
 	bundle_config "$T/b" '.linux.cgroupsPath = "/oci-run-test/\($t)-r1" | .ociVersion = "1.0.2-dev"' --arg t "$(basename "$T")"
 	RUNTIME=runc run_in "$T/b" sh -c "$check"
 	rmdir /sys/fs/cgroup/*/oci-run-test/"$(basename "$T")"-r1 2>/dev/null || true
+	rmdir /sys/fs/cgroup/*/oci-run-test 2>/dev/null || true
 	[ "${lines[0]}" = 67108864 ] || fail "runc: $output"
 	[ "${mine//-o1/X}" = "${output//-r1/X}" ] || fail "oci-run: $mine; runc: $output"
 }
