@@ -25,6 +25,7 @@ net_setup() {
 	NSP="ocn$$t${BATS_TEST_NUMBER}"
 	: >"$T/pids"
 	: >"$T/links"
+	[ -d /etc/netns ] && : >"$T/etc-netns-existed"
 	sysctl -n net.ipv4.ip_forward >"$T/fwd4"
 	sysctl -n net.ipv6.conf.all.forwarding >"$T/fwd6"
 	host_snapshot >"$T/host.before"
@@ -38,6 +39,7 @@ net_teardown() {
 		for n in $(ip netns list | awk '{print $1}' | grep "^$NSP-"); do ip netns del "$n"; done
 		while read -r p; do ip link del "$p" 2>/dev/null || true; done <"$T/links"
 		rm -rf /etc/netns/"$NSP"-*
+		[ -e "$T/etc-netns-existed" ] || rmdir /etc/netns 2>/dev/null || true
 		if ! grep -q 'table inet oci_net' "$T/host.before"; then
 			nft delete table inet oci_net 2>/dev/null
 		fi
