@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -192,6 +193,10 @@ static _Noreturn void init_main(struct init_ctx *c)
 	}
 	if (run_rootfs_finalize(s, &ro, &e) < 0 || run_process_limits(p, &e) < 0)
 		child_fail(c, e);
+	if (s->has_personality && personality(s->personality) < 0) {
+		oci_err_sys(&e, "linux.personality");
+		child_fail(c, e);
+	}
 	_cleanup_free_ char *exe = NULL;
 	if (run_process_find_exec(p, &exe, &e) < 0)
 		child_fail(c, e);

@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "caps.h"
 #include "fs.h"
@@ -19,6 +20,30 @@ int run_process_limits(const struct run_process *p, struct oci_err **err)
 		struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
 		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
 			return oci_err_sys(err, "process.rlimits[%zu]: setrlimit", i);
+	}
+	if (p->has_io_priority) {
+		int v = (p->io_class << 13) | p->io_priority;
+		if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, v) < 0)
+			return oci_err_sys(err, "process.ioPriority: ioprio_set");
+	}
+	if (p->has_scheduler) {
+		struct {
+			uint32_t size;
+			uint32_t sched_policy;
+			uint64_t sched_flags;
+			int32_t sched_nice;
+			uint32_t sched_priority;
+			uint64_t sched_runtime, sched_deadline, sched_period;
+		} a = { 48,
+			(uint32_t)p->sched_policy,
+			p->sched_flags,
+			p->sched_nice,
+			(uint32_t)p->sched_priority,
+			p->sched_runtime,
+			p->sched_deadline,
+			p->sched_period };
+		if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
+			return oci_err_sys(err, "process.scheduler: sched_setattr");
 	}
 	if (p->has_oom_score_adj) {
 		char buf[32];

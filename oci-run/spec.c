@@ -452,6 +452,90 @@ static int parse_process(json_t *proc, struct run_process *p, struct oci_err **e
 		p->has_oom_score_adj = true;
 		p->oom_score_adj = (int)oom;
 	}
+	json_t *io;
+	r = oci_json_opt_obj(proc, path, "ioPriority", &io, err);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		static const char *const classes[] = { "", "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
+						       "IOPRIO_CLASS_IDLE" };
+		const char *cls;
+		int64_t prio = 0;
+		if (oci_json_get_str(io, "process.ioPriority", "class", &cls, err) < 0 ||
+		    oci_json_opt_int_range(io, "process.ioPriority", "priority", 0, 7, &prio, err) < 0)
+			return -(*err)->code;
+		p->has_io_priority = true;
+		p->io_class = 0;
+		for (int k = 1; k < 4; k++)
+			if (streq(cls, classes[k]))
+				p->io_class = k;
+		if (!p->io_class)
+			return oci_err_set(err, EINVAL, "process.ioPriority.class: unknown class '%s'",
+					   cls);
+		p->io_priority = (int)prio;
+	}
+	json_t *sc;
+	r = oci_json_opt_obj(proc, path, "scheduler", &sc, err);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		static const struct {
+			const char *name;
+			int policy;
+		} policies[] = { { "SCHED_OTHER", 0 }, { "SCHED_FIFO", 1 },  { "SCHED_RR", 2 },
+				 { "SCHED_BATCH", 3 }, { "SCHED_ISO", 4 },   { "SCHED_IDLE", 5 },
+				 { "SCHED_DEADLINE", 6 } };
+		static const struct {
+			const char *name;
+			uint64_t flag;
+		} sflags[] = { { "SCHED_FLAG_RESET_ON_FORK", 0x01 }, { "SCHED_FLAG_RECLAIM", 0x02 },
+			       { "SCHED_FLAG_DL_OVERRUN", 0x04 },    { "SCHED_FLAG_KEEP_POLICY", 0x08 },
+			       { "SCHED_FLAG_KEEP_PARAMS", 0x10 },   { "SCHED_FLAG_UTIL_CLAMP_MIN", 0x20 },
+			       { "SCHED_FLAG_UTIL_CLAMP_MAX", 0x40 } };
+		const char *pol;
+		int64_t v;
+		_cleanup_strv_ char **fl = NULL;
+		const char *sp = "process.scheduler";
+		if (oci_json_get_str(sc, sp, "policy", &pol, err) < 0)
+			return -(*err)->code;
+		p->has_scheduler = true;
+		p->sched_policy = -1;
+		for (size_t k = 0; k < ARRAY_SIZE(policies); k++)
+			if (streq(pol, policies[k].name))
+				p->sched_policy = policies[k].policy;
+		if (p->sched_policy < 0)
+			return oci_err_set(err, EINVAL, "process.scheduler.policy: unknown policy '%s'",
+					   pol);
+		if ((r = oci_json_opt_int_range(sc, sp, "nice", -20, 19, &v, err)) < 0)
+			return r;
+		if (r > 0)
+			p->sched_nice = (int)v;
+		if ((r = oci_json_opt_int_range(sc, sp, "priority", 0, 99, &v, err)) < 0)
+			return r;
+		if (r > 0)
+			p->sched_priority = (int)v;
+		if (oci_json_opt_strv(sc, sp, "flags", &fl, err) < 0)
+			return -(*err)->code;
+		for (size_t j = 0; fl && fl[j]; j++) {
+			size_t k;
+			for (k = 0; k < ARRAY_SIZE(sflags); k++)
+				if (streq(fl[j], sflags[k].name))
+					break;
+			if (k == ARRAY_SIZE(sflags))
+				return oci_err_set(err, EINVAL,
+						   "process.scheduler.flags[%zu]: unknown flag '%s'", j,
+						   fl[j]);
+			p->sched_flags |= sflags[k].flag;
+		}
+		const char *keys[] = { "runtime", "deadline", "period" };
+		uint64_t *dst[] = { &p->sched_runtime, &p->sched_deadline, &p->sched_period };
+		for (int k = 0; k < 3; k++) {
+			if ((r = oci_json_opt_int_range(sc, sp, keys[k], 0, INT64_MAX, &v, err)) < 0)
+				return r;
+			if (r > 0)
+				*dst[k] = (uint64_t)v;
+		}
+	}
 	return 0;
 }
 
@@ -693,6 +777,29 @@ static int parse_linux(json_t *l, struct run_spec *s, struct oci_err **err)
 			return oci_err_set(err, EINVAL,
 					   "linux.rootfsPropagation: unknown propagation '%s'", str);
 		s->rootfs_propagation = propagations[k].flags;
+	}
+	r = oci_json_opt_obj(l, "linux", "personality", &o, err);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		const char *dom;
+		_cleanup_strv_ char **fl = NULL;
+		if (oci_json_get_str(o, "linux.personality", "domain", &dom, err) < 0 ||
+		    oci_json_opt_strv(o, "linux.personality", "flags", &fl, err) < 0)
+			return -(*err)->code;
+		if (streq(dom, "LINUX"))
+			s->personality = 0x0000;
+		else if (streq(dom, "LINUX32"))
+			s->personality = 0x0008;
+		else
+			return oci_err_set(err, EINVAL,
+					   "linux.personality.domain: unknown domain '%s' (LINUX or "
+					   "LINUX32)",
+					   dom);
+		if (fl && fl[0])
+			return oci_err_set(err, EOPNOTSUPP,
+					   "linux.personality.flags: '%s': no flags are supported", fl[0]);
+		s->has_personality = true;
 	}
 	r = oci_json_opt_str(l, "linux", "cgroupsPath", &str, err);
 	if (r < 0)

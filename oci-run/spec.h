@@ -102,6 +102,13 @@ struct run_process {
 	bool no_new_privileges;
 	bool has_oom_score_adj;
 	int oom_score_adj;
+	bool has_io_priority;
+	int io_class; /* IOPRIO_CLASS_* */
+	int io_priority;
+	bool has_scheduler;
+	int sched_policy; /* SCHED_* */
+	int sched_nice, sched_priority;
+	uint64_t sched_flags, sched_runtime, sched_deadline, sched_period;
 };
 
 struct run_spec {
@@ -130,6 +137,8 @@ struct run_spec {
 	bool has_time_offsets;
 	int64_t monotonic_secs, monotonic_nsecs, boottime_secs, boottime_nsecs;
 	char *cgroups_path;
+	bool has_personality;
+	unsigned long personality; /* PER_LINUX or PER_LINUX32, flags or'ed */
 	bool has_resources;
 	struct run_resources *resources; /* linux.resources; NULL when absent */
 	struct run_seccomp *seccomp; /* linux.seccomp; NULL: none */

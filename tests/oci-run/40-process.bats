@@ -123,3 +123,29 @@ runc: $output"
 	assert_status 0
 	[ "$output" = piped ]
 }
+
+@test "linux.personality LINUX32 (runc 1.1 here ignores it; runc 1.2 sets it)" {
+	bundle_config "$T/b" '.linux.personality = {"domain": "LINUX32"}'
+	run_in "$T/b" uname -m
+	assert_status 0
+	[[ "$output" == i?86 ]] || fail "$output"
+	bundle_config "$T/b" '.linux.personality = {"domain": "WINDOWS"}'
+	bundle_args "$T/b" true
+	run_file "${R[@]}" create --bundle "$T/b" c1
+	assert_status 1
+	assert_output_contains "linux.personality.domain: unknown domain 'WINDOWS'"
+}
+
+@test "process.ioPriority and process.scheduler" {
+	bundle_config "$T/b" '.process.ioPriority = {"class": "IOPRIO_CLASS_BE", "priority": 6}
+		| .process.scheduler = {"policy": "SCHED_BATCH", "nice": 7}'
+	run_in "$T/b" sh -c 'ionice -p $$; awk "{print \$19}" /proc/self/stat; grep -E "^policy" /proc/self/sched'
+	assert_status 0
+	assert_output_contains "best-effort: prio 6"
+	[ "${lines[1]}" = 7 ] || fail "nice: $output"
+	assert_output_matches "policy +: +3"
+	bundle_config "$T/b" '.process.scheduler = {"policy": "SCHED_NOPE"}'
+	run_in "$T/b" true
+	assert_status 1
+	assert_output_contains "process.scheduler.policy: unknown policy 'SCHED_NOPE'"
+}
