@@ -149,3 +149,15 @@ runc: $output"
 	assert_status 1
 	assert_output_contains "process.scheduler.policy: unknown policy 'SCHED_NOPE'"
 }
+
+@test "a session keyring of its own, unless --no-new-keyring" {
+	[ -e /proc/keys ] || skip "this kernel has no /proc/keys"
+	bundle_config "$T/b" '.linux.maskedPaths -= ["/proc/keys"]'
+	bundle_args "$T/b" cat /proc/keys
+	run "${R[@]}" run --bundle "$T/b" kr1
+	assert_status 0
+	assert_output_contains "_ses.kr1"
+	run "${R[@]}" run --no-new-keyring --bundle "$T/b" kr2
+	assert_status 0
+	[[ "$output" != *"_ses.kr2"* ]] || fail "$output"
+}
