@@ -699,7 +699,7 @@ int run_state(const struct run_global *g, const char *id, char **ret_json, struc
 {
 	_cleanup_close_ int dirfd = -1;
 	_cleanup_(run_state_freep) struct run_state *st = NULL;
-	int r = run_state_dir_open(g->root, id, false, &dirfd, err);
+	int r = run_state_dir_open_unlocked(g->root, id, &dirfd, err);
 	if (r < 0)
 		return r;
 	r = run_state_read(dirfd, id, &st, err);

@@ -93,6 +93,23 @@ int run_state_dir_create(const char *root, const char *id, int *ret_dirfd, struc
 	return 0;
 }
 
+int run_state_dir_open_unlocked(const char *root, const char *id, int *ret_dirfd,
+				struct oci_err **err)
+{
+	int r = run_check_id(id, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *dir = oci_path_join(root, id);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return oci_err_set(err, ENOENT, "container '%s' does not exist", id);
+		return oci_err_sys(err, "open '%s'", dir);
+	}
+	*ret_dirfd = fd;
+	return 0;
+}
+
 int run_state_dir_open(const char *root, const char *id, bool exclusive, int *ret_dirfd,
 		       struct oci_err **err)
 {

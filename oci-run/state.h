@@ -48,6 +48,11 @@ int run_state_dir_create(const char *root, const char *id, int *ret_dirfd, struc
 /* Opens ROOT/ID and locks it (exclusive or shared); "container 'ID' does not exist". */
 int run_state_dir_open(const char *root, const char *id, bool exclusive, int *ret_dirfd,
 		       struct oci_err **err);
+/* The same without a lock, for readers (state): files are replaced by
+ * rename, so a reader never sees half a file, and a container being
+ * created shows as "creating" instead of making the reader wait. */
+int run_state_dir_open_unlocked(const char *root, const char *id, int *ret_dirfd,
+				struct oci_err **err);
 
 int run_state_write(int dirfd, const struct run_state *s, struct oci_err **err);
 /* Replaces NAME in the state directory atomically (rename), without fsync:

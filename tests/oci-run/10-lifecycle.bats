@@ -241,3 +241,20 @@ state_field() {
 	assert_status 0
 	[ "$(head -1 "$T/pidfd.out")" = "fd-received pidfd 1" ] || fail "$(cat "$T/pidfd.out")"
 }
+
+@test "state while create is still running says creating, without waiting" {
+	printf '#!/bin/sh\ncat >/dev/null\nsleep 3\n' >"$T/slow-hook"
+	chmod +x "$T/slow-hook"
+	bundle_config "$T/b" '.hooks.createRuntime = [{"path": $p}]' --arg p "$T/slow-hook"
+	bundle_args "$T/b" sleep 30
+	"${R[@]}" create --bundle "$T/b" c1 >/dev/null 2>&1 &
+	cpid=$!
+	sleep 1
+	SECONDS=0
+	run "${R[@]}" state c1
+	assert_status 0
+	[ "$(jq -r .status <<<"$output")" = creating ] || fail "$output"
+	[ "$SECONDS" -lt 2 ] || fail "state waited $SECONDS s"
+	wait "$cpid"
+	[ "$(state_field c1 status)" = created ]
+}
