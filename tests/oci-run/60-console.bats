@@ -56,3 +56,17 @@ start_receiver() {
 	assert_one_line
 	assert_output_contains "--console-socket: connect '$T/nope.sock'"
 }
+
+@test "run in the foreground on a real terminal: relay, typed input, exit status, as runc" {
+	bundle_config "$T/b" '.process.terminal = true'
+	bundle_args "$T/b" sh -c 'tty; echo ready; read line; echo "got:$line"; exit 4'
+	run "$OCI_TEST_TOP/tests/engines/pty-run.py" --timeout 20 --wait ready --send 'hello\r' -- \
+		"${R[@]}" run --bundle "$T/b" c1
+	assert_status 4
+	assert_output_contains "got:hello"
+	mine=$output
+	run "$OCI_TEST_TOP/tests/engines/pty-run.py" --timeout 20 --wait ready --send 'hello\r' -- \
+		runc --root "$T/runc" run --bundle "$T/b" r1
+	assert_status 4
+	[ "$mine" = "$output" ] || fail "oci-run: $mine; runc: $output"
+}
