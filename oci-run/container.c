@@ -677,9 +677,20 @@ int run_start(const struct run_global *g, const char *id, struct oci_err **err)
 	r = run_state_write(dirfd, st, err);
 	if (r < 0)
 		return r;
-	_cleanup_(run_spec_freep) struct run_spec *s = NULL;
+	/* parsing the config again (with its seccomp profile) is only worth it
+	 * when it may have poststart hooks */
+	_cleanup_free_ char *cfg = NULL;
+	size_t cfglen = 0;
 	struct oci_err *e = NULL;
-	if (run_load_spec_copy(dirfd, st->bundle, &s, &e) < 0) {
+	if (oci_read_fileat(dirfd, "config.json", 64u << 20, &cfg, &cfglen, &e) < 0) {
+		oci_warn("container '%s': poststart hooks: %s", id, e->msg);
+		oci_err_free(e);
+		return 0;
+	}
+	if (!memmem(cfg, cfglen, "\"poststart\"", strlen("\"poststart\"")))
+		return 0;
+	_cleanup_(run_spec_freep) struct run_spec *s = NULL;
+	if (run_spec_parse(cfg, cfglen, st->bundle, &s, &e) < 0) {
 		oci_warn("container '%s': poststart hooks: %s", id, e->msg);
 		oci_err_free(e);
 		return 0;
