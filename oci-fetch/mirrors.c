@@ -122,6 +122,7 @@ int fetch_regconf_parse(const char *text, const char *name, struct fetch_regconf
 	struct fetch_regconf c = { 0 };
 	enum { SEC_TOP, SEC_REGISTRY, SEC_MIRROR, SEC_OTHER } sec = SEC_TOP;
 	int lineno = 0, depth = 0;
+	_cleanup_strv_ char **keys = NULL; /* keys of the current table (TOML: no duplicates) */
 	const char *line = text;
 	while (line && *line) {
 		const char *nl = strchr(line, '\n');
@@ -153,6 +154,8 @@ int fetch_regconf_parse(const char *text, const char *name, struct fetch_regconf
 				return oci_err_set(err, EINVAL, "%s:%d: unterminated table header", name,
 						   lineno);
 			}
+			oci_strv_free(keys);
+			keys = NULL;
 			_cleanup_free_ char *t = xstrndup(s, e - s);
 			char *tt = t;
 			while (*tt == ' ')
@@ -203,6 +206,14 @@ int fetch_regconf_parse(const char *text, const char *name, struct fetch_regconf
 			fetch_regconf_release(&c);
 			return oci_err_set(err, EINVAL, "%s:%d: expected KEY = VALUE", name, lineno);
 		}
+		for (size_t i = 0; keys && keys[i]; i++) {
+			if (streq(keys[i], key)) {
+				fetch_regconf_release(&c);
+				return oci_err_set(err, EINVAL, "%s:%d: duplicate key '%s'", name, lineno,
+						   key);
+			}
+		}
+		oci_strv_push(&keys, key);
 		enum val_type vt;
 		_cleanup_free_ char *sv = NULL;
 		bool bv = false;

@@ -127,6 +127,23 @@ int main(void)
 	bad("[[registry]\n", "r.conf:1");
 	bad("just words\n", "r.conf:1");
 	bad("[[registry]]\nlocation = maybe\n", "invalid value for 'location'");
+	/* TOML forbids a key twice in one table (a second prefix used to leak the first) */
+	bad("[[registry]]\nprefix = \"a\"\nlocation = \"b\"\nprefix = \"c\"\n",
+	    "r.conf:4: duplicate key 'prefix'");
+	bad("[[registry]]\nlocation = \"a\"\n[[registry.mirror]]\nlocation = \"m\"\nlocation = \"n\"\n",
+	    "r.conf:5: duplicate key 'location'");
+	{
+		struct fetch_regconf c2;
+		struct oci_err *err2 = NULL;
+		int r2 = fetch_regconf_parse("[[registry]]\nlocation = \"a\"\n[[registry.mirror]]\n"
+					    "location = \"m\"\n[[registry]]\nlocation = \"b\"\n",
+					    "r.conf", &c2, &err2);
+		ok(r2 == 0 && c2.n == 2, "the same key in the next table is no duplicate (%s)",
+		   err2 ? err2->msg : "ok");
+		if (r2 == 0)
+			fetch_regconf_release(&c2);
+		oci_err_free(err2);
+	}
 	done_testing();
 	return exit_status();
 }
