@@ -39,13 +39,12 @@ static json_t *idmap_json(unsigned long host)
 
 static json_t *process_json(void)
 {
-	static const char *const args[] = { "sh", NULL };
+	static const char *const args[] = {"sh", NULL};
 	static const char *const env[] = {
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"TERM=xterm", NULL
-	};
-	static const char *const caps[] = { "CAP_AUDIT_WRITE", "CAP_KILL",
-					    "CAP_NET_BIND_SERVICE", NULL };
+	    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",
+	    NULL};
+	static const char *const caps[] = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE",
+					   NULL};
 	json_t *p = json_object();
 	json_object_set_new(p, "terminal", json_true());
 	json_t *user = json_object();
@@ -73,24 +72,23 @@ static json_t *process_json(void)
 
 static json_t *mounts_json(bool rootless)
 {
-	static const char *const dev[] = { "nosuid", "strictatime", "mode=755", "size=65536k",
-					   NULL };
-	static const char *const pts[] = { "nosuid",    "noexec", "newinstance", "ptmxmode=0666",
-					   "mode=0620", "gid=5",  NULL };
-	static const char *const pts_rootless[] = { "nosuid", "noexec", "newinstance",
-						    "ptmxmode=0666", "mode=0620", NULL };
-	static const char *const shm[] = { "nosuid", "noexec", "nodev", "mode=1777", "size=65536k",
-					   NULL };
-	static const char *const mq[] = { "nosuid", "noexec", "nodev", NULL };
-	static const char *const sys[] = { "nosuid", "noexec", "nodev", "ro", NULL };
-	static const char *const sys_rootless[] = { "nosuid", "noexec", "nodev", "rbind", "ro",
-						    NULL };
-	static const char *const cg[] = { "nosuid", "noexec", "nodev", "relatime", "ro", NULL };
+	static const char *const dev[] = {"nosuid", "strictatime", "mode=755", "size=65536k", NULL};
+	static const char *const pts[] = {"nosuid",    "noexec", "newinstance", "ptmxmode=0666",
+					  "mode=0620", "gid=5",	 NULL};
+	static const char *const pts_rootless[] = {"nosuid",	    "noexec",	 "newinstance",
+						   "ptmxmode=0666", "mode=0620", NULL};
+	static const char *const shm[] = {"nosuid",    "noexec",      "nodev",
+					  "mode=1777", "size=65536k", NULL};
+	static const char *const mq[] = {"nosuid", "noexec", "nodev", NULL};
+	static const char *const sys[] = {"nosuid", "noexec", "nodev", "ro", NULL};
+	static const char *const sys_rootless[] = {"nosuid", "noexec", "nodev",
+						   "rbind",  "ro",     NULL};
+	static const char *const cg[] = {"nosuid", "noexec", "nodev", "relatime", "ro", NULL};
 	json_t *a = json_array();
 	json_array_append_new(a, mount_json("/proc", "proc", "proc", NULL));
 	json_array_append_new(a, mount_json("/dev", "tmpfs", "tmpfs", dev));
-	json_array_append_new(a,
-			      mount_json("/dev/pts", "devpts", "devpts", rootless ? pts_rootless : pts));
+	json_array_append_new(
+	    a, mount_json("/dev/pts", "devpts", "devpts", rootless ? pts_rootless : pts));
 	json_array_append_new(a, mount_json("/dev/shm", "tmpfs", "shm", shm));
 	json_array_append_new(a, mount_json("/dev/mqueue", "mqueue", "mqueue", mq));
 	if (rootless)
@@ -103,13 +101,20 @@ static json_t *mounts_json(bool rootless)
 
 static json_t *linux_json(bool rootless)
 {
-	static const char *const masked[] = {
-		"/proc/acpi",	     "/proc/asound",	 "/proc/kcore",	     "/proc/keys",
-		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-		"/sys/firmware",     "/proc/scsi",	 "/sys/devices/virtual/powercap", NULL
-	};
-	static const char *const ro[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-					  "/proc/sysrq-trigger", NULL };
+	static const char *const masked[] = {"/proc/acpi",
+					     "/proc/asound",
+					     "/proc/kcore",
+					     "/proc/keys",
+					     "/proc/latency_stats",
+					     "/proc/timer_list",
+					     "/proc/timer_stats",
+					     "/proc/sched_debug",
+					     "/sys/firmware",
+					     "/proc/scsi",
+					     "/sys/devices/virtual/powercap",
+					     NULL};
+	static const char *const ro[] = {
+	    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL};
 	json_t *l = json_object();
 	if (rootless) {
 		json_object_set_new(l, "uidMappings", idmap_json(geteuid()));
@@ -125,7 +130,7 @@ static json_t *linux_json(bool rootless)
 		json_object_set_new(l, "resources", res);
 	}
 	json_t *ns = json_array();
-	const char *types[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", "user" };
+	const char *types[] = {"pid", "network", "ipc", "uts", "mount", "cgroup", "user"};
 	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
 		if (rootless && streq(types[i], "network"))
 			continue;

@@ -43,7 +43,7 @@ int run_caps_apply(const uint64_t sets[RUN_CAP_SETS], struct oci_err **err)
 {
 	int last = run_cap_last();
 	uint64_t mask = last >= 63 ? ~0ULL : (1ULL << (last + 1)) - 1;
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct d[2];
 	uint64_t eff = sets[RUN_CAP_EFFECTIVE] & mask, perm = sets[RUN_CAP_PERMITTED] & mask,
 		 inh = sets[RUN_CAP_INHERITABLE] & mask;

@@ -13,7 +13,7 @@
 
 int run_console_connect(const char *path, int *ret_fd, struct oci_err **err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return oci_err_set(err, ENAMETOOLONG, "--console-socket: '%s' is too long", path);
 	strcpy(sa.sun_path, path);
@@ -39,8 +39,8 @@ int run_console_setup(const struct run_process *p, int sock, bool bind_console,
 	if (slave < 0)
 		return oci_err_sys(err, "process.terminal: open the pty slave");
 	if (p->console_height || p->console_width) {
-		struct winsize ws = { .ws_row = (unsigned short)p->console_height,
-				      .ws_col = (unsigned short)p->console_width };
+		struct winsize ws = {.ws_row = (unsigned short)p->console_height,
+				     .ws_col = (unsigned short)p->console_width};
 		if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
 			return oci_err_sys(err, "process.consoleSize");
 	}

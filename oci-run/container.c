@@ -82,9 +82,9 @@ static char *now_rfc3339(void)
 }
 
 char *run_hook_state_json(const char *id, const char *bundle, pid_t pid, enum run_status st,
-			     char **annotations)
+			  char **annotations)
 {
-	struct run_state s = { 0 };
+	struct run_state s = {0};
 	s.id = (char *)id;
 	s.bundle = (char *)bundle;
 	s.pid = pid;
@@ -160,11 +160,11 @@ static _Noreturn void init_main(struct init_ctx *c)
 			oci_debug("join a session keyring: %s", strerror(errno));
 	}
 
-	struct run_rootfs_opts ro = { .no_pivot = c->opts->no_pivot,
-				      .userns = userns,
-				      .cgroupns = s->ns_flags & CLONE_NEWCGROUP,
-				      .console_slave = -1,
-				      .idmap_trees = c->idmap_trees };
+	struct run_rootfs_opts ro = {.no_pivot = c->opts->no_pivot,
+				     .userns = userns,
+				     .cgroupns = s->ns_flags & CLONE_NEWCGROUP,
+				     .console_slave = -1,
+				     .idmap_trees = c->idmap_trees};
 	if ((r = run_rootfs_make_cwd(s, &e)) < 0 || (r = run_rootfs_prepare(s, &ro, &e)) < 0)
 		child_fail(c, e);
 	run_rootfs_close_trees(s, c->idmap_trees);
@@ -178,7 +178,7 @@ static _Noreturn void init_main(struct init_ctx *c)
 	c->init_pid = pid;
 	if (s->hooks.n[RUN_HOOK_CREATE_CONTAINER]) {
 		_cleanup_free_ char *st = run_hook_state_json(c->id, c->bundle, c->init_pid,
-							  RUN_CREATING, s->annotations);
+							      RUN_CREATING, s->annotations);
 		if (run_hooks(&s->hooks, RUN_HOOK_CREATE_CONTAINER, st, &e) < 0)
 			child_fail(c, e);
 	}
@@ -212,8 +212,8 @@ static _Noreturn void init_main(struct init_ctx *c)
 	 * reach the agent while `create` runs */
 	if (s->seccomp && p->no_new_privileges)
 		init_seccomp(c);
-	_cleanup_free_ char *start_state = run_hook_state_json(c->id, c->bundle, c->init_pid,
-							   RUN_CREATED, s->annotations);
+	_cleanup_free_ char *start_state =
+	    run_hook_state_json(c->id, c->bundle, c->init_pid, RUN_CREATED, s->annotations);
 
 	/* from here on the init outlives `create`: give back the heap it got
 	 * from the parent (parsed config, seccomp compilation) before it waits */
@@ -408,10 +408,10 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 	/* from here on a failure removes the state directory */
 	pid_t a_pid = -1, init_pid = -1;
 	_cleanup_close_ int fifo_fd = -1, console_fd = -1, console_peer = -1;
-	int sp[2] = { -1, -1 };
+	int sp[2] = {-1, -1};
 	int *ns_fds = NULL;
 	bool cgroup_applied = false;
-	struct run_state st = { 0 };
+	struct run_state st = {0};
 	_cleanup_free_ char *created = now_rfc3339();
 	st.id = (char *)id;
 	st.bundle = bundle;
@@ -458,14 +458,14 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 		goto fail;
 	}
 
-	struct init_ctx ctx = { .id = id,
-				.bundle = bundle,
-				.spec = s,
-				.opts = o,
-				.sync_fd = sp[1],
-				.fifo_fd = fifo_fd,
-				.console_fd = console_fd,
-				.ns_fds = ns_fds };
+	struct init_ctx ctx = {.id = id,
+			       .bundle = bundle,
+			       .spec = s,
+			       .opts = o,
+			       .sync_fd = sp[1],
+			       .fifo_fd = fifo_fd,
+			       .console_fd = console_fd,
+			       .ns_fds = ns_fds};
 	a_pid = fork();
 	if (a_pid < 0) {
 		r = oci_err_sys(err, "fork");
@@ -488,7 +488,7 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 	}
 
 	for (;;) {
-		struct run_sync_msg m = { 0 };
+		struct run_sync_msg m = {0};
 		r = run_sync_recv(sp[0], &m, err);
 		if (r < 0)
 			goto fail;
@@ -521,7 +521,7 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 		} else if (m.type == RUN_SYNC_HOOKS_REQ) {
 			if (s->hooks.n[RUN_HOOK_PRESTART] || s->hooks.n[RUN_HOOK_CREATE_RUNTIME]) {
 				_cleanup_free_ char *hs = run_hook_state_json(
-					id, bundle, init_pid, RUN_CREATING, s->annotations);
+				    id, bundle, init_pid, RUN_CREATING, s->annotations);
 				r = run_hooks(&s->hooks, RUN_HOOK_PRESTART, hs, err);
 				if (r < 0)
 					goto fail;
@@ -537,8 +537,8 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 			r = run_recv_fd(sp[0], &nfd, err);
 			if (r < 0)
 				goto fail;
-			_cleanup_free_ char *ss = run_hook_state_json(id, bundle, init_pid, RUN_CREATING,
-								  s->annotations);
+			_cleanup_free_ char *ss =
+			    run_hook_state_json(id, bundle, init_pid, RUN_CREATING, s->annotations);
 			r = run_seccomp_send_listener(s->seccomp, nfd, init_pid, ss, err);
 			if (r < 0)
 				goto fail;
@@ -599,12 +599,11 @@ fail:
 int run_create(const struct run_global *g, const char *id, const struct run_create_opts *o,
 	       struct oci_err **err)
 {
-	struct created c = { .pid = -1, .console_master = -1 };
+	struct created c = {.pid = -1, .console_master = -1};
 	return do_create(g, id, o, false, &c, err);
 }
 
-int run_load_spec_copy(int dirfd, const char *bundle, struct run_spec **ret,
-		       struct oci_err **err)
+int run_load_spec_copy(int dirfd, const char *bundle, struct run_spec **ret, struct oci_err **err)
 {
 	_cleanup_free_ char *cfg = NULL;
 	size_t len;
@@ -652,7 +651,7 @@ int run_start(const struct run_global *g, const char *id, struct oci_err **err)
 		return oci_err_sys(err, "open exec.fifo of '%s'", id);
 	/* the init writes one byte once it has the fifo open, then executes */
 	for (;;) {
-		struct pollfd pl[2] = { { fifo, POLLIN, 0 }, { pfd, POLLIN, 0 } };
+		struct pollfd pl[2] = {{fifo, POLLIN, 0}, {pfd, POLLIN, 0}};
 		int n = poll(pl, 2, -1);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -665,8 +664,8 @@ int run_start(const struct run_global *g, const char *id, struct oci_err **err)
 				break;
 		}
 		if (pl[1].revents & POLLIN)
-			return oci_err_set(err, ESRCH, "container '%s': the init exited before start",
-					   id);
+			return oci_err_set(err, ESRCH,
+					   "container '%s': the init exited before start", id);
 		if (pl[0].revents & POLLHUP)
 			return oci_err_set(err, EPIPE, "container '%s': the init closed exec.fifo",
 					   id);
@@ -697,7 +696,7 @@ int run_start(const struct run_global *g, const char *id, struct oci_err **err)
 	}
 	if (s->hooks.n[RUN_HOOK_POSTSTART]) {
 		_cleanup_free_ char *hs =
-			run_hook_state_json(id, st->bundle, st->pid, RUN_RUNNING, st->annotations);
+		    run_hook_state_json(id, st->bundle, st->pid, RUN_RUNNING, st->annotations);
 		if (run_hooks(&s->hooks, RUN_HOOK_POSTSTART, hs, &e) < 0) {
 			oci_warn("container '%s': %s", id, e->msg);
 			oci_err_free(e);
@@ -793,7 +792,7 @@ static int wait_gone(const struct run_state *st, int timeout_ms)
 		close(fd);
 		return 0;
 	}
-	struct pollfd pl = { fd, POLLIN, 0 };
+	struct pollfd pl = {fd, POLLIN, 0};
 	int n;
 	while ((n = poll(&pl, 1, timeout_ms)) < 0 && errno == EINTR)
 		;
@@ -851,7 +850,8 @@ int run_delete(const struct run_global *g, const char *id, bool force, struct oc
 		}
 		if (wait_gone(st, 10000) < 0)
 			return oci_err_set(err, ETIMEDOUT,
-					   "container '%s': the init did not exit after SIGKILL", id);
+					   "container '%s': the init did not exit after SIGKILL",
+					   id);
 	}
 	if (s) {
 		r = run_cgroup_destroy(s, id, g->systemd_cgroup, err);
@@ -863,7 +863,7 @@ int run_delete(const struct run_global *g, const char *id, bool force, struct oc
 		return r;
 	if (s && s->hooks.n[RUN_HOOK_POSTSTOP]) {
 		_cleanup_free_ char *hs =
-			run_hook_state_json(id, st->bundle, 0, RUN_STOPPED, st->annotations);
+		    run_hook_state_json(id, st->bundle, 0, RUN_STOPPED, st->annotations);
 		if (run_hooks(&s->hooks, RUN_HOOK_POSTSTOP, hs, &e) < 0) {
 			oci_warn("container '%s': %s", id, e->msg);
 			oci_err_free(e);
@@ -907,9 +907,8 @@ int run_wait_foreground(pid_t pid, int master, const sigset_t *mask)
 	int status = -1;
 	bool in_open = master >= 0;
 	while (status < 0) {
-		struct pollfd pl[3] = { { sfd, POLLIN, 0 },
-					{ master, POLLIN, 0 },
-					{ in_open ? 0 : -1, POLLIN, 0 } };
+		struct pollfd pl[3] = {
+		    {sfd, POLLIN, 0}, {master, POLLIN, 0}, {in_open ? 0 : -1, POLLIN, 0}};
 		int n = poll(pl, 3, -1);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -977,12 +976,12 @@ int run_run(const struct run_global *g, const char *id, const struct run_create_
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	sigset_t mask, old;
 	sigemptyset(&mask);
-	int fwd[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD };
+	int fwd[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD};
 	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
 		sigaddset(&mask, fwd[i]);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 
-	struct created c = { .pid = -1, .console_master = -1 };
+	struct created c = {.pid = -1, .console_master = -1};
 	int r = do_create(g, id, o, true, &c, err);
 	if (r < 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
@@ -1036,13 +1035,13 @@ int run_list(const struct run_global *g, const char *format, bool quiet, char **
 		run_refine_paused(g, fd, states[n]);
 		n++;
 	}
-	size_t w[4] = { 2, 3, 6, 6 };
+	size_t w[4] = {2, 3, 6, 6};
 	for (size_t i = 0; i < n; i++) {
 		struct run_state *s = states[i];
 		char pid[32];
 		snprintf(pid, sizeof(pid), "%d", s->status == RUN_STOPPED ? 0 : (int)s->pid);
-		size_t l[4] = { strlen(s->id), strlen(pid), strlen(run_status_name(s->status)),
-				strlen(s->bundle) };
+		size_t l[4] = {strlen(s->id), strlen(pid), strlen(run_status_name(s->status)),
+			       strlen(s->bundle)};
 		for (int k = 0; k < 4; k++)
 			if (l[k] > w[k])
 				w[k] = l[k];
@@ -1064,9 +1063,9 @@ int run_list(const struct run_global *g, const char *format, bool quiet, char **
 			char pid[32];
 			snprintf(pid, sizeof(pid), "%d",
 				 s->status == RUN_STOPPED ? 0 : (int)s->pid);
-			sbuf_addf(&out, "%-*s   %-*s   %-*s   %-*s   %-30s   %s\n", (int)w[0], s->id,
-				  (int)w[1], pid, (int)w[2], run_status_name(s->status), (int)w[3],
-				  s->bundle, s->created ? s->created : "",
+			sbuf_addf(&out, "%-*s   %-*s   %-*s   %-*s   %-30s   %s\n", (int)w[0],
+				  s->id, (int)w[1], pid, (int)w[2], run_status_name(s->status),
+				  (int)w[3], s->bundle, s->created ? s->created : "",
 				  s->owner && *s->owner ? s->owner : "root");
 		}
 		run_state_free(s);
@@ -1088,8 +1087,7 @@ int run_spec_write(const char *bundle, bool rootless, struct oci_err **err)
 	json_auto_t *s = oci_runtime_spec_default(rootless);
 	json_object_set_new(json_object_get(s, "linux"), "seccomp", run_seccomp_default_profile());
 	_cleanup_free_ char *text = json_dumps(s, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	_cleanup_close_ int fd =
-		open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		if (errno == EEXIST)
 			return oci_err_set(err, EEXIST, "'%s' exists: remove it first", path);

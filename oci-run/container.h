@@ -43,15 +43,13 @@ int run_spec_write(const char *bundle, bool rootless, struct oci_err **err);
 /* The features document (features-schema.json). Caller frees. */
 char *run_features_json(void);
 
-
 /* Used by exec.c (internal to oci-run). */
 #include <signal.h>
 #include <sys/types.h>
 struct run_state;
 struct run_spec;
 enum run_status;
-int run_load_spec_copy(int dirfd, const char *bundle, struct run_spec **ret,
-		       struct oci_err **err);
+int run_load_spec_copy(int dirfd, const char *bundle, struct run_spec **ret, struct oci_err **err);
 int run_pidfd_for(const struct run_state *st, struct oci_err **err);
 char *run_hook_state_json(const char *id, const char *bundle, pid_t pid, enum run_status st,
 			  char **annotations);

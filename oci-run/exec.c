@@ -120,9 +120,9 @@ static _Noreturn void exec_child(struct exec_ctx *c)
 		exec_fail(c, e);
 	}
 	/* every namespace of the init, atomically (user first, by the kernel) */
-	int flags = c->spec->ns_flags & (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
-					 CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP |
-					 CLONE_NEWTIME);
+	int flags =
+	    c->spec->ns_flags & (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
+				 CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWTIME);
 	if (flags && setns(c->pidfd, flags) < 0) {
 		oci_err_sys(&e, "join the namespaces of the container");
 		exec_fail(c, e);
@@ -183,7 +183,8 @@ static int build_process(const struct run_spec *s, const struct run_exec_opts *o
 	}
 	if (o->cwd) {
 		if (o->cwd[0] != '/')
-			return oci_err_set(err, EINVAL, "--cwd: '%s' is not an absolute path", o->cwd);
+			return oci_err_set(err, EINVAL, "--cwd: '%s' is not an absolute path",
+					   o->cwd);
 		free(p->cwd);
 		p->cwd = xstrdup(o->cwd);
 	}
@@ -203,7 +204,8 @@ static int build_process(const struct run_spec *s, const struct run_exec_opts *o
 	for (size_t i = 0; o->caps && o->caps[i]; i++) {
 		int cap = run_cap_from_name(o->caps[i]);
 		if (cap < 0)
-			return oci_err_set(err, EINVAL, "--cap: unknown capability '%s'", o->caps[i]);
+			return oci_err_set(err, EINVAL, "--cap: unknown capability '%s'",
+					   o->caps[i]);
 		for (int k = 0; k < RUN_CAP_SETS; k++)
 			if (k != RUN_CAP_AMBIENT)
 				p->caps[k] |= 1ULL << cap;
@@ -272,18 +274,18 @@ int run_exec(const struct run_global *g, const char *id, const struct run_exec_o
 
 	sigset_t mask, old;
 	sigemptyset(&mask);
-	int fwd[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD };
+	int fwd[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD};
 	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
 		sigaddset(&mask, fwd[i]);
 	if (!o->detach)
 		sigprocmask(SIG_BLOCK, &mask, &old);
 
-	struct exec_ctx c = { .spec = s,
-			      .proc = p,
-			      .sync_fd = sp[1],
-			      .pidfd = pidfd,
-			      .console_fd = console_fd,
-			      .preserve_fds = o->preserve_fds };
+	struct exec_ctx c = {.spec = s,
+			     .proc = p,
+			     .sync_fd = sp[1],
+			     .pidfd = pidfd,
+			     .console_fd = console_fd,
+			     .preserve_fds = o->preserve_fds};
 	pid_t child = fork();
 	if (child < 0) {
 		close(sp[0]);
@@ -299,7 +301,7 @@ int run_exec(const struct run_global *g, const char *id, const struct run_exec_o
 	close(sp[1]);
 	pid_t pid = -1;
 	for (;;) {
-		struct run_sync_msg m = { 0 };
+		struct run_sync_msg m = {0};
 		r = run_sync_recv(sp[0], &m, err);
 		if (r == -EPIPE && pid > 0) {
 			/* closed on exec: the process runs */

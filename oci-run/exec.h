@@ -17,7 +17,7 @@ struct run_exec_opts {
 	const char *console_socket;
 	const char *pid_file;
 	const char *pidfd_socket;
-	char **env;  /* --env K=V, added or replacing */
+	char **env; /* --env K=V, added or replacing */
 	const char *cwd;
 	const char *user; /* UID[:GID] */
 	char **caps;	  /* --cap: added to bounding/effective/permitted/inheritable */

@@ -21,10 +21,15 @@ static json_t *strv(const char *const *v)
 
 char *run_features_json(void)
 {
-	static const char *const hooks[] = { "prestart",       "createRuntime", "createContainer",
-					     "startContainer", "poststart",	"poststop", NULL };
-	static const char *const ns[] = { "cgroup", "ipc", "mount", "network", "pid",
-					  "user",   "uts", "time",  NULL };
+	static const char *const hooks[] = {"prestart",
+					    "createRuntime",
+					    "createContainer",
+					    "startContainer",
+					    "poststart",
+					    "poststop",
+					    NULL};
+	static const char *const ns[] = {"cgroup", "ipc", "mount", "network", "pid",
+					 "user",   "uts", "time",  NULL};
 	json_t *f = json_object();
 	json_object_set_new(f, "ociVersionMin", json_string("1.0.0"));
 	json_object_set_new(f, "ociVersionMax", json_string(OCI_RUNTIME_SPEC_VERSION));

@@ -27,8 +27,8 @@ static int run_one(const struct run_hook *hk, const char *kind, size_t idx, cons
 		return oci_err_sys(err, "fork");
 	}
 	if (pid == 0) {
-		char *const noenv[] = { NULL };
-		char *const defargs[] = { hk->path, NULL };
+		char *const noenv[] = {NULL};
+		char *const defargs[] = {hk->path, NULL};
 		if (dup2(p[0], 0) < 0 || dup2(2, 1) < 0)
 			_exit(127);
 		syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -48,7 +48,7 @@ static int run_one(const struct run_hook *hk, const char *kind, size_t idx, cons
 	if (hk->timeout > 0) {
 		int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 		if (pfd >= 0) {
-			struct pollfd pl = { pfd, POLLIN, 0 };
+			struct pollfd pl = {pfd, POLLIN, 0};
 			int n;
 			while ((n = poll(&pl, 1, hk->timeout * 1000)) < 0 && errno == EINTR)
 				;

@@ -81,8 +81,8 @@ void run_ns_close_paths(const struct run_spec *s, int *fds)
 static int join_one(const struct run_spec *s, const int *fds, size_t i, struct oci_err **err)
 {
 	if (setns(fds[i], s->namespaces[i].type) < 0)
-		return oci_err_sys(err, "join %s namespace '%s'", run_ns_name(s->namespaces[i].type),
-				   s->namespaces[i].path);
+		return oci_err_sys(err, "join %s namespace '%s'",
+				   run_ns_name(s->namespaces[i].type), s->namespaces[i].path);
 	return 0;
 }
 
@@ -210,11 +210,10 @@ int run_ns_write_time_offsets(const struct run_spec *s, struct oci_err **err)
 {
 	if (!s->has_time_offsets)
 		return 0;
-	_cleanup_free_ char *text = xasprintf("monotonic %lld %lld\nboottime %lld %lld\n",
-					      (long long)s->monotonic_secs,
-					      (long long)s->monotonic_nsecs,
-					      (long long)s->boottime_secs,
-					      (long long)s->boottime_nsecs);
+	_cleanup_free_ char *text =
+	    xasprintf("monotonic %lld %lld\nboottime %lld %lld\n", (long long)s->monotonic_secs,
+		      (long long)s->monotonic_nsecs, (long long)s->boottime_secs,
+		      (long long)s->boottime_nsecs);
 	_cleanup_close_ int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return oci_err_sys(err, "open '/proc/self/timens_offsets'");

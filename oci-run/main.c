@@ -20,52 +20,52 @@
 #define PROG "oci-run"
 
 static const char usage_text[] =
-	"Usage: oci-run [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
-	"\n"
-	"Runs containers from OCI runtime bundles (config.json + rootfs), like runc.\n"
-	"\n"
-	"Commands:\n"
-	"  create [--bundle DIR] [--pid-file F] [--pidfd-socket SOCK]\n"
-	"         [--console-socket SOCK] [--no-pivot]\n"
-	"         [--no-new-keyring] [--preserve-fds N] ID\n"
-	"                      set up a container; its process waits for start\n"
-	"  start ID            run the process of a created container\n"
-	"  run [-d] [--bundle DIR] [create options] ID\n"
-	"                      create and start; in the foreground wait for the\n"
-	"                      process, return its status and delete the container\n"
-	"  exec [--process FILE] [-d] [-t] [--console-socket SOCK] [--pid-file F]\n"
-	"       [-e K=V] [--cwd DIR] [-u UID[:GID]] [--cap CAP] [--no-new-privs]\n"
-	"       [--preserve-fds N] ID [COMMAND [ARG...]]\n"
-	"                      run another process in a running container\n"
-	"  state ID            print the state JSON\n"
-	"  kill [--all] ID [SIGNAL]\n"
-	"                      send SIGNAL (name or number, default TERM)\n"
-	"  delete [--force] ID remove a stopped container (--force: kill it first)\n"
-	"  list [--format table|json] [-q]\n"
-	"  pause ID, resume ID freeze or thaw every process of the container\n"
-	"  ps [--format table|json] ID\n"
-	"                      the container's processes\n"
-	"  events [--stats] [--interval S] ID\n"
-	"                      memory, cpu and pids statistics as JSON lines\n"
-	"  update [--resources FILE|-] [--memory N] [--pids-limit N] [--cpu-quota N]\n"
-	"         [...runc's update flags] ID\n"
-	"                      change the resources of a container\n"
-	"  spec [--rootless] [--bundle DIR]\n"
-	"                      write a default config.json\n"
-	"  features            print the features JSON\n"
-	"\n"
-	"Global options:\n"
-	"  --root DIR          state directory (default /run/oci-run; rootless:\n"
-	"                      $XDG_RUNTIME_DIR/oci-run)\n"
-	"  --log FILE          write messages to FILE\n"
-	"  --log-format F      text or json\n"
-	"  --debug             log debug messages\n"
-	"  --systemd-cgroup    use the systemd cgroup driver\n"
-	"  -h, --help          show this help\n"
-	"  -v, --version       show the version\n"
-	"\n"
-	"Exit status: 0 success, 1 the operation failed, 2 bad usage; a foreground\n"
-	"run returns the container's status (128+N when killed by signal N).\n";
+    "Usage: oci-run [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
+    "\n"
+    "Runs containers from OCI runtime bundles (config.json + rootfs), like runc.\n"
+    "\n"
+    "Commands:\n"
+    "  create [--bundle DIR] [--pid-file F] [--pidfd-socket SOCK]\n"
+    "         [--console-socket SOCK] [--no-pivot]\n"
+    "         [--no-new-keyring] [--preserve-fds N] ID\n"
+    "                      set up a container; its process waits for start\n"
+    "  start ID            run the process of a created container\n"
+    "  run [-d] [--bundle DIR] [create options] ID\n"
+    "                      create and start; in the foreground wait for the\n"
+    "                      process, return its status and delete the container\n"
+    "  exec [--process FILE] [-d] [-t] [--console-socket SOCK] [--pid-file F]\n"
+    "       [-e K=V] [--cwd DIR] [-u UID[:GID]] [--cap CAP] [--no-new-privs]\n"
+    "       [--preserve-fds N] ID [COMMAND [ARG...]]\n"
+    "                      run another process in a running container\n"
+    "  state ID            print the state JSON\n"
+    "  kill [--all] ID [SIGNAL]\n"
+    "                      send SIGNAL (name or number, default TERM)\n"
+    "  delete [--force] ID remove a stopped container (--force: kill it first)\n"
+    "  list [--format table|json] [-q]\n"
+    "  pause ID, resume ID freeze or thaw every process of the container\n"
+    "  ps [--format table|json] ID\n"
+    "                      the container's processes\n"
+    "  events [--stats] [--interval S] ID\n"
+    "                      memory, cpu and pids statistics as JSON lines\n"
+    "  update [--resources FILE|-] [--memory N] [--pids-limit N] [--cpu-quota N]\n"
+    "         [...runc's update flags] ID\n"
+    "                      change the resources of a container\n"
+    "  spec [--rootless] [--bundle DIR]\n"
+    "                      write a default config.json\n"
+    "  features            print the features JSON\n"
+    "\n"
+    "Global options:\n"
+    "  --root DIR          state directory (default /run/oci-run; rootless:\n"
+    "                      $XDG_RUNTIME_DIR/oci-run)\n"
+    "  --log FILE          write messages to FILE\n"
+    "  --log-format F      text or json\n"
+    "  --debug             log debug messages\n"
+    "  --systemd-cgroup    use the systemd cgroup driver\n"
+    "  -h, --help          show this help\n"
+    "  -v, --version       show the version\n"
+    "\n"
+    "Exit status: 0 success, 1 the operation failed, 2 bad usage; a foreground\n"
+    "run returns the container's status (128+N when killed by signal N).\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -103,24 +103,24 @@ enum {
 };
 
 static const struct option create_opts[] = {
-	{ "bundle", required_argument, NULL, 'b' },
-	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
-	{ "pidfd-socket", required_argument, NULL, OPT_PIDFD_SOCKET },
-	{ "console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET },
-	{ "no-pivot", no_argument, NULL, OPT_NO_PIVOT },
-	{ "no-new-keyring", no_argument, NULL, OPT_NO_NEW_KEYRING },
-	{ "preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS },
-	{ "detach", no_argument, NULL, 'd' },
-	{ "keep", no_argument, NULL, OPT_KEEP },
-	{ "no-subreaper", no_argument, NULL, OPT_NO_SUBREAPER },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+    {"bundle", required_argument, NULL, 'b'},
+    {"pid-file", required_argument, NULL, OPT_PID_FILE},
+    {"pidfd-socket", required_argument, NULL, OPT_PIDFD_SOCKET},
+    {"console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET},
+    {"no-pivot", no_argument, NULL, OPT_NO_PIVOT},
+    {"no-new-keyring", no_argument, NULL, OPT_NO_NEW_KEYRING},
+    {"preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS},
+    {"detach", no_argument, NULL, 'd'},
+    {"keep", no_argument, NULL, OPT_KEEP},
+    {"no-subreaper", no_argument, NULL, OPT_NO_SUBREAPER},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static int cmd_create_run(const struct run_global *g, bool is_run, int argc, char **argv,
 			  char **full_argv)
 {
-	struct run_create_opts o = { 0 };
+	struct run_create_opts o = {0};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, is_run ? "+b:dh" : "+b:h", create_opts, NULL)) != -1) {
@@ -184,22 +184,22 @@ static int cmd_create_run(const struct run_global *g, bool is_run, int argc, cha
 static int cmd_exec(const struct run_global *g, int argc, char **argv, char **full_argv)
 {
 	static const struct option opts[] = {
-		{ "process", required_argument, NULL, 'p' },
-		{ "detach", no_argument, NULL, 'd' },
-		{ "tty", no_argument, NULL, 't' },
-		{ "console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET },
-		{ "pid-file", required_argument, NULL, OPT_PID_FILE },
-		{ "pidfd-socket", required_argument, NULL, OPT_PIDFD_SOCKET },
-		{ "env", required_argument, NULL, 'e' },
-		{ "cwd", required_argument, NULL, OPT_CWD },
-		{ "user", required_argument, NULL, 'u' },
-		{ "cap", required_argument, NULL, 'c' },
-		{ "no-new-privs", no_argument, NULL, OPT_NO_NEW_PRIVS },
-		{ "preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"process", required_argument, NULL, 'p'},
+	    {"detach", no_argument, NULL, 'd'},
+	    {"tty", no_argument, NULL, 't'},
+	    {"console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET},
+	    {"pid-file", required_argument, NULL, OPT_PID_FILE},
+	    {"pidfd-socket", required_argument, NULL, OPT_PIDFD_SOCKET},
+	    {"env", required_argument, NULL, 'e'},
+	    {"cwd", required_argument, NULL, OPT_CWD},
+	    {"user", required_argument, NULL, 'u'},
+	    {"cap", required_argument, NULL, 'c'},
+	    {"no-new-privs", no_argument, NULL, OPT_NO_NEW_PRIVS},
+	    {"preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct run_exec_opts o = { 0 };
+	struct run_exec_opts o = {0};
 	_cleanup_strv_ char **env = NULL;
 	_cleanup_strv_ char **caps = NULL;
 	int c;
@@ -274,9 +274,9 @@ static int cmd_exec(const struct run_global *g, int argc, char **argv, char **fu
 
 static int cmd_ps(const struct run_global *g, int argc, char **argv)
 {
-	static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
-					      { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
 	const char *format = "table";
 	int c;
 	optind = 1;
@@ -303,10 +303,10 @@ static int cmd_ps(const struct run_global *g, int argc, char **argv)
 
 static int cmd_events(const struct run_global *g, int argc, char **argv)
 {
-	static const struct option opts[] = { { "stats", no_argument, NULL, 's' },
-					      { "interval", required_argument, NULL, 'i' },
-					      { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{"stats", no_argument, NULL, 's'},
+					     {"interval", required_argument, NULL, 'i'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
 	bool stats = false;
 	long long interval = 5;
 	int c;
@@ -342,10 +342,10 @@ static int cmd_update(const struct run_global *g, int argc, char **argv)
 		nflags++;
 	_cleanup_free_ struct option *opts = xcalloc(nflags + 3, sizeof(struct option));
 	for (size_t i = 0; i < nflags; i++)
-		opts[i] = (struct option){ run_update_flags[i], required_argument, NULL,
-					   1000 + (int)i };
-	opts[nflags] = (struct option){ "resources", required_argument, NULL, 'r' };
-	opts[nflags + 1] = (struct option){ "help", no_argument, NULL, 'h' };
+		opts[i] =
+		    (struct option){run_update_flags[i], required_argument, NULL, 1000 + (int)i};
+	opts[nflags] = (struct option){"resources", required_argument, NULL, 'r'};
+	opts[nflags + 1] = (struct option){"help", no_argument, NULL, 'h'};
 	const char *file = NULL;
 	_cleanup_strv_ char **flags = NULL;
 	int c;
@@ -374,8 +374,7 @@ static int cmd_update(const struct run_global *g, int argc, char **argv)
 
 static int cmd_id_only(const char *name, int argc, char **argv, const char **ret_id)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -393,9 +392,8 @@ static int cmd_id_only(const char *name, int argc, char **argv, const char **ret
 
 static int cmd_kill(const struct run_global *g, int argc, char **argv)
 {
-	static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
-					      { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {
+	    {"all", no_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	bool all = false;
 	int c;
 	optind = 1;
@@ -422,9 +420,9 @@ static int cmd_kill(const struct run_global *g, int argc, char **argv)
 
 static int cmd_delete(const struct run_global *g, int argc, char **argv)
 {
-	static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
-					      { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
 	bool force = false;
 	int c;
 	optind = 1;
@@ -445,10 +443,10 @@ static int cmd_delete(const struct run_global *g, int argc, char **argv)
 
 static int cmd_list(const struct run_global *g, int argc, char **argv)
 {
-	static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
-					      { "quiet", no_argument, NULL, 'q' },
-					      { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+					     {"quiet", no_argument, NULL, 'q'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
 	const char *format = "table";
 	bool quiet = false;
 	int c;
@@ -478,10 +476,10 @@ static int cmd_list(const struct run_global *g, int argc, char **argv)
 
 static int cmd_spec(int argc, char **argv)
 {
-	static const struct option opts[] = { { "bundle", required_argument, NULL, 'b' },
-					      { "rootless", no_argument, NULL, OPT_ROOTLESS },
-					      { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{"bundle", required_argument, NULL, 'b'},
+					     {"rootless", no_argument, NULL, OPT_ROOTLESS},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
 	const char *bundle = ".";
 	bool rootless = false;
 	int c;
@@ -506,18 +504,18 @@ static int cmd_spec(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "root", required_argument, NULL, OPT_ROOT },
-		{ "log", required_argument, NULL, OPT_LOG },
-		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
-		{ "debug", no_argument, NULL, OPT_DEBUG },
-		{ "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD_CGROUP },
-		{ "rootless", required_argument, NULL, OPT_ROOTLESS },
-		{ "criu", required_argument, NULL, OPT_CRIU },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
+	    {"root", required_argument, NULL, OPT_ROOT},
+	    {"log", required_argument, NULL, OPT_LOG},
+	    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+	    {"debug", no_argument, NULL, OPT_DEBUG},
+	    {"systemd-cgroup", no_argument, NULL, OPT_SYSTEMD_CGROUP},
+	    {"rootless", required_argument, NULL, OPT_ROOTLESS},
+	    {"criu", required_argument, NULL, OPT_CRIU},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'v'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct run_global g = { .root = "/run/oci-run" };
+	struct run_global g = {.root = "/run/oci-run"};
 	const char *log_file = NULL, *log_format = NULL;
 	bool root_given = false;
 	int c;
@@ -549,7 +547,8 @@ int main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		case 'v':
-			printf("%s %s\nspec: %s\n", PROG, OCI_TOOLS_VERSION, OCI_RUNTIME_SPEC_VERSION);
+			printf("%s %s\nspec: %s\n", PROG, OCI_TOOLS_VERSION,
+			       OCI_RUNTIME_SPEC_VERSION);
 			return 0;
 		default:
 			return 2;

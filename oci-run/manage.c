@@ -77,8 +77,7 @@ int run_pause(const struct run_global *g, const char *id, bool pause, struct oci
 	return run_cgroup_freeze(s, id, g->systemd_cgroup, pause, err);
 }
 
-int run_ps(const struct run_global *g, const char *id, bool json, char **ret,
-	   struct oci_err **err)
+int run_ps(const struct run_global *g, const char *id, bool json, char **ret, struct oci_err **err)
 {
 	_cleanup_close_ int dirfd = -1;
 	_cleanup_(run_state_freep) struct run_state *st = NULL;
@@ -125,7 +124,7 @@ int run_ps(const struct run_global *g, const char *id, bool json, char **ret,
 static int print_stats(const struct run_global *g, const char *id, const struct run_spec *s,
 		       struct oci_err **err)
 {
-	struct run_cgroup_stats stats = { 0 };
+	struct run_cgroup_stats stats = {0};
 	int r = run_cgroup_stats(s, id, g->systemd_cgroup, &stats, err);
 	if (r < 0)
 		return r;
@@ -158,15 +157,15 @@ int run_events(const struct run_global *g, const char *id, bool stats_once, int 
 		r = print_stats(g, id, s, err);
 		if (r < 0)
 			return r;
-		struct timespec ts = { interval > 0 ? interval : 5, 0 };
+		struct timespec ts = {interval > 0 ? interval : 5, 0};
 		nanosleep(&ts, NULL);
 		if (!run_pid_alive(st->pid, st->start_time))
 			return 0;
 	}
 }
 
-int run_update(const struct run_global *g, const char *id, const char *resources_file,
-	       char **flags, struct oci_err **err)
+int run_update(const struct run_global *g, const char *id, const char *resources_file, char **flags,
+	       struct oci_err **err)
 {
 	_cleanup_close_ int dirfd = -1;
 	_cleanup_(run_state_freep) struct run_state *st = NULL;

@@ -72,8 +72,7 @@ int run_ensure_cloned_binary(char *const argv[], struct oci_err **err)
 	int r = loadable_size(exe, (size_t)st.st_size, &size, err);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int mfd =
-		memfd_create("oci-run", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	_cleanup_close_ int mfd = memfd_create("oci-run", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0)
 		return oci_err_sys(err, "memfd_create");
 	off_t off = 0;

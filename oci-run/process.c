@@ -17,7 +17,7 @@
 int run_process_limits(const struct run_process *p, struct oci_err **err)
 {
 	for (size_t i = 0; i < p->n_rlimits; i++) {
-		struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
+		struct rlimit rl = {p->rlimits[i].soft, p->rlimits[i].hard};
 		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
 			return oci_err_sys(err, "process.rlimits[%zu]: setrlimit", i);
 	}
@@ -34,14 +34,14 @@ int run_process_limits(const struct run_process *p, struct oci_err **err)
 			int32_t sched_nice;
 			uint32_t sched_priority;
 			uint64_t sched_runtime, sched_deadline, sched_period;
-		} a = { 48,
-			(uint32_t)p->sched_policy,
-			p->sched_flags,
-			p->sched_nice,
-			(uint32_t)p->sched_priority,
-			p->sched_runtime,
-			p->sched_deadline,
-			p->sched_period };
+		} a = {48,
+		       (uint32_t)p->sched_policy,
+		       p->sched_flags,
+		       p->sched_nice,
+		       (uint32_t)p->sched_priority,
+		       p->sched_runtime,
+		       p->sched_deadline,
+		       p->sched_period};
 		if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
 			return oci_err_sys(err, "process.scheduler: sched_setattr");
 	}
@@ -104,10 +104,11 @@ static int check_executable(const char *path, struct oci_err **err)
 			interp++;
 		interp[strcspn(interp, " \t")] = '\0';
 		if (*interp && access(interp, X_OK) < 0)
-			return oci_err_set(err, ENOENT,
-					   "process.args[0]: '%s' is a script for '%s', which is not "
-					   "in the container",
-					   path, interp);
+			return oci_err_set(
+			    err, ENOENT,
+			    "process.args[0]: '%s' is a script for '%s', which is not "
+			    "in the container",
+			    path, interp);
 		return 0;
 	}
 #ifdef NATIVE_MACHINE
@@ -115,10 +116,11 @@ static int check_executable(const char *path, struct oci_err **err)
 		uint16_t machine;
 		memcpy(&machine, head + offsetof(Elf64_Ehdr, e_machine), sizeof(machine));
 		if (machine != NATIVE_MACHINE)
-			return oci_err_set(err, ENOEXEC,
-					   "process.args[0]: '%s' is built for another architecture "
-					   "(ELF machine %u)",
-					   path, machine);
+			return oci_err_set(
+			    err, ENOEXEC,
+			    "process.args[0]: '%s' is built for another architecture "
+			    "(ELF machine %u)",
+			    path, machine);
 	}
 #endif
 	return 0;
@@ -207,7 +209,7 @@ static char *home_of(uid_t uid)
 		return NULL;
 	while (getline(&line, &cap, f) > 0) {
 		/* name:pw:uid:gid:gecos:home:shell */
-		char *fields[7] = { 0 };
+		char *fields[7] = {0};
 		char *save = NULL, *p = line;
 		int n = 0;
 		for (char *t; n < 7 && (t = strsep(&p, ":\n")); n++)

@@ -143,8 +143,8 @@ static int mount_cgroup_v1(int rootfd, const struct run_mount *m, const char *ta
 		return oci_err_sys(err, "open '/proc/self/mountinfo'");
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
-	_cleanup_close_ int dirfd = oci_open_in_root(rootfd, m->destination, O_RDONLY | O_DIRECTORY,
-						     0, err);
+	_cleanup_close_ int dirfd =
+	    oci_open_in_root(rootfd, m->destination, O_RDONLY | O_DIRECTORY, 0, err);
 	if (dirfd < 0)
 		return dirfd;
 	while (getline(&line, &cap, f) > 0) {
@@ -179,9 +179,9 @@ static int mount_cgroup_v1(int rootfd, const struct run_mount *m, const char *ta
 		if (!v2) {
 			save = NULL;
 			for (t = strtok_r(super, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-				if (streq(t, "rw") || streq(t, "ro") || startswith(t, "release_agent") ||
-				    streq(t, "clone_children") || streq(t, "noprefix") ||
-				    streq(t, "xattr"))
+				if (streq(t, "rw") || streq(t, "ro") ||
+				    startswith(t, "release_agent") || streq(t, "clone_children") ||
+				    streq(t, "noprefix") || streq(t, "xattr"))
 					continue;
 				sbuf_addf(&opts, "%s%s", opts.len ? "," : "", t);
 			}
@@ -207,7 +207,7 @@ static int mount_cgroup_v1(int rootfd, const struct run_mount *m, const char *ta
 			rc = mount(src, sp, NULL, MS_BIND | MS_REC, NULL);
 			if (rc == 0 && (m->flags & MS_RDONLY)) {
 				_cleanup_close_ int again =
-					openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+				    openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 				char ap[64];
 				fdpath(again, ap, sizeof(ap));
 				if (remount_bind(ap, fl, mp, err) < 0)
@@ -221,9 +221,11 @@ static int mount_cgroup_v1(int rootfd, const struct run_mount *m, const char *ta
 		if (strchr(name, ',')) {
 			_cleanup_free_ char *copy = xstrdup(name);
 			char *save2 = NULL;
-			for (char *c = strtok_r(copy, ",", &save2); c; c = strtok_r(NULL, ",", &save2))
+			for (char *c = strtok_r(copy, ",", &save2); c;
+			     c = strtok_r(NULL, ",", &save2))
 				if (symlinkat(name, dirfd, c) < 0 && errno != EEXIST)
-					return oci_err_sys(err, "symlink '%s/%s'", m->destination, c);
+					return oci_err_sys(err, "symlink '%s/%s'", m->destination,
+							   c);
 		}
 	}
 	/* the tmpfs itself stays writable, as with runc; the controllers are ro */
@@ -279,8 +281,8 @@ int run_rootfs_idmap_trees(const struct run_spec *s, int **ret, struct oci_err *
 			run_rootfs_close_trees(s, trees);
 			return r;
 		}
-		struct mount_attr_compat a = { .attr_set = MOUNT_ATTR_IDMAP,
-					       .userns_fd = (__u64)userns };
+		struct mount_attr_compat a = {.attr_set = MOUNT_ATTR_IDMAP,
+					      .userns_fd = (__u64)userns};
 		unsigned aflags = AT_EMPTY_PATH | (m->idmap_recursive ? AT_RECURSIVE : 0);
 		if (syscall(SYS_mount_setattr, tree, "", aflags, &a, sizeof(a)) < 0) {
 			r = oci_err_sys(err, "mounts[%zu]: id-map '%s'", i, m->source);
@@ -329,10 +331,10 @@ static int copy_tree(int srcfd, int dstfd, const char *what, struct oci_err **er
 		if (S_ISDIR(st.st_mode)) {
 			if (mkdirat(dstfd, n, st.st_mode & 07777) < 0 && errno != EEXIST)
 				return oci_err_sys(err, "tmpcopyup: mkdir '%s/%s'", what, n);
-			_cleanup_close_ int s2 = openat(srcfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-								  O_CLOEXEC);
-			_cleanup_close_ int d2 = openat(dstfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-								  O_CLOEXEC);
+			_cleanup_close_ int s2 =
+			    openat(srcfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int d2 =
+			    openat(dstfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (s2 < 0 || d2 < 0)
 				return oci_err_sys(err, "tmpcopyup: open '%s/%s'", what, n);
 			_cleanup_free_ char *sub = xasprintf("%s/%s", what, n);
@@ -340,10 +342,11 @@ static int copy_tree(int srcfd, int dstfd, const char *what, struct oci_err **er
 			if (r < 0)
 				return r;
 		} else if (S_ISREG(st.st_mode)) {
-			_cleanup_close_ int in = openat(srcfd, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			_cleanup_close_ int out = openat(dstfd, n, O_WRONLY | O_CREAT | O_EXCL |
-								   O_NOFOLLOW | O_CLOEXEC,
-							 st.st_mode & 07777);
+			_cleanup_close_ int in =
+			    openat(srcfd, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int out =
+			    openat(dstfd, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				   st.st_mode & 07777);
 			if (in < 0 || out < 0)
 				return oci_err_sys(err, "tmpcopyup: copy '%s/%s'", what, n);
 			off_t left = st.st_size;
@@ -400,15 +403,16 @@ static int mount_one(int rootfd, const struct run_mount *m, int tree,
 		if (tree >= 0) {
 			if (syscall(SYS_move_mount, tree, "", fd, "",
 				    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-				return oci_err_sys(err, "attach the id-mapped '%s' on '%s'", m->source,
-						   m->destination);
-		} else if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0) {
+				return oci_err_sys(err, "attach the id-mapped '%s' on '%s'",
+						   m->source, m->destination);
+		} else if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) <
+			   0) {
 			return oci_err_sys(err, "bind '%s' on '%s'", m->source, m->destination);
 		}
 		unsigned long extra = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
 		if (extra) {
 			_cleanup_close_ int again =
-				oci_open_in_root(rootfd, m->destination, O_PATH, 0, err);
+			    oci_open_in_root(rootfd, m->destination, O_PATH, 0, err);
 			if (again < 0)
 				return again;
 			char ap[64];
@@ -429,7 +433,8 @@ static int mount_one(int rootfd, const struct run_mount *m, int tree,
 				return below;
 			/* writable first; the flags (ro...) come back after the copy */
 			if (mount(m->source, target, m->type, fl & ~MS_RDONLY, m->data) < 0)
-				return oci_err_sys(err, "mount %s on '%s'", m->type, m->destination);
+				return oci_err_sys(err, "mount %s on '%s'", m->type,
+						   m->destination);
 			_cleanup_close_ int top = oci_open_in_root(rootfd, m->destination,
 								   O_RDONLY | O_DIRECTORY, 0, err);
 			if (top < 0)
@@ -460,7 +465,7 @@ static int mount_one(int rootfd, const struct run_mount *m, int tree,
 			rc = mount(src, target, NULL, MS_BIND | MS_REC, NULL);
 			if (rc == 0) {
 				_cleanup_close_ int again =
-					oci_open_in_root(rootfd, m->destination, O_PATH, 0, err);
+				    oci_open_in_root(rootfd, m->destination, O_PATH, 0, err);
 				if (again < 0)
 					return again;
 				char ap[64];
@@ -475,7 +480,8 @@ static int mount_one(int rootfd, const struct run_mount *m, int tree,
 
 propagation:
 	if (m->propagation || m->rro) {
-		_cleanup_close_ int again = oci_open_in_root(rootfd, m->destination, O_PATH, 0, err);
+		_cleanup_close_ int again =
+		    oci_open_in_root(rootfd, m->destination, O_PATH, 0, err);
 		if (again < 0)
 			return again;
 		char ap[64];
@@ -483,7 +489,7 @@ propagation:
 		if (m->propagation && mount(NULL, ap, NULL, m->propagation, NULL) < 0)
 			return oci_err_sys(err, "set propagation of '%s'", m->destination);
 		if (m->rro) {
-			struct mount_attr_compat a = { .attr_set = MOUNT_ATTR_RDONLY };
+			struct mount_attr_compat a = {.attr_set = MOUNT_ATTR_RDONLY};
 			if (syscall(SYS_mount_setattr, again, "", AT_EMPTY_PATH | AT_RECURSIVE, &a,
 				    sizeof(a)) < 0)
 				return oci_err_sys(err, "make '%s' recursively read-only",
@@ -549,14 +555,16 @@ static int setup_dev(int rootfd, const struct run_spec *s, const struct run_root
 		const char *path;
 		unsigned maj, min;
 	} defaults[] = {
-		{ "/dev/null", 1, 3 },	 { "/dev/zero", 1, 5 },	   { "/dev/full", 1, 7 },
-		{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
+	    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},	   {"/dev/full", 1, 7},
+	    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 	};
 	static const struct {
 		const char *target, *link;
 	} links[] = {
-		{ "/proc/self/fd", "/dev/fd" },	       { "/proc/self/fd/0", "/dev/stdin" },
-		{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
+	    {"/proc/self/fd", "/dev/fd"},
+	    {"/proc/self/fd/0", "/dev/stdin"},
+	    {"/proc/self/fd/1", "/dev/stdout"},
+	    {"/proc/self/fd/2", "/dev/stderr"},
 	};
 	int r;
 	if (!dev_is_bind(s)) {
@@ -567,8 +575,8 @@ static int setup_dev(int rootfd, const struct run_spec *s, const struct run_root
 			if (r < 0)
 				return r;
 		}
-		_cleanup_close_ int devfd = oci_open_in_root(rootfd, "/dev", O_RDONLY | O_DIRECTORY,
-							     0, err);
+		_cleanup_close_ int devfd =
+		    oci_open_in_root(rootfd, "/dev", O_RDONLY | O_DIRECTORY, 0, err);
 		if (devfd < 0)
 			return devfd;
 		for (size_t i = 0; i < ARRAY_SIZE(links); i++)
@@ -583,12 +591,12 @@ static int setup_dev(int rootfd, const struct run_spec *s, const struct run_root
 				return oci_err_sys(err, "symlink '/dev/ptmx'");
 		}
 		if (o->console_slave >= 0) {
-			int f = openat(devfd, "console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-				       0600);
+			int f = openat(devfd, "console",
+				       O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
 			if (f >= 0)
 				close(f);
-			_cleanup_close_ int t = openat(devfd, "console", O_PATH | O_NOFOLLOW |
-									 O_CLOEXEC);
+			_cleanup_close_ int t =
+			    openat(devfd, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
 			char tp[64], sp[64];
 			fdpath(t, tp, sizeof(tp));
 			fdpath(o->console_slave, sp, sizeof(sp));
@@ -619,7 +627,8 @@ int run_rootfs_prepare(const struct run_spec *s, const struct run_rootfs_opts *o
 	if (stat(s->root_path, &st) < 0)
 		return oci_err_sys(err, "root.path '%s'", s->root_path);
 	if (!S_ISDIR(st.st_mode))
-		return oci_err_set(err, ENOTDIR, "root.path: '%s' is not a directory", s->root_path);
+		return oci_err_set(err, ENOTDIR, "root.path: '%s' is not a directory",
+				   s->root_path);
 	if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return oci_err_sys(err, "bind the rootfs '%s'", s->root_path);
 	_cleanup_close_ int rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);

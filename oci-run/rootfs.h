@@ -12,10 +12,10 @@
 
 struct run_rootfs_opts {
 	bool no_pivot;
-	bool userns; /* in a user namespace: bind devices instead of mknod */
-	bool cgroupns; /* in a cgroup namespace: mount cgroups afresh, else bind
-			* the container's own cgroup directories as runc does */
-	int console_slave; /* -1 or a pty slave to bind on /dev/console */
+	bool userns;		/* in a user namespace: bind devices instead of mknod */
+	bool cgroupns;		/* in a cgroup namespace: mount cgroups afresh, else bind
+				 * the container's own cgroup directories as runc does */
+	int console_slave;	/* -1 or a pty slave to bind on /dev/console */
 	const int *idmap_trees; /* per mount: a detached id-mapped tree, or -1 */
 };
 

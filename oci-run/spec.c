@@ -18,21 +18,51 @@
 #endif
 
 const char *const run_hook_names[RUN_HOOK_COUNT] = {
-	"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
+    "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
 };
 
 static const char *const cap_names[] = {
-	"CAP_CHOWN",		  "CAP_DAC_OVERRIDE",	 "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-	"CAP_FSETID",		  "CAP_KILL",		 "CAP_SETGID",		"CAP_SETUID",
-	"CAP_SETPCAP",		  "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN",	  "CAP_NET_RAW",	 "CAP_IPC_LOCK",	"CAP_IPC_OWNER",
-	"CAP_SYS_MODULE",	  "CAP_SYS_RAWIO",	 "CAP_SYS_CHROOT",	"CAP_SYS_PTRACE",
-	"CAP_SYS_PACCT",	  "CAP_SYS_ADMIN",	 "CAP_SYS_BOOT",	"CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE",	  "CAP_SYS_TIME",	 "CAP_SYS_TTY_CONFIG",	"CAP_MKNOD",
-	"CAP_LEASE",		  "CAP_AUDIT_WRITE",	 "CAP_AUDIT_CONTROL",	"CAP_SETFCAP",
-	"CAP_MAC_OVERRIDE",	  "CAP_MAC_ADMIN",	 "CAP_SYSLOG",		"CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND",	  "CAP_AUDIT_READ",	 "CAP_PERFMON",		"CAP_BPF",
-	"CAP_CHECKPOINT_RESTORE",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
 };
 
 int run_cap_from_name(const char *name)
@@ -59,15 +89,15 @@ static const struct {
 	const char *name;
 	int num;
 } signals[] = {
-	{ "HUP", SIGHUP },     { "INT", SIGINT },	{ "QUIT", SIGQUIT },	 { "ILL", SIGILL },
-	{ "TRAP", SIGTRAP },   { "ABRT", SIGABRT },	{ "IOT", SIGIOT },	 { "BUS", SIGBUS },
-	{ "FPE", SIGFPE },     { "KILL", SIGKILL },	{ "USR1", SIGUSR1 },	 { "SEGV", SIGSEGV },
-	{ "USR2", SIGUSR2 },   { "PIPE", SIGPIPE },	{ "ALRM", SIGALRM },	 { "TERM", SIGTERM },
-	{ "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },	{ "CONT", SIGCONT },	 { "STOP", SIGSTOP },
-	{ "TSTP", SIGTSTP },   { "TTIN", SIGTTIN },	{ "TTOU", SIGTTOU },	 { "URG", SIGURG },
-	{ "XCPU", SIGXCPU },   { "XFSZ", SIGXFSZ },	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
-	{ "WINCH", SIGWINCH }, { "IO", SIGIO },		{ "POLL", SIGPOLL },	 { "PWR", SIGPWR },
-	{ "SYS", SIGSYS },
+    {"HUP", SIGHUP},	   {"INT", SIGINT},   {"QUIT", SIGQUIT},     {"ILL", SIGILL},
+    {"TRAP", SIGTRAP},	   {"ABRT", SIGABRT}, {"IOT", SIGIOT},	     {"BUS", SIGBUS},
+    {"FPE", SIGFPE},	   {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
+    {"USR2", SIGUSR2},	   {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
+    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
+    {"TSTP", SIGTSTP},	   {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
+    {"XCPU", SIGXCPU},	   {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
+    {"WINCH", SIGWINCH},   {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},
+    {"SYS", SIGSYS},
 };
 
 int run_signal_from_name(const char *s)
@@ -88,7 +118,8 @@ int run_signal_from_name(const char *s)
 		if (oci_parse_int64(rest + (*rest == '+' || *rest == '-'), 0, 32, &n) < 0)
 			return -1;
 		int sig = min ? SIGRTMIN + (int)n : SIGRTMAX - (int)n;
-		if ((min && *rest != '+') || (!min && *rest != '-') || sig < SIGRTMIN || sig > SIGRTMAX)
+		if ((min && *rest != '+') || (!min && *rest != '-') || sig < SIGRTMIN ||
+		    sig > SIGRTMAX)
 			return -1;
 		return sig;
 	}
@@ -99,35 +130,35 @@ static const struct {
 	const char *name;
 	unsigned long set, clear;
 } mount_flags[] = {
-	{ "ro", MS_RDONLY, 0 },
-	{ "rw", 0, MS_RDONLY },
-	{ "nosuid", MS_NOSUID, 0 },
-	{ "suid", 0, MS_NOSUID },
-	{ "nodev", MS_NODEV, 0 },
-	{ "dev", 0, MS_NODEV },
-	{ "noexec", MS_NOEXEC, 0 },
-	{ "exec", 0, MS_NOEXEC },
-	{ "sync", MS_SYNCHRONOUS, 0 },
-	{ "async", 0, MS_SYNCHRONOUS },
-	{ "dirsync", MS_DIRSYNC, 0 },
-	{ "remount", MS_REMOUNT, 0 },
-	{ "mand", MS_MANDLOCK, 0 },
-	{ "nomand", 0, MS_MANDLOCK },
-	{ "atime", 0, MS_NOATIME },
-	{ "noatime", MS_NOATIME, 0 },
-	{ "diratime", 0, MS_NODIRATIME },
-	{ "nodiratime", MS_NODIRATIME, 0 },
-	{ "relatime", MS_RELATIME, 0 },
-	{ "norelatime", 0, MS_RELATIME },
-	{ "strictatime", MS_STRICTATIME, 0 },
-	{ "nostrictatime", 0, MS_STRICTATIME },
-	{ "lazytime", MS_LAZYTIME, 0 },
-	{ "nolazytime", 0, MS_LAZYTIME },
-	{ "silent", MS_SILENT, 0 },
-	{ "loud", 0, MS_SILENT },
+    {"ro", MS_RDONLY, 0},
+    {"rw", 0, MS_RDONLY},
+    {"nosuid", MS_NOSUID, 0},
+    {"suid", 0, MS_NOSUID},
+    {"nodev", MS_NODEV, 0},
+    {"dev", 0, MS_NODEV},
+    {"noexec", MS_NOEXEC, 0},
+    {"exec", 0, MS_NOEXEC},
+    {"sync", MS_SYNCHRONOUS, 0},
+    {"async", 0, MS_SYNCHRONOUS},
+    {"dirsync", MS_DIRSYNC, 0},
+    {"remount", MS_REMOUNT, 0},
+    {"mand", MS_MANDLOCK, 0},
+    {"nomand", 0, MS_MANDLOCK},
+    {"atime", 0, MS_NOATIME},
+    {"noatime", MS_NOATIME, 0},
+    {"diratime", 0, MS_NODIRATIME},
+    {"nodiratime", MS_NODIRATIME, 0},
+    {"relatime", MS_RELATIME, 0},
+    {"norelatime", 0, MS_RELATIME},
+    {"strictatime", MS_STRICTATIME, 0},
+    {"nostrictatime", 0, MS_STRICTATIME},
+    {"lazytime", MS_LAZYTIME, 0},
+    {"nolazytime", 0, MS_LAZYTIME},
+    {"silent", MS_SILENT, 0},
+    {"loud", 0, MS_SILENT},
 #ifdef MS_NOSYMFOLLOW
-	{ "nosymfollow", MS_NOSYMFOLLOW, 0 },
-	{ "symfollow", 0, MS_NOSYMFOLLOW },
+    {"nosymfollow", MS_NOSYMFOLLOW, 0},
+    {"symfollow", 0, MS_NOSYMFOLLOW},
 #endif
 };
 
@@ -135,19 +166,21 @@ static const struct {
 	const char *name;
 	unsigned long flags;
 } propagations[] = {
-	{ "private", MS_PRIVATE },	     { "rprivate", MS_PRIVATE | MS_REC },
-	{ "shared", MS_SHARED },	     { "rshared", MS_SHARED | MS_REC },
-	{ "slave", MS_SLAVE },		     { "rslave", MS_SLAVE | MS_REC },
-	{ "unbindable", MS_UNBINDABLE },     { "runbindable", MS_UNBINDABLE | MS_REC },
+    {"private", MS_PRIVATE},	   {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},	   {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},	   {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 const char *const run_mount_option_names[] = {
-	"ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "sync", "async", "dirsync",
-	"remount", "mand", "nomand", "atime", "noatime", "diratime", "nodiratime", "relatime",
-	"norelatime", "strictatime", "nostrictatime", "lazytime", "nolazytime", "silent", "loud",
-	"nosymfollow", "symfollow", "bind", "rbind", "private", "rprivate", "shared", "rshared",
-	"slave", "rslave", "unbindable", "runbindable", "rro", "rrw", "tmpcopyup", "idmap",
-	"ridmap", NULL,
+    "ro",	  "rw",		 "nosuid",	"suid",		 "nodev",     "dev",
+    "noexec",	  "exec",	 "sync",	"async",	 "dirsync",   "remount",
+    "mand",	  "nomand",	 "atime",	"noatime",	 "diratime",  "nodiratime",
+    "relatime",	  "norelatime",	 "strictatime", "nostrictatime", "lazytime",  "nolazytime",
+    "silent",	  "loud",	 "nosymfollow", "symfollow",	 "bind",      "rbind",
+    "private",	  "rprivate",	 "shared",	"rshared",	 "slave",     "rslave",
+    "unbindable", "runbindable", "rro",		"rrw",		 "tmpcopyup", "idmap",
+    "ridmap",	  NULL,
 };
 
 void run_mount_add_option(struct run_mount *m, const char *opt)
@@ -198,23 +231,31 @@ static const struct {
 	const char *name;
 	int type;
 } ns_types[] = {
-	{ "pid", CLONE_NEWPID },     { "network", CLONE_NEWNET }, { "mount", CLONE_NEWNS },
-	{ "ipc", CLONE_NEWIPC },     { "uts", CLONE_NEWUTS },	  { "user", CLONE_NEWUSER },
-	{ "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
+    {"pid", CLONE_NEWPID},	 {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
+    {"ipc", CLONE_NEWIPC},	 {"uts", CLONE_NEWUTS},	    {"user", CLONE_NEWUSER},
+    {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
 };
 
 static const struct {
 	const char *name;
 	int res;
 } rlimit_types[] = {
-	{ "RLIMIT_AS", RLIMIT_AS },	      { "RLIMIT_CORE", RLIMIT_CORE },
-	{ "RLIMIT_CPU", RLIMIT_CPU },	      { "RLIMIT_DATA", RLIMIT_DATA },
-	{ "RLIMIT_FSIZE", RLIMIT_FSIZE },     { "RLIMIT_LOCKS", RLIMIT_LOCKS },
-	{ "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
-	{ "RLIMIT_NICE", RLIMIT_NICE },	      { "RLIMIT_NOFILE", RLIMIT_NOFILE },
-	{ "RLIMIT_NPROC", RLIMIT_NPROC },     { "RLIMIT_RSS", RLIMIT_RSS },
-	{ "RLIMIT_RTPRIO", RLIMIT_RTPRIO },   { "RLIMIT_RTTIME", RLIMIT_RTTIME },
-	{ "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING }, { "RLIMIT_STACK", RLIMIT_STACK },
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 const struct run_ns *run_spec_ns(const struct run_spec *s, int type)
@@ -302,8 +343,8 @@ static int get_u32(json_t *o, const char *path, const char *key, bool required, 
 
 static int parse_caps(json_t *caps, const char *path, struct run_process *p, struct oci_err **err)
 {
-	static const char *const sets[RUN_CAP_SETS] = { "bounding", "effective", "inheritable",
-							"permitted", "ambient" };
+	static const char *const sets[RUN_CAP_SETS] = {"bounding", "effective", "inheritable",
+						       "permitted", "ambient"};
 	p->has_caps = true;
 	for (int i = 0; i < RUN_CAP_SETS; i++) {
 		_cleanup_strv_ char **names = NULL;
@@ -314,8 +355,8 @@ static int parse_caps(json_t *caps, const char *path, struct run_process *p, str
 			int c = run_cap_from_name(names[j]);
 			if (c < 0) {
 				_cleanup_free_ char *kp = oci_json_path_key(path, sets[i]);
-				return oci_err_set(err, EINVAL, "%s[%zu]: unknown capability '%s'", kp,
-						   j, names[j]);
+				return oci_err_set(err, EINVAL, "%s[%zu]: unknown capability '%s'",
+						   kp, j, names[j]);
 			}
 			p->caps[i] |= 1ULL << c;
 		}
@@ -365,8 +406,8 @@ static int parse_process(json_t *proc, struct run_process *p, struct oci_err **e
 		p->env = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; p->env[i]; i++)
 		if (!strchr(p->env[i], '='))
-			return oci_err_set(err, EINVAL, "process.env[%zu]: '%s' is not KEY=VALUE", i,
-					   p->env[i]);
+			return oci_err_set(err, EINVAL, "process.env[%zu]: '%s' is not KEY=VALUE",
+					   i, p->env[i]);
 
 	json_t *user;
 	r = oci_json_get_obj(proc, path, "user", &user, err);
@@ -381,7 +422,8 @@ static int parse_process(json_t *proc, struct run_process *p, struct oci_err **e
 		return r;
 	if (r > 0) {
 		if (um > 0777)
-			return oci_err_set(err, ERANGE, "process.user.umask: %u is out of range", um);
+			return oci_err_set(err, ERANGE, "process.user.umask: %u is out of range",
+					   um);
 		p->has_umask = true;
 		p->umask = (mode_t)um;
 	}
@@ -428,13 +470,15 @@ static int parse_process(json_t *proc, struct run_process *p, struct oci_err **e
 				if (streq(s, rlimit_types[k].name))
 					res = rlimit_types[k].res;
 			if (res < 0)
-				return oci_err_set(err, EINVAL, "%s.type: unknown rlimit '%s'", ep, s);
+				return oci_err_set(err, EINVAL, "%s.type: unknown rlimit '%s'", ep,
+						   s);
 			for (size_t k = 0; k < p->n_rlimits; k++)
 				if (p->rlimits[k].resource == res)
 					return oci_err_set(err, EINVAL, "%s.type: '%s' given twice",
 							   ep, s);
 			if (soft > hard && hard >= 0)
-				return oci_err_set(err, EINVAL, "%s: soft limit above hard limit", ep);
+				return oci_err_set(err, EINVAL, "%s: soft limit above hard limit",
+						   ep);
 			p->rlimits[p->n_rlimits].resource = res;
 			p->rlimits[p->n_rlimits].soft = (uint64_t)soft;
 			p->rlimits[p->n_rlimits].hard = (uint64_t)hard;
@@ -457,12 +501,13 @@ static int parse_process(json_t *proc, struct run_process *p, struct oci_err **e
 	if (r < 0)
 		return r;
 	if (r > 0) {
-		static const char *const classes[] = { "", "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
-						       "IOPRIO_CLASS_IDLE" };
+		static const char *const classes[] = {"", "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
+						      "IOPRIO_CLASS_IDLE"};
 		const char *cls;
 		int64_t prio = 0;
 		if (oci_json_get_str(io, "process.ioPriority", "class", &cls, err) < 0 ||
-		    oci_json_opt_int_range(io, "process.ioPriority", "priority", 0, 7, &prio, err) < 0)
+		    oci_json_opt_int_range(io, "process.ioPriority", "priority", 0, 7, &prio, err) <
+			0)
 			return -(*err)->code;
 		p->has_io_priority = true;
 		p->io_class = 0;
@@ -470,8 +515,8 @@ static int parse_process(json_t *proc, struct run_process *p, struct oci_err **e
 			if (streq(cls, classes[k]))
 				p->io_class = k;
 		if (!p->io_class)
-			return oci_err_set(err, EINVAL, "process.ioPriority.class: unknown class '%s'",
-					   cls);
+			return oci_err_set(err, EINVAL,
+					   "process.ioPriority.class: unknown class '%s'", cls);
 		p->io_priority = (int)prio;
 	}
 	json_t *sc;
@@ -482,16 +527,17 @@ static int parse_process(json_t *proc, struct run_process *p, struct oci_err **e
 		static const struct {
 			const char *name;
 			int policy;
-		} policies[] = { { "SCHED_OTHER", 0 }, { "SCHED_FIFO", 1 },  { "SCHED_RR", 2 },
-				 { "SCHED_BATCH", 3 }, { "SCHED_ISO", 4 },   { "SCHED_IDLE", 5 },
-				 { "SCHED_DEADLINE", 6 } };
+		} policies[] = {{"SCHED_OTHER", 0},   {"SCHED_FIFO", 1}, {"SCHED_RR", 2},
+				{"SCHED_BATCH", 3},   {"SCHED_ISO", 4},	 {"SCHED_IDLE", 5},
+				{"SCHED_DEADLINE", 6}};
 		static const struct {
 			const char *name;
 			uint64_t flag;
-		} sflags[] = { { "SCHED_FLAG_RESET_ON_FORK", 0x01 }, { "SCHED_FLAG_RECLAIM", 0x02 },
-			       { "SCHED_FLAG_DL_OVERRUN", 0x04 },    { "SCHED_FLAG_KEEP_POLICY", 0x08 },
-			       { "SCHED_FLAG_KEEP_PARAMS", 0x10 },   { "SCHED_FLAG_UTIL_CLAMP_MIN", 0x20 },
-			       { "SCHED_FLAG_UTIL_CLAMP_MAX", 0x40 } };
+		} sflags[] = {
+		    {"SCHED_FLAG_RESET_ON_FORK", 0x01}, {"SCHED_FLAG_RECLAIM", 0x02},
+		    {"SCHED_FLAG_DL_OVERRUN", 0x04},	{"SCHED_FLAG_KEEP_POLICY", 0x08},
+		    {"SCHED_FLAG_KEEP_PARAMS", 0x10},	{"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
+		    {"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40}};
 		const char *pol;
 		int64_t v;
 		_cleanup_strv_ char **fl = NULL;
@@ -504,8 +550,8 @@ static int parse_process(json_t *proc, struct run_process *p, struct oci_err **e
 			if (streq(pol, policies[k].name))
 				p->sched_policy = policies[k].policy;
 		if (p->sched_policy < 0)
-			return oci_err_set(err, EINVAL, "process.scheduler.policy: unknown policy '%s'",
-					   pol);
+			return oci_err_set(err, EINVAL,
+					   "process.scheduler.policy: unknown policy '%s'", pol);
 		if ((r = oci_json_opt_int_range(sc, sp, "nice", -20, 19, &v, err)) < 0)
 			return r;
 		if (r > 0)
@@ -522,15 +568,16 @@ static int parse_process(json_t *proc, struct run_process *p, struct oci_err **e
 				if (streq(fl[j], sflags[k].name))
 					break;
 			if (k == ARRAY_SIZE(sflags))
-				return oci_err_set(err, EINVAL,
-						   "process.scheduler.flags[%zu]: unknown flag '%s'", j,
-						   fl[j]);
+				return oci_err_set(
+				    err, EINVAL, "process.scheduler.flags[%zu]: unknown flag '%s'",
+				    j, fl[j]);
 			p->sched_flags |= sflags[k].flag;
 		}
-		const char *keys[] = { "runtime", "deadline", "period" };
-		uint64_t *dst[] = { &p->sched_runtime, &p->sched_deadline, &p->sched_period };
+		const char *keys[] = {"runtime", "deadline", "period"};
+		uint64_t *dst[] = {&p->sched_runtime, &p->sched_deadline, &p->sched_period};
 		for (int k = 0; k < 3; k++) {
-			if ((r = oci_json_opt_int_range(sc, sp, keys[k], 0, INT64_MAX, &v, err)) < 0)
+			if ((r = oci_json_opt_int_range(sc, sp, keys[k], 0, INT64_MAX, &v, err)) <
+			    0)
 				return r;
 			if (r > 0)
 				*dst[k] = (uint64_t)v;
@@ -578,8 +625,8 @@ static int parse_mounts(json_t *a, struct run_spec *s, struct oci_err **err)
 		    oci_json_opt_strv(e, ep, "options", &opts, err) < 0)
 			return -(*err)->code;
 		if (dest[0] != '/')
-			return oci_err_set(err, EINVAL, "%s.destination: '%s' is not an absolute path",
-					   ep, dest);
+			return oci_err_set(
+			    err, EINVAL, "%s.destination: '%s' is not an absolute path", ep, dest);
 		s->n_mounts++;
 		m->destination = oci_path_clean(dest);
 		m->type = xstrdup(type ? type : "");
@@ -596,24 +643,28 @@ static int parse_mounts(json_t *a, struct run_spec *s, struct oci_err **err)
 			m->bind = true;
 			m->flags |= MS_BIND;
 		}
-		if (parse_idmaps(e, ep, "uidMappings", &m->uid_mappings, &m->n_uid_mappings, err) < 0 ||
-		    parse_idmaps(e, ep, "gidMappings", &m->gid_mappings, &m->n_gid_mappings, err) < 0)
+		if (parse_idmaps(e, ep, "uidMappings", &m->uid_mappings, &m->n_uid_mappings, err) <
+			0 ||
+		    parse_idmaps(e, ep, "gidMappings", &m->gid_mappings, &m->n_gid_mappings, err) <
+			0)
 			return -(*err)->code;
 		if ((m->n_uid_mappings || m->n_gid_mappings) && !m->idmap)
-			return oci_err_set(err, EINVAL,
-					   "%s.uidMappings: mappings need the idmap or ridmap option", ep);
+			return oci_err_set(
+			    err, EINVAL, "%s.uidMappings: mappings need the idmap or ridmap option",
+			    ep);
 		if (m->tmpcopyup && !streq(m->type, "tmpfs"))
 			return oci_err_set(err, EINVAL,
 					   "%s.options: tmpcopyup is for tmpfs mounts only", ep);
 		if (m->idmap && !m->bind)
-			return oci_err_set(err, EINVAL,
-					   "%s.options: idmap is supported on bind mounts only", ep);
+			return oci_err_set(
+			    err, EINVAL, "%s.options: idmap is supported on bind mounts only", ep);
 		if (m->idmap && (!m->n_uid_mappings) != (!m->n_gid_mappings))
-			return oci_err_set(err, EINVAL,
-					   "%s: an idmap mount needs both uidMappings and gidMappings",
-					   ep);
+			return oci_err_set(
+			    err, EINVAL,
+			    "%s: an idmap mount needs both uidMappings and gidMappings", ep);
 		if (m->bind && !*m->source)
-			return oci_err_set(err, EINVAL, "%s.source: a bind mount needs a source", ep);
+			return oci_err_set(err, EINVAL, "%s.source: a bind mount needs a source",
+					   ep);
 		if (!m->bind && !*m->type)
 			return oci_err_set(err, EINVAL, "%s.type: required for a '%s' mount", ep,
 					   m->destination);
@@ -644,8 +695,8 @@ static int parse_hooks(json_t *hooks, struct run_spec *s, struct oci_err **err)
 			s->hooks.n[k]++;
 			h->path = xstrdup(p);
 			if (p[0] != '/')
-				return oci_err_set(err, EINVAL, "%s.path: '%s' is not an absolute path",
-						   ep, p);
+				return oci_err_set(err, EINVAL,
+						   "%s.path: '%s' is not an absolute path", ep, p);
 			if (oci_json_opt_strv(e, ep, "args", &h->args, err) < 0 ||
 			    oci_json_opt_strv(e, ep, "env", &h->env, err) < 0)
 				return -(*err)->code;
@@ -653,8 +704,8 @@ static int parse_hooks(json_t *hooks, struct run_spec *s, struct oci_err **err)
 			if (r < 0)
 				return r;
 			if (r > 0 && (t <= 0 || t > INT32_MAX))
-				return oci_err_set(err, EINVAL, "%s.timeout: must be greater than zero",
-						   ep);
+				return oci_err_set(err, EINVAL,
+						   "%s.timeout: must be greater than zero", ep);
 			h->timeout = (int)t;
 		}
 	}
@@ -685,24 +736,25 @@ static int parse_linux(json_t *l, struct run_spec *s, struct oci_err **err)
 				if (streq(type, ns_types[k].name))
 					t = ns_types[k].type;
 			if (!t)
-				return oci_err_set(err, EINVAL, "%s.type: unknown namespace '%s'", ep,
-						   type);
-			if (s->ns_flags & t)
-				return oci_err_set(err, EINVAL, "%s.type: namespace '%s' given twice",
+				return oci_err_set(err, EINVAL, "%s.type: unknown namespace '%s'",
 						   ep, type);
+			if (s->ns_flags & t)
+				return oci_err_set(err, EINVAL,
+						   "%s.type: namespace '%s' given twice", ep, type);
 			s->ns_flags |= t;
 			struct run_ns *n = &s->namespaces[s->n_namespaces++];
 			n->type = t;
 			if (path && *path) {
 				if (path[0] != '/')
 					return oci_err_set(err, EINVAL,
-							   "%s.path: '%s' is not an absolute path", ep,
-							   path);
+							   "%s.path: '%s' is not an absolute path",
+							   ep, path);
 				n->path = xstrdup(path);
 			}
 		}
 	}
-	if (parse_idmaps(l, "linux", "uidMappings", &s->uid_mappings, &s->n_uid_mappings, err) < 0 ||
+	if (parse_idmaps(l, "linux", "uidMappings", &s->uid_mappings, &s->n_uid_mappings, err) <
+		0 ||
 	    parse_idmaps(l, "linux", "gidMappings", &s->gid_mappings, &s->n_gid_mappings, err) < 0)
 		return -(*err)->code;
 	const struct run_ns *user = run_spec_ns(s, CLONE_NEWUSER);
@@ -733,11 +785,12 @@ static int parse_linux(json_t *l, struct run_spec *s, struct oci_err **err)
 			s->n_devices++;
 			d->path = xstrdup(p);
 			if (p[0] != '/')
-				return oci_err_set(err, EINVAL, "%s.path: '%s' is not an absolute path",
-						   ep, p);
+				return oci_err_set(err, EINVAL,
+						   "%s.path: '%s' is not an absolute path", ep, p);
 			if (strlen(type) != 1 || !strchr("cbup", type[0]))
 				return oci_err_set(err, EINVAL,
-						   "%s.type: '%s' is not one of c, b, u, p", ep, type);
+						   "%s.type: '%s' is not one of c, b, u, p", ep,
+						   type);
 			d->type = type[0];
 			if (d->type != 'p') {
 				if (oci_json_get_int(e, ep, "major", &d->major, err) < 0 ||
@@ -774,8 +827,8 @@ static int parse_linux(json_t *l, struct run_spec *s, struct oci_err **err)
 			if (streq(str, propagations[k].name))
 				break;
 		if (k == ARRAY_SIZE(propagations))
-			return oci_err_set(err, EINVAL,
-					   "linux.rootfsPropagation: unknown propagation '%s'", str);
+			return oci_err_set(
+			    err, EINVAL, "linux.rootfsPropagation: unknown propagation '%s'", str);
 		s->rootfs_propagation = propagations[k].flags;
 	}
 	r = oci_json_opt_obj(l, "linux", "personality", &o, err);
@@ -792,13 +845,15 @@ static int parse_linux(json_t *l, struct run_spec *s, struct oci_err **err)
 		else if (streq(dom, "LINUX32"))
 			s->personality = 0x0008;
 		else
-			return oci_err_set(err, EINVAL,
-					   "linux.personality.domain: unknown domain '%s' (LINUX or "
-					   "LINUX32)",
-					   dom);
+			return oci_err_set(
+			    err, EINVAL,
+			    "linux.personality.domain: unknown domain '%s' (LINUX or "
+			    "LINUX32)",
+			    dom);
 		if (fl && fl[0])
 			return oci_err_set(err, EOPNOTSUPP,
-					   "linux.personality.flags: '%s': no flags are supported", fl[0]);
+					   "linux.personality.flags: '%s': no flags are supported",
+					   fl[0]);
 		s->has_personality = true;
 	}
 	r = oci_json_opt_str(l, "linux", "cgroupsPath", &str, err);
@@ -910,10 +965,11 @@ static int parse_doc(json_t *doc, const char *bundle, struct run_spec *s, struct
 		return -(*err)->code;
 	for (size_t i = 0; i < s->n_mounts; i++)
 		if (s->mounts[i].idmap && !s->mounts[i].n_uid_mappings && !s->n_uid_mappings)
-			return oci_err_set(err, EINVAL,
-					   "mounts[%zu]: idmap needs uidMappings and gidMappings (of "
-					   "the mount or of linux)",
-					   i);
+			return oci_err_set(
+			    err, EINVAL,
+			    "mounts[%zu]: idmap needs uidMappings and gidMappings (of "
+			    "the mount or of linux)",
+			    i);
 	if (s->hostname && *s->hostname && !(s->ns_flags & CLONE_NEWUTS))
 		return oci_err_set(err, EINVAL,
 				   "hostname: setting it needs a new uts namespace in "

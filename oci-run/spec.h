@@ -36,10 +36,10 @@ struct run_hooks {
 
 struct run_mount {
 	char *destination;
-	char *type;   /* "" when absent */
-	char *source; /* "" when absent */
-	unsigned long flags;	 /* MS_* set */
-	unsigned long clear;	 /* MS_* cleared by an explicit option (rw, suid, ...) */
+	char *type;		   /* "" when absent */
+	char *source;		   /* "" when absent */
+	unsigned long flags;	   /* MS_* set */
+	unsigned long clear;	   /* MS_* cleared by an explicit option (rw, suid, ...) */
 	unsigned long propagation; /* MS_PRIVATE|MS_REC etc., 0: none */
 	bool bind;		   /* bind or rbind */
 	bool rro;		   /* recursive read-only (mount_setattr) */
@@ -48,7 +48,7 @@ struct run_mount {
 	bool idmap_recursive;	   /* ridmap */
 	struct run_idmap *uid_mappings, *gid_mappings; /* the mount's; NULL: the container's */
 	size_t n_uid_mappings, n_gid_mappings;
-	char *data;		   /* the other options, comma-joined; NULL: none */
+	char *data; /* the other options, comma-joined; NULL: none */
 };
 
 struct run_idmap {
@@ -56,7 +56,7 @@ struct run_idmap {
 };
 
 struct run_ns {
-	int type; /* CLONE_NEW* */
+	int type;   /* CLONE_NEW* */
 	char *path; /* NULL: create a new one */
 };
 
@@ -133,7 +133,7 @@ struct run_spec {
 	size_t n_devices;
 	char **masked_paths, **readonly_paths;
 	unsigned long rootfs_propagation; /* 0: default (rslave then private) */
-	char **sysctl; /* k, v, ... */
+	char **sysctl;			  /* k, v, ... */
 	bool has_time_offsets;
 	int64_t monotonic_secs, monotonic_nsecs, boottime_secs, boottime_nsecs;
 	char *cgroups_path;
@@ -141,7 +141,7 @@ struct run_spec {
 	unsigned long personality; /* PER_LINUX or PER_LINUX32, flags or'ed */
 	bool has_resources;
 	struct run_resources *resources; /* linux.resources; NULL when absent */
-	struct run_seccomp *seccomp; /* linux.seccomp; NULL: none */
+	struct run_seccomp *seccomp;	 /* linux.seccomp; NULL: none */
 };
 
 /* Parses BUNDLE/config.json; root.path is made absolute against bundle. */

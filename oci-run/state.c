@@ -199,7 +199,7 @@ int run_state_write_file(int dirfd, const char *name, const void *data, size_t l
 {
 	_cleanup_free_ char *tmp = xasprintf(".%s.tmp", name);
 	_cleanup_close_ int fd =
-		openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	    openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return oci_err_sys(err, "create '%s'", tmp);
 	if (oci_write_all(fd, data, len) < 0)
@@ -277,8 +277,7 @@ char *run_state_json(const struct run_state *s, bool indent)
 	json_object_set_new(o, "ociVersion", json_string(OCI_RUNTIME_SPEC_VERSION));
 	json_object_set_new(o, "id", json_string(s->id));
 	json_object_set_new(o, "status", json_string(run_status_name(s->status)));
-	json_object_set_new(o, "pid",
-			    json_integer(s->status == RUN_STOPPED ? 0 : s->pid));
+	json_object_set_new(o, "pid", json_integer(s->status == RUN_STOPPED ? 0 : s->pid));
 	json_object_set_new(o, "bundle", json_string(s->bundle));
 	json_object_set_new(o, "rootfs", json_string(s->rootfs ? s->rootfs : ""));
 	json_object_set_new(o, "created", json_string(s->created ? s->created : ""));

@@ -21,16 +21,16 @@ enum run_status {
 
 struct run_state {
 	char *id;
-	pid_t pid;		/* 0 while creating */
-	uint64_t start_time;	/* field 22 of /proc/PID/stat: guards against pid reuse */
+	pid_t pid;	     /* 0 while creating */
+	uint64_t start_time; /* field 22 of /proc/PID/stat: guards against pid reuse */
 	char *bundle;
 	char *rootfs;
-	char *created;		/* RFC 3339, UTC */
-	char *owner;		/* "" as runc for root */
-	char **annotations;	/* k, v, ..., NULL */
-	bool has_pidns;		/* the container has its own pid namespace */
-	bool ready;		/* create finished: the init waits on exec.fifo */
-	bool started;		/* `start` ran */
+	char *created;	    /* RFC 3339, UTC */
+	char *owner;	    /* "" as runc for root */
+	char **annotations; /* k, v, ..., NULL */
+	bool has_pidns;	    /* the container has its own pid namespace */
+	bool ready;	    /* create finished: the init waits on exec.fifo */
+	bool started;	    /* `start` ran */
 	/* computed by run_state_status() */
 	enum run_status status;
 };

@@ -15,11 +15,11 @@ struct wire {
 
 int run_sync_send(int fd, int type, int value, const char *text, struct oci_err **err)
 {
-	struct wire w = { type, value };
-	struct iovec iov[2] = { { &w, sizeof(w) }, { (void *)(text ? text : ""), 0 } };
+	struct wire w = {type, value};
+	struct iovec iov[2] = {{&w, sizeof(w)}, {(void *)(text ? text : ""), 0}};
 	if (text)
 		iov[1].iov_len = strnlen(text, SYNC_MAX - sizeof(w) - 1);
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
 	while (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0) {
 		if (errno != EINTR)
 			return oci_err_sys(err, "sync with container init");
@@ -50,7 +50,7 @@ int run_sync_recv(int fd, struct run_sync_msg *ret, struct oci_err **err)
 
 int run_sync_expect(int fd, int type, int *ret_value, struct oci_err **err)
 {
-	struct run_sync_msg m = { 0 };
+	struct run_sync_msg m = {0};
 	int r = run_sync_recv(fd, &m, err);
 	if (r < 0)
 		return r;
@@ -59,8 +59,9 @@ int run_sync_expect(int fd, int type, int *ret_value, struct oci_err **err)
 		return oci_err_set(err, m.value > 0 ? m.value : EIO, "%s",
 				   text ? text : "container init failed");
 	if (m.type != type)
-		return oci_err_set(err, EPROTO, "unexpected message %d from container init (want %d)",
-				   m.type, type);
+		return oci_err_set(err, EPROTO,
+				   "unexpected message %d from container init (want %d)", m.type,
+				   type);
 	if (ret_value)
 		*ret_value = m.value;
 	return 0;
@@ -70,14 +71,16 @@ int run_send_fd(int sock, int fd, const char *text, struct oci_err **err)
 {
 	char data[64];
 	snprintf(data, sizeof(data), "%s", text && *text ? text : "-");
-	struct iovec iov = { data, strlen(data) };
+	struct iovec iov = {data, strlen(data)};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	memset(&u, 0, sizeof(u));
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
@@ -93,13 +96,15 @@ int run_send_fd(int sock, int fd, const char *text, struct oci_err **err)
 int run_recv_fd(int sock, int *ret_fd, struct oci_err **err)
 {
 	char data[256];
-	struct iovec iov = { data, sizeof(data) };
+	struct iovec iov = {data, sizeof(data)};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
 	ssize_t n;
 	while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0) {
 		if (errno != EINTR)

@@ -10,8 +10,7 @@ static bool has_ns(json_t *s, const char *type)
 	json_t *ns = json_object_get(json_object_get(s, "linux"), "namespaces");
 	size_t i;
 	json_t *n;
-	json_array_foreach(ns, i, n)
-	{
+	json_array_foreach (ns, i, n) {
 		if (streq(json_string_value(json_object_get(n, "type")), type))
 			return true;
 	}
@@ -37,8 +36,8 @@ int main(void)
 	json_t *um = json_object_get(json_object_get(r, "linux"), "uidMappings");
 	is_int(json_integer_value(json_object_get(json_array_get(um, 0), "hostID")), geteuid(),
 	       "rootless uid mapping");
-	is_str(json_string_value(json_object_get(json_array_get(json_object_get(r, "mounts"), 5),
-						 "type")),
+	is_str(json_string_value(
+		   json_object_get(json_array_get(json_object_get(r, "mounts"), 5), "type")),
 	       "none", "rootless /sys is a bind");
 	done_testing();
 	return exit_status();

@@ -10,20 +10,20 @@
 #include "util.h"
 
 static const char *base_linux =
-	"\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}, "
-	"{\"type\": \"network\", \"path\": \"/run/netns/x\"}, {\"type\": \"uts\"}]}";
+    "\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}, "
+    "{\"type\": \"network\", \"path\": \"/run/netns/x\"}, {\"type\": \"uts\"}]}";
 
 static struct run_spec *parse(const char *extra, char **ret_err)
 {
 	/* the default process unless extra has its own */
 	const char *proc = startswith(extra, "\"process\"")
-				   ? ""
-				   : "\"process\": {\"cwd\": \"/\", \"args\": [\"sh\"], \"user\": "
-				     "{\"uid\": 1, \"gid\": 2}}, ";
+			       ? ""
+			       : "\"process\": {\"cwd\": \"/\", \"args\": [\"sh\"], \"user\": "
+				 "{\"uid\": 1, \"gid\": 2}}, ";
 	_cleanup_free_ char *doc = xasprintf(
-		"{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\", \"readonly\": true}, "
-		"%s%s}",
-		proc, extra);
+	    "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\", \"readonly\": true}, "
+	    "%s%s}",
+	    proc, extra);
 	struct run_spec *s = NULL;
 	struct oci_err *e = NULL;
 	*ret_err = NULL;
@@ -62,8 +62,8 @@ int main(void)
 	run_spec_free(s);
 
 	/* mount options */
-	struct run_mount m = { 0 };
-	const char *opts[] = { "rbind", "ro", "nosuid", "rslave", "size=1m", "mode=755", "rro" };
+	struct run_mount m = {0};
+	const char *opts[] = {"rbind", "ro", "nosuid", "rslave", "size=1m", "mode=755", "rro"};
 	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
 		run_mount_add_option(&m, opts[i]);
 	ok(m.bind && (m.flags & MS_REC) && (m.flags & MS_RDONLY) && (m.flags & MS_NOSUID),
@@ -88,13 +88,14 @@ int main(void)
 	is_str(run_cap_name(0), "CAP_CHOWN", "cap 0");
 
 	/* rlimits, hooks, devices, sysctl */
-	s = parse("\"process\": {\"cwd\": \"/\", \"args\": [\"x\"], \"user\": {\"uid\": 0, \"gid\": 0},"
-		  " \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 10, \"hard\": 20}],"
-		  " \"capabilities\": {\"bounding\": [\"CAP_KILL\"], \"ambient\": [\"CAP_KILL\"]}},"
-		  " \"hooks\": {\"poststop\": [{\"path\": \"/bin/x\", \"timeout\": 5}]},"
-		  " \"linux\": {\"namespaces\": [{\"type\": \"mount\"}], \"sysctl\": {\"a.b\": \"1\"},"
-		  " \"devices\": [{\"path\": \"/dev/x\", \"type\": \"c\", \"major\": 1, \"minor\": 2}]}",
-		  &msg);
+	s = parse(
+	    "\"process\": {\"cwd\": \"/\", \"args\": [\"x\"], \"user\": {\"uid\": 0, \"gid\": 0},"
+	    " \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 10, \"hard\": 20}],"
+	    " \"capabilities\": {\"bounding\": [\"CAP_KILL\"], \"ambient\": [\"CAP_KILL\"]}},"
+	    " \"hooks\": {\"poststop\": [{\"path\": \"/bin/x\", \"timeout\": 5}]},"
+	    " \"linux\": {\"namespaces\": [{\"type\": \"mount\"}], \"sysctl\": {\"a.b\": \"1\"},"
+	    " \"devices\": [{\"path\": \"/dev/x\", \"type\": \"c\", \"major\": 1, \"minor\": 2}]}",
+	    &msg);
 	ok(s != NULL, "a fuller config parses (%s)", msg ? msg : "ok");
 	if (s) {
 		is_int(s->process.n_rlimits, 1, "one rlimit");
@@ -111,7 +112,8 @@ int main(void)
 
 	/* errors name the field */
 	expect_error("\"process\": {\"cwd\": \"/\", \"user\": {\"uid\": 0, \"gid\": 0}}",
-		     "config.json: process.args: required field is missing", "process.args missing");
+		     "config.json: process.args: required field is missing",
+		     "process.args missing");
 	expect_error("\"process\": {\"cwd\": \"rel\", \"args\": [\"x\"], \"user\": {\"uid\": 0, "
 		     "\"gid\": 0}}",
 		     "process.cwd: 'rel' is not an absolute path", "relative cwd");
@@ -127,10 +129,11 @@ int main(void)
 	expect_error("\"mounts\": [{\"destination\": \"/x\", \"type\": \"tmpfs\", \"options\": "
 		     "[\"idmap\"]}]",
 		     "mounts[0].options: idmap is supported on bind mounts only", "idmap on tmpfs");
-	expect_error("\"mounts\": [{\"destination\": \"/x\", \"source\": \"/y\", \"options\": "
-		     "[\"bind\"], \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}]",
-		     "mounts[0].uidMappings: mappings need the idmap or ridmap option",
-		     "mappings without idmap");
+	expect_error(
+	    "\"mounts\": [{\"destination\": \"/x\", \"source\": \"/y\", \"options\": "
+	    "[\"bind\"], \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}]",
+	    "mounts[0].uidMappings: mappings need the idmap or ridmap option",
+	    "mappings without idmap");
 	expect_error("\"mounts\": [{\"destination\": \"/x\"}]", "mounts[0].type",
 		     "mount without type");
 	expect_error("\"hooks\": {\"prestart\": [{\"path\": \"rel\"}]}",
