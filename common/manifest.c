@@ -166,7 +166,10 @@ int oci_manifest_parse(const char *buf, size_t len, const char *content_type, co
 		return r;
 	}
 	json_t *ann = NULL;
+	_cleanup_strv_ char **ann_kv = NULL; /* only to check the values are strings */
 	r = oci_json_opt_obj(doc, "", "annotations", &ann, err);
+	if (r >= 0)
+		r = oci_json_opt_str_map(doc, "", "annotations", &ann_kv, err);
 	if (r < 0) {
 		oci_manifest_release(&m);
 		return oci_err_wrap(err, "%s", name);

@@ -271,6 +271,12 @@ int main(void)
 						 "\"schemaVersion\":2,\"schemaVersion\":2,");
 		manifest_bad(s, NULL, "duplicate");
 	}
+	{
+		/* annotations are a string-to-string map (image-spec manifest.md) */
+		_cleanup_free_ char *s = replace(oci_manifest, "created\":\"2024\"", "created\":2024");
+		manifest_bad(s, NULL,
+			     "manifest M: annotations.org.opencontainers.image.created: expected a string");
+	}
 	manifest_bad("{\"schemaVersion\":2,", NULL, "manifest M:1:");
 	manifest_bad("[]", NULL, "expected an object");
 
