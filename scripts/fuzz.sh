@@ -8,7 +8,9 @@
 #            small main() (tests/fuzz/replay.c) instead of libFuzzer, and feed
 #            each file of tests/fuzz/corpus/NAME once (what 10-corpus.bats runs)
 # Environment: FUZZ_OUT (default build-fuzz, or build-fuzz/replay), FUZZ_JOBS
-# (libFuzzer -jobs, default 1), FUZZ_ARGS (more libFuzzer options).
+# (libFuzzer -jobs, default none), FUZZ_ARGS (more libFuzzer options).
+# tests/fuzz/NAME.dict, when present, is passed as -dict (string literals
+# of the parser's source).
 #
 # The harnesses are compiled against the sources directly (common/*.c into
 # an archive, so that a harness links only the objects it needs, and the few
@@ -156,11 +158,13 @@ for n in "${names[@]}"; do
 	mkdir -p "$out/corpus/$n" "$out/artifacts/$n"
 	jobs=()
 	[ -n "${FUZZ_JOBS:-}" ] && jobs=("-jobs=$FUZZ_JOBS" "-workers=$FUZZ_JOBS")
+	dict=()
+	[ -f "tests/fuzz/$n.dict" ] && dict=("-dict=tests/fuzz/$n.dict")
 	echo "== $n: ${seconds}s (log: $out/$n.log)"
 	rc=0
 	# shellcheck disable=SC2086
 	"$out/bin/$n" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-		-print_final_stats=1 -artifact_prefix="$out/artifacts/$n/" "${jobs[@]}" \
+		-print_final_stats=1 -artifact_prefix="$out/artifacts/$n/" "${jobs[@]}" "${dict[@]}" \
 		${FUZZ_ARGS:-} "$out/corpus/$n" "tests/fuzz/corpus/$n" >"$out/$n.log" 2>&1 || rc=$?
 	grep -E '^(stat::number_of_executed_units|stat::new_units_added|SUMMARY)|ERROR:|Test unit written' \
 		"$out/$n.log" || true
