@@ -3,7 +3,8 @@
 #
 #   run:    `RUNTIME run` of /bin/true (create + start + wait + delete)
 #   cycle:  `create`, `start`, `delete --force` of /bin/true
-# Each N times (default 100) per runtime; prints the median and p95 in ms
+# Each N times (default 100) per runtime, the runtimes taking turns in
+# rounds; prints the median and p95 in ms
 # and the ratios oci-run/crun and oci-run/runc (below 1: oci-run is faster).
 # Memory: the peak RSS of one `run` (GNU time %M, the largest process of
 # the tree), and the memory each created-but-not-started container holds
@@ -19,7 +20,7 @@
 # `unshare -m --propagation private` with that mount removed (the unshare
 # happens once, outside the timed part).
 #
-# Usage: bench/run.sh   (env: N M OCI_RUN CRUN RUNC)
+# Usage: bench/run.sh   (env: N M OCI_RUN CRUN RUNC SECCOMP=0|1)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 N=${N:-100}
@@ -62,7 +63,9 @@ ln -s busybox "$b/rootfs/bin/sh"
 (cd "$b" && "$OCI_RUN" spec)
 # crun 1.8.1 refuses ociVersion 1.2.0 ("unknown version specified"): 1.0.2-dev
 # is what runc 1.1 writes and all three accept.
-jq '.ociVersion = "1.0.2-dev" | .process.terminal = false | .process.args = ["/bin/true"]' \
+# SECCOMP=0 drops the seccomp profile (the runc spec defaults alone).
+jq --arg sc "${SECCOMP:-1}" '.ociVersion = "1.0.2-dev" | .process.terminal = false | .process.args = ["/bin/true"]
+	| if $sc == "0" then del(.linux.seccomp) else . end' \
 	"$b/config.json" >"$b/c.json"
 mv "$b/c.json" "$b/config.json"
 jq '.process.args = ["/bin/sleep", "600"]' "$b/config.json" >"$work/sleep.json"
@@ -71,9 +74,9 @@ set +e
 # The timed loops, run by bash (for crun inside the unshared namespace).
 # Prints one duration in ms per line.
 loop_script='
-rt=$1 mode=$2 n=$3 b=$4 root=$5
-shift 5
-for i in $(seq "$n"); do
+rt=$1 mode=$2 n=$3 b=$4 root=$5 first=$6
+shift 6
+for i in $(seq "$first" $((first + n - 1))); do
 	s=$EPOCHREALTIME
 	if [ "$mode" = run ]; then
 		"$rt" --root "$root" run --bundle "$b" "r$i" </dev/null >/dev/null 2>"$root.err" ||
@@ -89,15 +92,15 @@ for i in $(seq "$n"); do
 done
 '
 
-timed() { # timed RUNTIME-NAME MODE -> durations (us), one a line
-	local name=$1 mode=$2 root=$work/state-$1
+timed() { # timed RUNTIME-NAME MODE COUNT FIRST -> durations (us), one a line
+	local name=$1 mode=$2 n=$3 first=$4 root=$work/state-$1
 	mkdir -p "$root"
 	case $name in
-	oci-run) bash -c "$loop_script" _ "$OCI_RUN" "$mode" "$N" "$b" "$root" ;;
-	runc) bash -c "$loop_script" _ "$RUNC" "$mode" "$N" "$b" "$root" ;;
+	oci-run) bash -c "$loop_script" _ "$OCI_RUN" "$mode" "$n" "$b" "$root" "$first" ;;
+	runc) bash -c "$loop_script" _ "$RUNC" "$mode" "$n" "$b" "$root" "$first" ;;
 	crun) unshare -m --propagation private bash -c \
 		'umount /sys/fs/cgroup/unified 2>/dev/null; exec bash -c "$0" "$@"' \
-		"$loop_script" _ "$CRUN" "$mode" "$N" "$b" "$root" ;;
+		"$loop_script" _ "$CRUN" "$mode" "$n" "$b" "$root" "$first" ;;
 	esac
 }
 
@@ -116,9 +119,17 @@ echo "bench/run.sh: N=$N, runtimes: ${runtimes[*]} ($("$OCI_RUN" --version | hea
 	"$([ -n "$RUNC" ] && "$RUNC" --version | head -1))" >&2
 
 declare -A med p95
+# The runtimes take turns in ROUNDS rounds (default 10) of N/ROUNDS each, so
+# that a change of load on the machine falls on all of them alike.
+ROUNDS=${ROUNDS:-10}
+per=$(( (N + ROUNDS - 1) / ROUNDS ))
 for mode in run cycle; do
+	for round in $(seq 0 $((ROUNDS - 1))); do
+		for rt in "${runtimes[@]}"; do
+			timed "$rt" "$mode" "$per" $((round * per + 1)) >>"$work/$rt.$mode"
+		done
+	done
 	for rt in "${runtimes[@]}"; do
-		timed "$rt" "$mode" >"$work/$rt.$mode"
 		read -r m p < <(stat_of "$work/$rt.$mode")
 		med[$rt.$mode]=$m
 		p95[$rt.$mode]=$p
