@@ -121,3 +121,14 @@ teardown() {
 	[ "${lines[0]}" = 0 ] || fail "$output"
 	assert_output_matches "0 +100000 +65536"
 }
+
+@test "exec in a --no-pivot container sees the container's root" {
+	run_file "${R[@]}" run -d --no-pivot --bundle "$T/b" c1
+	assert_status 0
+	run "${R[@]}" exec c1 sh -c 'ls /bin/busybox; ls / | tr "\n" " "'
+	assert_status 0
+	assert_output_contains /bin/busybox
+	[[ "$output" != *" work "* ]] || fail "the host's root: $output"
+	run "${R[@]}" exec c1 pwd
+	[ "$output" = / ] || fail "$output"
+}
