@@ -13,7 +13,8 @@
 #define PROG "oci-net"
 
 static const char usage_text[] =
-	"Usage: oci-net [--store DIR] [--default-subnet CIDR] [-v] COMMAND [ARGS]\n"
+	"Usage: oci-net [--store DIR] [--runtime-root DIR] [--default-subnet CIDR] [-v]\n"
+	"              COMMAND [ARGS]\n"
 	"\n"
 	"Container networks: a bridge, veth pairs, addresses, NAT, published ports\n"
 	"and name resolution.\n"
@@ -49,6 +50,7 @@ static const char usage_text[] =
 	"\n"
 	"Options:\n"
 	"  --store DIR            the store (default: $OCI_ROOT, /var/lib/oci-tools)\n"
+	"  --runtime-root DIR     oci-run's state folder (its --root), to find containers\n"
 	"  --default-subnet CIDR  subnet of the default network 'bridge'\n"
 	"                         (default: $OCI_NET_DEFAULT_SUBNET, 172.17.0.0/16)\n"
 	"  -v, --verbose          more messages (repeatable)\n"
@@ -57,6 +59,7 @@ static const char usage_text[] =
 
 struct cli {
 	const char *store;
+	const char *runtime_root;
 	const char *default_subnet;
 	struct net_ctx ctx;
 	int argc;
@@ -288,6 +291,7 @@ static int cmd_connect(struct cli *c)
 	_cleanup_err_ struct oci_err *err = NULL;
 	struct conn_args a = { 0 };
 	parse_conn(c->argc, c->argv, true, &a, false);
+	a.o.target.runtime_root = c->runtime_root;
 	bool handled;
 	int r = special_network(a.network, &a.o.target, &err, &handled);
 	if (handled) {
@@ -709,6 +713,7 @@ int main(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "store", required_argument, NULL, 's' },
 		{ "default-subnet", required_argument, NULL, 'S' },
+		{ "runtime-root", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -720,6 +725,7 @@ int main(int argc, char **argv)
 		switch (ch) {
 		case 's': c.store = optarg; break;
 		case 'S': c.default_subnet = optarg; break;
+		case 'R': c.runtime_root = optarg; break;
 		case 'v': verbose++; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': printf("%s %s\n", PROG, OCI_TOOLS_VERSION); return 0;

@@ -184,12 +184,13 @@ struct net_target {
 	const char *container; /* container ID (hook, CNI) */
 	const char *netns;     /* path */
 	pid_t pid;
+	const char *runtime_root; /* oci-run --root, to look a container ID up */
 };
 /* Opens the network namespace of a target; *ret_path gets a printable path. */
 int net_netns_open(const struct net_target *t, int *ret_fd, char **ret_path, uint64_t *ret_dev,
 		   uint64_t *ret_ino, struct oci_err **err);
 /* The pid of a container of oci-run ('oci-run state ID'). */
-int net_container_pid(const char *id, pid_t *ret, struct oci_err **err);
+int net_container_pid(const char *id, const char *runtime_root, pid_t *ret, struct oci_err **err);
 /* Runs fn(arg, err) in a thread that has joined the namespace nsfd. */
 int net_in_netns(int nsfd, int (*fn)(void *arg, struct oci_err **err), void *arg,
 		 struct oci_err **err);

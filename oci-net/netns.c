@@ -31,7 +31,7 @@ int net_netns_open(const struct net_target *t, int *ret_fd, char **ret_path, uin
 	else if (t->pid > 0)
 		path = xasprintf("/proc/%d/ns/net", (int)t->pid);
 	else if (t->container) {
-		if ((r = net_container_pid(t->container, &cpid, err)) < 0)
+		if ((r = net_container_pid(t->container, t->runtime_root, &cpid, err)) < 0)
 			return r;
 		path = xasprintf("/proc/%d/ns/net", (int)cpid);
 	} else
@@ -65,9 +65,12 @@ int net_netns_open(const struct net_target *t, int *ret_fd, char **ret_path, uin
 	return 0;
 }
 
-int net_container_pid(const char *id, pid_t *ret, struct oci_err **err)
+int net_container_pid(const char *id, const char *runtime_root, pid_t *ret, struct oci_err **err)
 {
-	char *argv[] = { (char *)"oci-run", (char *)"state", (char *)id, NULL };
+	char *with_root[] = { (char *)"oci-run", (char *)"--root", (char *)runtime_root,
+			      (char *)"state", (char *)id, NULL };
+	char *plain[] = { (char *)"oci-run", (char *)"state", (char *)id, NULL };
+	char **argv = runtime_root ? with_root : plain;
 	_cleanup_free_ char *out = NULL;
 	int status = 0;
 	int r = oci_run_sibling(argv, &out, &status, err);

@@ -32,3 +32,37 @@ load net
 	drop_test_net
 	assert_host_restored
 }
+
+@test "connect and disconnect an oci-run container by its ID (--runtime-root)" {
+	command -v oci-run >/dev/null || skip "oci-run is not built"
+	mkdir -p "$T/b/rootfs/bin"
+	cp /bin/busybox "$T/b/rootfs/bin/"
+	for c in sh sleep; do ln -s busybox "$T/b/rootfs/bin/$c"; done
+	(cd "$T/b" && oci-run spec)
+	jq '.process.args = ["sleep", "600"] | .process.terminal = false' "$T/b/config.json" >"$T/b/c.json"
+	mv "$T/b/c.json" "$T/b/config.json"
+	# Detached: the container must not hold the test's output open.
+	timeout 30 oci-run --root "$T/state" run -d --bundle "$T/b" idc1 </dev/null >/dev/null 2>"$T/run.err" 3>&- ||
+		fail "oci-run run -d: $(cat "$T/run.err")"
+	pid=$(oci-run --root "$T/state" state idc1 | jq -r .pid)
+	bg_pid "$pid"
+	oci-net create hc --subnet 10.231.87.0/24 --no-dns >/dev/null
+	run oci-net --runtime-root "$T/state" connect hc idc1
+	assert_status 0
+	[ "$output" = 10.231.87.2 ] || fail "$output"
+	run nsenter -t "$pid" -n ip -o -4 addr show dev eth0
+	assert_output_contains "10.231.87.2/24"
+	run oci-net --runtime-root "$T/state" connect hc nosuchctr
+	assert_status 1
+	assert_output_contains "oci-net: error: container 'nosuchctr'"
+	run oci-net disconnect hc idc1
+	assert_status 0
+	run nsenter -t "$pid" -n ip link show eth0
+	[ "$status" -ne 0 ] || fail "eth0 left"
+	oci-run --root "$T/state" kill idc1 KILL || true
+	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	oci-run --root "$T/state" delete --force idc1 || true
+	oci-net rm hc
+	drop_test_net
+	assert_host_restored
+}
