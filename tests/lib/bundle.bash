@@ -69,6 +69,8 @@ cleanup_containers() {
 	for id in $(ls "$root" 2>/dev/null); do
 		oci-run --root "$root" delete --force "$id" >/dev/null 2>&1 || true
 	done
+	# the common parent of the tests' cgroups, once no test uses it
+	rmdir /sys/fs/cgroup/*/oci-run-test 2>/dev/null || true
 }
 
 # run_file CMD...: like bats' `run`, with the output going through a file,
