@@ -22,7 +22,7 @@
 #include <seccomp.h>
 
 #include "cleanup.h"
-#include "digest.h"
+#include "sbuf.h"
 #include "fs.h"
 #include "json.h"
 #include "log.h"
@@ -693,73 +693,107 @@ int run_seccomp_prepare(struct run_seccomp *sc, struct oci_err **err)
 	return 0;
 }
 
-/* ---- a cache of compiled programs ---- */
+/* ---- a cache of compiled programs ----
+ *
+ * A cache file holds the key it was made for, then the program:
+ *   u64 key length, key bytes, BPF instructions.
+ * Its name is a 64-bit FNV-1a hash of the key, and a read compares the whole
+ * key, so a collision can only cost a rebuild. (No cryptographic hash: that
+ * would link libcrypto into every container's waiting init.) */
 
-static void hash_bytes(struct oci_hasher *h, const void *p, size_t n)
+static void key_bytes(struct sbuf *k, const void *p, size_t n)
 {
 	uint64_t len = n;
-	oci_hasher_update(h, &len, sizeof(len));
-	oci_hasher_update(h, p, n);
+	sbuf_add(k, &len, sizeof(len));
+	sbuf_add(k, p, n);
 }
 
-static void hash_u64(struct oci_hasher *h, uint64_t v)
+static void key_u64(struct sbuf *k, uint64_t v)
 {
-	oci_hasher_update(h, &v, sizeof(v));
+	sbuf_add(k, &v, sizeof(v));
 }
 
 /* Everything the program depends on: the parsed profile (not the flags or
  * the listener, which only matter when loading), libseccomp (its version
  * and the very library file, whose syscall tables may change without a
  * version change), the native architecture and the kernel release. */
-static void cache_key(const struct run_seccomp *sc, struct oci_digest *ret)
+static void cache_key(const struct run_seccomp *sc, struct sbuf *k)
 {
-	_cleanup_(oci_hasher_freep) struct oci_hasher *h = oci_hasher_new(OCI_DIGEST_SHA256);
-	hash_bytes(h, "oci-run seccomp bpf 1", 21);
+	key_bytes(k, "oci-run seccomp bpf 2", 21);
 	const struct scmp_version *v = seccomp_version();
 	if (v) {
-		hash_u64(h, v->major);
-		hash_u64(h, v->minor);
-		hash_u64(h, v->micro);
+		key_u64(k, v->major);
+		key_u64(k, v->minor);
+		key_u64(k, v->micro);
 	}
 	Dl_info info;
 	struct stat st;
 	if (dladdr((void *)seccomp_init, &info) && info.dli_fname &&
 	    stat(info.dli_fname, &st) == 0) {
-		hash_u64(h, (uint64_t)st.st_dev);
-		hash_u64(h, (uint64_t)st.st_ino);
-		hash_u64(h, (uint64_t)st.st_size);
-		hash_u64(h, (uint64_t)st.st_mtim.tv_sec);
-		hash_u64(h, (uint64_t)st.st_mtim.tv_nsec);
+		key_u64(k, (uint64_t)st.st_dev);
+		key_u64(k, (uint64_t)st.st_ino);
+		key_u64(k, (uint64_t)st.st_size);
+		key_u64(k, (uint64_t)st.st_mtim.tv_sec);
+		key_u64(k, (uint64_t)st.st_mtim.tv_nsec);
 	}
-	hash_u64(h, seccomp_arch_native());
+	key_u64(k, seccomp_arch_native());
 	struct utsname u;
 	if (uname(&u) == 0)
-		hash_bytes(h, u.release, strlen(u.release));
-	hash_u64(h, sc->default_act);
-	hash_u64(h, sc->has_default_errno);
-	hash_u64(h, sc->default_errno);
-	hash_u64(h, sc->n_arches);
+		key_bytes(k, u.release, strlen(u.release));
+	key_u64(k, sc->default_act);
+	key_u64(k, sc->has_default_errno);
+	key_u64(k, sc->default_errno);
+	key_u64(k, sc->n_arches);
 	for (size_t i = 0; i < sc->n_arches; i++)
-		hash_u64(h, sc->arches[i]);
-	hash_u64(h, sc->n_rules);
+		key_u64(k, sc->arches[i]);
+	key_u64(k, sc->n_rules);
 	for (size_t i = 0; i < sc->n_rules; i++) {
 		const struct run_seccomp_rule *r = &sc->rules[i];
 		size_t n = oci_strv_len(r->names);
-		hash_u64(h, n);
+		key_u64(k, n);
 		for (size_t j = 0; j < n; j++)
-			hash_bytes(h, r->names[j], strlen(r->names[j]));
-		hash_u64(h, r->act);
-		hash_u64(h, r->has_errno);
-		hash_u64(h, r->errno_ret);
-		hash_u64(h, r->n_args);
-		for (size_t k = 0; k < r->n_args; k++) {
-			hash_u64(h, r->args[k].index);
-			hash_u64(h, r->args[k].value);
-			hash_u64(h, r->args[k].value_two);
-			hash_u64(h, (uint64_t)r->args[k].op);
+			key_bytes(k, r->names[j], strlen(r->names[j]));
+		key_u64(k, r->act);
+		key_u64(k, r->has_errno);
+		key_u64(k, r->errno_ret);
+		key_u64(k, r->n_args);
+		for (size_t a = 0; a < r->n_args; a++) {
+			key_u64(k, r->args[a].index);
+			key_u64(k, r->args[a].value);
+			key_u64(k, r->args[a].value_two);
+			key_u64(k, (uint64_t)r->args[a].op);
 		}
 	}
-	oci_hasher_final(h, ret);
+}
+
+static uint64_t fnv1a64(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* The program stored after KEY in a cache file's DATA, or NULL. */
+static const void *cached_program(const char *data, size_t len, const struct sbuf *key,
+				  size_t *ret_len)
+{
+	uint64_t klen;
+	if (len < sizeof(klen))
+		return NULL;
+	memcpy(&klen, data, sizeof(klen));
+	if (klen != key->len || len - sizeof(klen) < klen ||
+	    memcmp(data + sizeof(klen), key->buf, klen) != 0)
+		return NULL;
+	size_t plen = len - sizeof(klen) - klen;
+	if (plen == 0 || plen % sizeof(struct sock_filter) != 0 ||
+	    plen > BPF_MAXINSNS * sizeof(struct sock_filter))
+		return NULL;
+	*ret_len = plen;
+	return data + sizeof(klen) + klen;
 }
 
 int run_seccomp_prepare_cached(struct run_seccomp *sc, const char *cache_dir,
@@ -767,32 +801,39 @@ int run_seccomp_prepare_cached(struct run_seccomp *sc, const char *cache_dir,
 {
 	if (!cache_dir)
 		return run_seccomp_prepare(sc, err);
-	struct oci_digest key;
+	_cleanup_sbuf_ struct sbuf key = SBUF_INIT;
 	cache_key(sc, &key);
-	_cleanup_free_ char *path = xasprintf("%s/%s.bpf", cache_dir, oci_digest_hex(&key));
+	_cleanup_free_ char *path =
+		xasprintf("%s/%016llx.bpf", cache_dir,
+			  (unsigned long long)fnv1a64(key.buf, key.len));
 	_cleanup_free_ char *data = NULL;
 	size_t len = 0;
 	_cleanup_err_ struct oci_err *e = NULL;
-	if (oci_read_file(path, BPF_MAXINSNS * sizeof(struct sock_filter) + 1, &data, &len,
-			  &e) == 0) {
-		if (len > 0 && len % sizeof(struct sock_filter) == 0 &&
-		    len <= BPF_MAXINSNS * sizeof(struct sock_filter)) {
+	size_t max = sizeof(uint64_t) + key.len + BPF_MAXINSNS * sizeof(struct sock_filter);
+	if (oci_read_file(path, max + 1, &data, &len, &e) == 0) {
+		size_t plen;
+		const void *prog = cached_program(data, len, &key, &plen);
+		if (prog) {
 			free(sc->prog);
-			sc->prog = xmalloc(len);
-			memcpy(sc->prog, data, len);
-			sc->prog_len = len / sizeof(struct sock_filter);
+			sc->prog = xmalloc(plen);
+			memcpy(sc->prog, prog, plen);
+			sc->prog_len = plen / sizeof(struct sock_filter);
 			oci_debug("seccomp: %zu BPF instructions from '%s'", sc->prog_len, path);
 			return 0;
 		}
-		oci_debug("seccomp: '%s' is not a BPF program, rebuilt", path);
+		oci_debug("seccomp: '%s' is not this profile's program, rebuilt", path);
 	}
 	oci_err_clear(&e);
 	int r = run_seccomp_prepare(sc, err);
 	if (r < 0)
 		return r;
+	_cleanup_sbuf_ struct sbuf file = SBUF_INIT;
+	uint64_t klen = key.len;
+	sbuf_add(&file, &klen, sizeof(klen));
+	sbuf_add(&file, key.buf, key.len);
+	sbuf_add(&file, sc->prog, sc->prog_len * sizeof(struct sock_filter));
 	if (oci_mkdir_p(cache_dir, 0700, &e) < 0 ||
-	    oci_write_file_atomic(path, sc->prog, sc->prog_len * sizeof(struct sock_filter), 0600,
-				  &e) < 0)
+	    oci_write_file_atomic(path, file.buf, file.len, 0600, &e) < 0)
 		oci_debug("seccomp: not cached: %s", e->msg);
 	return 0;
 }

@@ -3,6 +3,7 @@
  * (errno, argument filters, kill, flags, the ENOSYS prologue) and the
  * SCMP_ACT_NOTIFY hand-over to an agent on a unix socket. Needs root only
  * for the setuid test; everything else runs as any user. */
+#include "fs.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -412,13 +413,38 @@ static void test_cache(void)
 			file = xasprintf("%s/%s", cache, e->d_name);
 	ok(file && endswith(file, ".bpf"), "cache: the file is KEY.bpf");
 	if (file) {
+		/* the file is: u64 key length, the key, the program */
 		struct sock_filter allow[1] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+		_cleanup_free_ char *old = NULL;
+		size_t old_len = 0;
+		uint64_t klen = 0;
+		ok(oci_read_file(file, 0, &old, &old_len, &err) == 0 && old_len > sizeof(klen),
+		   "cache: file read");
+		if (old)
+			memcpy(&klen, old, sizeof(klen));
 		int fd = open(file, O_WRONLY | O_TRUNC | O_CLOEXEC);
-		ok(fd >= 0 && write(fd, allow, sizeof(allow)) == sizeof(allow), "cache: planted");
+		ok(fd >= 0 && klen < old_len &&
+			   write(fd, old, sizeof(klen) + klen) == (ssize_t)(sizeof(klen) + klen) &&
+			   write(fd, allow, sizeof(allow)) == sizeof(allow),
+		   "cache: planted");
 		close(fd);
 		ok(run_seccomp_parse(p, P, &c, &err) == 0 &&
 			   run_seccomp_prepare_cached(c, cache, &err) == 0 && c->prog_len == 1,
 		   "cache: the program is read from the file");
+		run_seccomp_free(c);
+		c = NULL;
+		/* a file made for another key (a hash collision) is not used */
+		if (old && klen > 0 && klen < old_len) {
+			old[sizeof(klen) + klen - 1] ^= 1;
+			fd = open(file, O_WRONLY | O_TRUNC | O_CLOEXEC);
+			ok(fd >= 0 && write(fd, old, old_len) == (ssize_t)old_len,
+			   "cache: another key planted");
+			close(fd);
+		}
+		ok(run_seccomp_parse(p, P, &c, &err) == 0 &&
+			   run_seccomp_prepare_cached(c, cache, &err) == 0 &&
+			   c->prog_len == plain->prog_len,
+		   "cache: a file whose key differs is rebuilt");
 		run_seccomp_free(c);
 		c = NULL;
 		/* a damaged file (not whole instructions) is rebuilt */
