@@ -149,7 +149,7 @@ static json_t *linux_json(bool rootless)
 json_t *oci_runtime_spec_default(bool rootless)
 {
 	json_t *s = json_object();
-	json_object_set_new(s, "ociVersion", json_string(OCI_RUNTIME_SPEC_VERSION));
+	json_object_set_new(s, "ociVersion", json_string(OCI_RUNTIME_SPEC_BUNDLE_VERSION));
 	json_object_set_new(s, "process", process_json());
 	json_t *root = json_object();
 	json_object_set_new(root, "path", json_string("rootfs"));

@@ -6,7 +6,12 @@
 #include <stdbool.h>
 #include <jansson.h>
 
+/* The runtime-spec version oci-run implements (state, features, --version). */
 #define OCI_RUNTIME_SPEC_VERSION "1.2.0"
+/* The ociVersion of the config.json files the suite writes (oci-run spec,
+ * oci-unpack): the oldest version that has every field they use, so that
+ * any runtime takes the bundle (Debian's crun 1.8 refuses "1.2.0"). */
+#define OCI_RUNTIME_SPEC_BUNDLE_VERSION "1.0.2"
 
 /* A new config object: ociVersion, process (terminal true, args ["sh"],
  * default env and capabilities, RLIMIT_NOFILE 1024, noNewPrivileges), root

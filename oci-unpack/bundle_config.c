@@ -12,10 +12,6 @@
 #define ANN_EXPOSED_PORTS "org.opencontainers.image.exposedPorts"
 #define ANN_STOP_SIGNAL "org.opencontainers.image.stopSignal"
 #define ANN_VOLUMES "org.oci-tools.image.volumes"
-/* Every field we write is in runtime-spec 1.0, and older runtimes refuse
- * newer versions (Debian 12's crun 1.8.1: "unknown version specified" for
- * 1.2.0), so the bundle claims the version it needs. */
-#define BUNDLE_OCI_VERSION "1.0.2"
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static bool env_has(json_t *env, const char *kv)
@@ -51,7 +47,6 @@ int unpack_bundle_config(const struct oci_image_config *c, int rootfd, json_t **
 			 struct oci_err **err)
 {
 	json_auto_t *spec = oci_runtime_spec_default(false);
-	json_object_set_new(spec, "ociVersion", json_string(BUNDLE_OCI_VERSION));
 	json_t *proc = json_object_get(spec, "process");
 	if (!proc) {
 		proc = json_object();

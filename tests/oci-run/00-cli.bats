@@ -37,7 +37,7 @@ teardown() {
 	run oci-run spec --bundle "$T/b"
 	assert_status 0
 	validate_json runtime-spec/config-schema.json "$T/b/config.json"
-	[ "$(jq -r .ociVersion "$T/b/config.json")" = 1.2.0 ]
+	[ "$(jq -r .ociVersion "$T/b/config.json")" = 1.0.2 ]
 	[ "$(jq -r '.process.args[0]' "$T/b/config.json")" = sh ]
 	[ "$(jq -r '.root.path' "$T/b/config.json")" = rootfs ]
 	[ "$(jq -c '[.linux.namespaces[].type]|sort' "$T/b/config.json")" = '["cgroup","ipc","mount","network","pid","uts"]' ]

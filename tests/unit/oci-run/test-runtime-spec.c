@@ -20,7 +20,7 @@ static bool has_ns(json_t *s, const char *type)
 int main(void)
 {
 	json_auto_t *s = oci_runtime_spec_default(false);
-	is_str(json_string_value(json_object_get(s, "ociVersion")), "1.2.0", "ociVersion");
+	is_str(json_string_value(json_object_get(s, "ociVersion")), OCI_RUNTIME_SPEC_BUNDLE_VERSION, "ociVersion");
 	json_t *p = json_object_get(s, "process");
 	ok(json_is_true(json_object_get(p, "terminal")), "terminal true");
 	is_str(json_string_value(json_array_get(json_object_get(p, "args"), 0)), "sh", "args sh");
