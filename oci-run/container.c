@@ -46,6 +46,7 @@
 #include "spec.h"
 #include "state.h"
 #include "sync.h"
+#include "lsm.h"
 #include "run_seccomp.h"
 #include "util.h"
 
@@ -201,6 +202,8 @@ static _Noreturn void init_main(struct init_ctx *c)
 	if (run_process_find_exec(p, &exe, &e) < 0)
 		child_fail(c, e);
 	_cleanup_strv_ char **env = run_process_env(p);
+	if (run_lsm_apply_exec(p, &e) < 0)
+		child_fail(c, e);
 	/* Without no_new_privs loading a filter needs CAP_SYS_ADMIN: before
 	 * the capabilities go (the profile must allow what follows). */
 	if (s->seccomp && !p->no_new_privileges)
@@ -381,6 +384,8 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 	if (!(s->ns_flags & CLONE_NEWNS))
 		return oci_err_set(err, EINVAL,
 				   "config.json: linux.namespaces: a mount namespace is required");
+	if ((r = run_lsm_prepare(s, err)) < 0)
+		return oci_err_wrap(err, "config.json");
 	bool own_console = false;
 	if (s->process.terminal && !o->console_socket) {
 		if (!foreground)

@@ -23,6 +23,7 @@
 #include "linux_ns.h"
 #include "log.h"
 #include "process.h"
+#include "lsm.h"
 #include "run_seccomp.h"
 #include "spec.h"
 #include "state.h"
@@ -90,6 +91,8 @@ static _Noreturn void exec_process(struct exec_ctx *c)
 	if (run_process_find_exec(p, &exe, &e) < 0)
 		exec_fail(c, e);
 	_cleanup_strv_ char **env = run_process_env(p);
+	if (run_lsm_apply_exec(p, &e) < 0)
+		exec_fail(c, e);
 	if (s->seccomp && !p->no_new_privileges)
 		exec_seccomp(c);
 	if (run_caps_drop_bounding(p->caps[RUN_CAP_BOUNDING], &e) < 0 ||
@@ -158,6 +161,12 @@ static int build_process(const struct run_spec *s, const struct run_exec_opts *o
 		r = run_process_parse(buf, len, o->process_file, &p, err);
 		if (r < 0)
 			return r;
+		/* as with runc: the container's profile and label unless the
+		 * process document names its own */
+		if (!p->apparmor_profile && s->process.apparmor_profile)
+			p->apparmor_profile = xstrdup(s->process.apparmor_profile);
+		if (!p->selinux_label && s->process.selinux_label)
+			p->selinux_label = xstrdup(s->process.selinux_label);
 	} else {
 		if (!s->has_process)
 			return oci_err_set(err, EINVAL, "config.json has no process to start from");
@@ -214,6 +223,8 @@ static int build_process(const struct run_spec *s, const struct run_exec_opts *o
 		p->no_new_privileges = true;
 	if (!p->args || !p->args[0])
 		return oci_err_set(err, EINVAL, "exec: no command given");
+	if ((r = run_lsm_check_process(p, err)) < 0)
+		return r;
 	*ret = TAKE_PTR(p);
 	return 0;
 }

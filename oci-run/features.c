@@ -6,6 +6,7 @@
 
 #include "caps.h"
 #include "cgroup.h"
+#include "lsm.h"
 #include "runtime_spec.h"
 #include "spec.h"
 #include "run_seccomp.h"
@@ -53,8 +54,11 @@ char *run_features_json(void)
 	json_object_set_new(l, "seccomp", run_seccomp_features());
 	json_t *off = json_object();
 	json_object_set_new(off, "enabled", json_false());
-	json_object_set_new(l, "apparmor", json_deep_copy(off));
-	json_object_set_new(l, "selinux", json_deep_copy(off));
+	json_t *aa = json_object(), *se = json_object();
+	json_object_set_new(aa, "enabled", json_boolean(run_lsm_apparmor_enabled()));
+	json_object_set_new(se, "enabled", json_boolean(run_lsm_selinux_enabled()));
+	json_object_set_new(l, "apparmor", aa);
+	json_object_set_new(l, "selinux", se);
 	json_object_set_new(l, "intelRdt", json_deep_copy(off));
 	json_t *me = json_object();
 	json_t *idm = json_object();

@@ -300,6 +300,7 @@ void run_spec_free(struct run_spec *s)
 	}
 	oci_strv_free(s->annotations);
 	run_seccomp_free(s->seccomp);
+	free(s->mount_label);
 	run_resources_free(s->resources);
 	for (size_t i = 0; i < s->n_namespaces; i++)
 		free(s->namespaces[i].path);
@@ -488,6 +489,15 @@ static int parse_process(json_t *proc, struct run_process *p, struct oci_err **e
 	r = oci_json_opt_bool(proc, path, "noNewPrivileges", &p->no_new_privileges, err);
 	if (r < 0)
 		return r;
+	const char *lsm;
+	if ((r = oci_json_opt_str(proc, path, "apparmorProfile", &lsm, err)) < 0)
+		return r;
+	if (r > 0 && *lsm)
+		p->apparmor_profile = xstrdup(lsm);
+	if ((r = oci_json_opt_str(proc, path, "selinuxLabel", &lsm, err)) < 0)
+		return r;
+	if (r > 0 && *lsm)
+		p->selinux_label = xstrdup(lsm);
 	int64_t oom;
 	r = oci_json_opt_int_range(proc, path, "oomScoreAdj", -1000, 1000, &oom, err);
 	if (r < 0)
@@ -818,6 +828,11 @@ static int parse_linux(json_t *l, struct run_spec *s, struct oci_err **err)
 	    oci_json_opt_strv(l, "linux", "readonlyPaths", &s->readonly_paths, err) < 0 ||
 	    oci_json_opt_str_map(l, "linux", "sysctl", &s->sysctl, err) < 0)
 		return -(*err)->code;
+	r = oci_json_opt_str(l, "linux", "mountLabel", &str, err);
+	if (r < 0)
+		return r;
+	if (r > 0 && *str)
+		s->mount_label = xstrdup(str);
 	r = oci_json_opt_str(l, "linux", "rootfsPropagation", &str, err);
 	if (r < 0)
 		return r;
@@ -1012,6 +1027,8 @@ static void process_release(struct run_process *p)
 	oci_strv_free(p->env);
 	free(p->additional_gids);
 	free(p->rlimits);
+	free(p->apparmor_profile);
+	free(p->selinux_label);
 }
 
 void run_process_free(struct run_process *p)
@@ -1055,5 +1072,7 @@ struct run_process *run_process_dup(const struct run_process *src)
 	p->rlimits = xcalloc(src->n_rlimits + 1, sizeof(*p->rlimits));
 	if (src->n_rlimits)
 		memcpy(p->rlimits, src->rlimits, src->n_rlimits * sizeof(*p->rlimits));
+	p->apparmor_profile = src->apparmor_profile ? xstrdup(src->apparmor_profile) : NULL;
+	p->selinux_label = src->selinux_label ? xstrdup(src->selinux_label) : NULL;
 	return p;
 }

@@ -109,6 +109,8 @@ struct run_process {
 	int sched_policy; /* SCHED_* */
 	int sched_nice, sched_priority;
 	uint64_t sched_flags, sched_runtime, sched_deadline, sched_period;
+	char *apparmor_profile; /* NULL: none */
+	char *selinux_label;	/* NULL: none */
 };
 
 struct run_spec {
@@ -142,6 +144,7 @@ struct run_spec {
 	bool has_resources;
 	struct run_resources *resources; /* linux.resources; NULL when absent */
 	struct run_seccomp *seccomp;	 /* linux.seccomp; NULL: none */
+	char *mount_label;		 /* linux.mountLabel; NULL: none */
 };
 
 /* Parses BUNDLE/config.json; root.path is made absolute against bundle. */
