@@ -19,6 +19,15 @@ static void check_roundtrip(const struct oci_ref *r)
 		abort();
 	free(s2);
 	oci_ref_release(&again);
+	/* the familiar form ("alpine:3.19") normalizes back to the same */
+	struct oci_ref fam_ref = { 0 };
+	if (oci_ref_parse(fam, &fam_ref, NULL) < 0)
+		abort();
+	char *s3 = oci_ref_string(&fam_ref);
+	if (strcmp(s, s3) != 0)
+		abort();
+	free(s3);
+	oci_ref_release(&fam_ref);
 	free(s);
 	free(name);
 	free(fam);

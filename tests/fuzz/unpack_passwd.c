@@ -1,6 +1,7 @@
 /* Fuzzes the passwd/group lookup of oci-unpack (oci-unpack/passwd.c).
  * Input: "USER-SPEC\n--\nPASSWD\n--\nGROUP" written into a scratch rootfs. */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,6 +57,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_check_err(rc, err);
 	if (rc >= 0 && u.n_additional_gids && !u.additional_gids)
 		abort();
+	/* numeric ids are taken as they are */
+	char *end;
+	unsigned long n = strtoul(spec, &end, 10);
+	bool small = end - spec < 10; /* parse_id takes at most UINT32_MAX - 1 */
+	if (rc >= 0 && small && *spec >= '0' && *spec <= '9' && (*end == '\0' || *end == ':') &&
+	    u.uid != n)
+		abort();
+	if (rc >= 0 && *end == ':' && end[1] >= '0' && end[1] <= '9') {
+		char *gend;
+		unsigned long g = strtoul(end + 1, &gend, 10);
+		if (*gend == '\0' && gend - end - 1 < 10 && u.gid != g)
+			abort();
+	}
 	unpack_user_release(&u);
 	oci_err_free(err);
 	free(spec);
