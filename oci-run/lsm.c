@@ -61,7 +61,13 @@ int run_lsm_prepare(struct run_spec *s, struct oci_err **err)
 				   "linux.mountLabel: '%s' asked for, but SELinux is not enabled "
 				   "on this host",
 				   s->mount_label);
-	for (size_t i = 0; i < s->n_mounts; i++) {
+	run_lsm_label_mounts(s);
+	return 0;
+}
+
+void run_lsm_label_mounts(struct run_spec *s)
+{
+	for (size_t i = 0; s->mount_label && *s->mount_label && i < s->n_mounts; i++) {
 		struct run_mount *m = &s->mounts[i];
 		if (m->bind || !labelled_fs(m->type))
 			continue;
@@ -69,7 +75,6 @@ int run_lsm_prepare(struct run_spec *s, struct oci_err **err)
 		free(m->data);
 		m->data = d;
 	}
-	return 0;
 }
 
 char *run_lsm_mount_data(const char *data, const char *label)

@@ -31,6 +31,8 @@ int run_lsm_apply_exec(const struct run_process *p, struct oci_err **err);
 int run_lsm_apparmor_apply_at(const char *apparmor_path, const char *fallback_path,
 			      const char *profile, struct oci_err **err);
 int run_lsm_selinux_apply_at(const char *path, const char *label, struct oci_err **err);
+/* The mount label into the tmpfs, mqueue and devpts mounts (no check). */
+void run_lsm_label_mounts(struct run_spec *s);
 /* data (may be NULL) with context="LABEL" added; a new string. */
 char *run_lsm_mount_data(const char *data, const char *label);
 
