@@ -110,7 +110,7 @@ int fetch_challenge_parse(const char *header, struct fetch_challenge *ret, struc
 		fetch_challenge_release(&cur);
 		return oci_err_set(err, EINVAL, "unsupported WWW-Authenticate challenge '%s'", header);
 	}
-	if (streq(cur.scheme, "bearer") && !cur.realm) {
+	if (streq(cur.scheme, "bearer") && (!cur.realm || !*cur.realm)) {
 		fetch_challenge_release(&cur);
 		return oci_err_set(err, EINVAL, "bearer challenge without realm in '%s'", header);
 	}

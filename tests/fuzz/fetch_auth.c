@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct oci_err *err = NULL;
 	int rc = fetch_challenge_parse(s, &c, &err);
 	fuzz_check_err(rc, err);
-	if (rc >= 0 && !c.scheme)
+	if (rc >= 0 && (!c.scheme || (strcmp(c.scheme, "bearer") == 0 && (!c.realm || !*c.realm))))
 		abort();
 	fetch_challenge_release(&c);
 	oci_err_free(err);

@@ -81,6 +81,9 @@ int main(void)
 	bad_challenge("");
 	bad_challenge("Negotiate abc");
 	bad_challenge("Bearer service=\"x\"");
+	/* an empty realm is no token server either */
+	bad_challenge("Bearer realm=\"\",service=\"x\"");
+	bad_challenge("Bearer realm=");
 
 	range("bytes 0-99/100", 0, 0, 99, 100);
 	range("bytes 100-199/1000", 0, 100, 199, 1000);
