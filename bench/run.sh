@@ -3,6 +3,10 @@
 #
 #   run:    `RUNTIME run` of /bin/true (create + start + wait + delete)
 #   cycle:  `create`, `start`, `delete --force` of /bin/true
+#   limits: `run` of /bin/true with linux.resources memory.limit (64 MiB) and
+#           pids.limit (64): the cost of setting up those controllers
+#   exec:   `exec ID /bin/true` in a running container (sleep 600), each
+#           runtime in a container of its own
 # Each N times (default 100) per runtime, the runtimes taking turns in
 # rounds; prints the median and p95 in ms
 # and the ratios oci-run/crun and oci-run/runc (below 1: oci-run is faster).
@@ -69,6 +73,12 @@ jq --arg sc "${SECCOMP:-1}" '.ociVersion = "1.0.2-dev" | .process.terminal = fal
 	"$b/config.json" >"$b/c.json"
 mv "$b/c.json" "$b/config.json"
 jq '.process.args = ["/bin/sleep", "600"]' "$b/config.json" >"$work/sleep.json"
+# the limits and exec bundles: the same rootfs (read-only), other configs
+mkdir -p "$work/bundle-limits" "$work/bundle-sleep"
+jq --arg r "$b/rootfs" '.root.path = $r
+	| .linux.resources.memory.limit = 67108864 | .linux.resources.pids.limit = 64' \
+	"$b/config.json" >"$work/bundle-limits/config.json"
+jq --arg r "$b/rootfs" '.root.path = $r' "$work/sleep.json" >"$work/bundle-sleep/config.json"
 set +e
 
 # The timed loops, run by bash (for crun inside the unshared namespace).
@@ -78,9 +88,13 @@ rt=$1 mode=$2 n=$3 b=$4 root=$5 first=$6
 shift 6
 for i in $(seq "$first" $((first + n - 1))); do
 	s=$EPOCHREALTIME
-	if [ "$mode" = run ]; then
-		"$rt" --root "$root" run --bundle "$b" "r$i" </dev/null >/dev/null 2>"$root.err" ||
-			{ echo "$rt run failed: $(cat "$root.err")" >&2; exit 1; }
+	if [ "$mode" = run ] || [ "$mode" = limits ]; then
+		"$rt" --root "$root" run --bundle "$b" "${mode:0:1}$i" </dev/null >/dev/null 2>"$root.err" ||
+			{ echo "$rt $mode failed: $(cat "$root.err")" >&2; exit 1; }
+	elif [ "$mode" = exec ]; then
+		# b is the id of the running container here
+		"$rt" --root "$root" exec "$b" /bin/true </dev/null >/dev/null 2>"$root.err" ||
+			{ echo "$rt exec failed: $(cat "$root.err")" >&2; exit 1; }
 	else
 		"$rt" --root "$root" create --bundle "$b" "c$i" </dev/null >/dev/null 2>"$root.err" &&
 		"$rt" --root "$root" start "c$i" </dev/null >/dev/null 2>>"$root.err" &&
@@ -93,8 +107,12 @@ done
 '
 
 timed() { # timed RUNTIME-NAME MODE COUNT FIRST -> durations (us), one a line
-	local name=$1 mode=$2 n=$3 first=$4 root=$work/state-$1
+	local name=$1 mode=$2 n=$3 first=$4 root=$work/state-$1 b=$b
 	mkdir -p "$root"
+	case $mode in
+	limits) b=$work/bundle-limits ;;
+	exec) b=sleeper ;;
+	esac
 	case $name in
 	oci-run) bash -c "$loop_script" _ "$OCI_RUN" "$mode" "$n" "$b" "$root" "$first" ;;
 	runc) bash -c "$loop_script" _ "$RUNC" "$mode" "$n" "$b" "$root" "$first" ;;
@@ -123,7 +141,19 @@ declare -A med p95
 # that a change of load on the machine falls on all of them alike.
 ROUNDS=${ROUNDS:-10}
 per=$(( (N + ROUNDS - 1) / ROUNDS ))
-for mode in run cycle; do
+# the container each runtime execs into
+for rt in "${runtimes[@]}"; do
+	root=$work/state-$rt
+	mkdir -p "$root"
+	case $rt in
+	oci-run) "$OCI_RUN" --root "$root" run -d --bundle "$work/bundle-sleep" sleeper ;;
+	runc) "$RUNC" --root "$root" run -d --bundle "$work/bundle-sleep" sleeper ;;
+	crun) crun_wrap --root "$root" run -d --bundle "$work/bundle-sleep" sleeper ;;
+	esac </dev/null >/dev/null 2>"$work/sleeper.err" ||
+		{ echo "bench/run.sh: $rt run -d: $(cat "$work/sleeper.err")" >&2; exit 1; }
+done
+modes=(run cycle limits exec)
+for mode in "${modes[@]}"; do
 	for round in $(seq 0 $((ROUNDS - 1))); do
 		for rt in "${runtimes[@]}"; do
 			timed "$rt" "$mode" "$per" $((round * per + 1)) >>"$work/$rt.$mode"
@@ -138,8 +168,13 @@ for mode in run cycle; do
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
-for mode in run cycle; do
-	label=$([ "$mode" = run ] && echo "run latency" || echo "create+start+delete latency")
+for mode in "${modes[@]}"; do
+	case $mode in
+	run) label="run latency" ;;
+	cycle) label="create+start+delete latency" ;;
+	limits) label="run latency with memory+pids limits" ;;
+	exec) label="exec latency" ;;
+	esac
 	for other in crun runc; do
 		[ -n "${med[$other.$mode]:-}" ] || continue
 		echo "oci-run/$other $label median ratio: $(ratio "${med[oci-run.$mode]}" "${med[$other.$mode]}")"
