@@ -479,10 +479,23 @@ char *oci_ref_name(const struct oci_ref *r)
 	return sbuf_detach(&sb, NULL);
 }
 
+/* Whether the first component of path, were it the start of a name, would
+ * be taken for a registry (split_docker_domain's test). */
+static bool path_starts_like_domain(const char *path)
+{
+	const char *slash = strchr(path, '/');
+	if (!slash)
+		return false;
+	size_t n = (size_t)(slash - path);
+	return (n == strlen("localhost") && strncmp(path, "localhost", n) == 0) ||
+	       memchr(path, '.', n) || memchr(path, ':', n) || has_upper(path, n);
+}
+
 char *oci_ref_familiar(const struct oci_ref *r)
 {
 	const char *domain = r->domain, *path = r->path ? r->path : "";
-	if (domain && streq(domain, OCI_REF_DEFAULT_DOMAIN)) {
+	/* "docker.io/foo.com/app" keeps its domain: "foo.com/app" is another image */
+	if (domain && streq(domain, OCI_REF_DEFAULT_DOMAIN) && !path_starts_like_domain(path)) {
 		domain = NULL;
 		if (startswith(path, OCI_REF_OFFICIAL_PREFIX) &&
 		    !strchr(path + strlen(OCI_REF_OFFICIAL_PREFIX), '/'))

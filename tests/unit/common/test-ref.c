@@ -37,6 +37,11 @@ static const struct ref_case cases[] = {
     {"library/foo/bar", "docker.io/library/foo/bar:latest", "library/foo/bar:latest"},
     {"store/foo/bar", "docker.io/store/foo/bar:latest", "store/foo/bar:latest"},
     {"a/b/c/d/e", "docker.io/a/b/c/d/e:latest", "a/b/c/d/e:latest"},
+    /* a Docker Hub path whose first component looks like a registry keeps
+     * docker.io/ in the familiar form ("foo.com/app" would be another image) */
+    {"docker.io/foo.com/app", "docker.io/foo.com/app:latest", "docker.io/foo.com/app:latest"},
+    {"docker.io/localhost/app:1", "docker.io/localhost/app:1", "docker.io/localhost/app:1"},
+    {"docker.io/library/foo.com", "docker.io/library/foo.com:latest", "foo.com:latest"},
     {"ubuntu-12.04-base", "docker.io/library/ubuntu-12.04-base:latest", "ubuntu-12.04-base:latest"},
     {"test_com/foo", "docker.io/test_com/foo:latest", "test_com/foo:latest"},
     {"dock__er/docker", "docker.io/dock__er/docker:latest", "dock__er/docker:latest"},
