@@ -92,14 +92,27 @@ obj() {
 	printf '%s\n' "$o"
 }
 
+# stale TARGET FILE...: TARGET is missing or older than one of the files.
+stale() {
+	local t=$1 f
+	shift
+	[ -e "$t" ] || return 0
+	for f in "$@"; do
+		[ "$f" -nt "$t" ] && return 0
+	done
+	return 1
+}
+
 build_common() {
 	local objs=() s pcf
 	pcf=$(pkg-config --cflags $common_pc)
 	for s in common/*.c; do
 		objs+=("$(obj "$s" "$pcf")")
 	done
-	rm -f "$out/libocicommon.a"
-	ar rcs "$out/libocicommon.a" "${objs[@]}"
+	if stale "$out/libocicommon.a" "${objs[@]}"; then
+		rm -f "$out/libocicommon.a"
+		ar rcs "$out/libocicommon.a" "${objs[@]}"
+	fi
 }
 
 build_one() {
@@ -122,14 +135,17 @@ build_one() {
 			mobjs+=("$(obj "$s" "-I$mod_dir $pcf")")
 		done
 		lib="$out/lib$mod_dir.a"
-		rm -f "$lib"
-		ar rcs "$lib" "${mobjs[@]}"
+		if stale "$lib" "${mobjs[@]}"; then
+			rm -f "$lib"
+			ar rcs "$lib" "${mobjs[@]}"
+		fi
 	fi
 	objs+=("$(obj "tests/fuzz/$n.c" "$(for s in ${MODS[$n]}; do echo "-I$(dirname "$s")"; done | sort -u | tr '\n' ' ') $pcf")")
 	if [ -n "$link_main" ]; then
 		objs+=("$(obj "$link_main" "$pcf")")
 	fi
 	mkdir -p "$out/bin"
+	stale "$out/bin/$n" "${objs[@]}" $lib "$out/libocicommon.a" || return 0
 	# shellcheck disable=SC2046,SC2086
 	$cc $link_flags -o "$out/bin/$n" "${objs[@]}" $lib "$out/libocicommon.a" \
 		$(pkg-config --libs $pc $common_pc) -lpthread
