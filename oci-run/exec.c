@@ -85,7 +85,7 @@ static _Noreturn void exec_process(struct exec_ctx *c)
 		oci_err_sys(&e, "setsid");
 		exec_fail(c, e);
 	}
-	if (run_process_limits(p, &e) < 0)
+	if (run_process_limits(p, &e) < 0 || run_process_mem_policy(s, &e) < 0)
 		exec_fail(c, e);
 	_cleanup_free_ char *exe = NULL;
 	if (run_process_find_exec(p, &exe, &e) < 0)

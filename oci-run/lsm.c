@@ -54,6 +54,11 @@ int run_lsm_prepare(struct run_spec *s, struct oci_err **err)
 		if (r < 0)
 			return r;
 	}
+	if (s->has_intel_rdt)
+		return oci_err_set(err, ENOTSUP, "linux.intelRdt: %s",
+				   access("/sys/fs/resctrl/schemata", F_OK) == 0
+				       ? "not supported by oci-run"
+				       : "Intel RDT (resctrl) is not available on this host");
 	if (!s->mount_label || !*s->mount_label)
 		return 0;
 	if (!run_lsm_selinux_enabled())

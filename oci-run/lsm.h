@@ -16,7 +16,8 @@ bool run_lsm_selinux_enabled(void);
 /* Checks, before anything is created, that what process.apparmorProfile,
  * process.selinuxLabel and linux.mountLabel ask for is on this host (a
  * one-line error naming the field otherwise), then puts the mount label
- * into the data of the tmpfs, mqueue and devpts mounts as context="...". */
+ * into the data of the tmpfs, mqueue and devpts mounts as context="...".
+ * linux.intelRdt, not done, is refused here too. */
 int run_lsm_prepare(struct run_spec *s, struct oci_err **err);
 /* The same check for one process (`exec`). */
 int run_lsm_check_process(const struct run_process *p, struct oci_err **err);

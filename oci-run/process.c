@@ -14,6 +14,18 @@
 #include "fs.h"
 #include "util.h"
 
+int run_process_mem_policy(const struct run_spec *s, struct oci_err **err)
+{
+	if (!s->has_mem_policy)
+		return 0;
+	const struct run_mem_policy *mp = &s->mem_policy;
+	/* the kernel reads maxnode - 1 bits */
+	if (syscall(SYS_set_mempolicy, mp->mode | (int)mp->flags, mp->has_nodes ? mp->nodes : NULL,
+		    mp->has_nodes ? (unsigned long)RUN_MPOL_MAX_NODES + 1 : 0UL) < 0)
+		return oci_err_sys(err, "linux.memoryPolicy: set_mempolicy");
+	return 0;
+}
+
 int run_process_limits(const struct run_process *p, struct oci_err **err)
 {
 	for (size_t i = 0; i < p->n_rlimits; i++) {

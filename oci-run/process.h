@@ -8,6 +8,8 @@
 
 /* rlimits and oomScoreAdj (while still privileged). */
 int run_process_limits(const struct run_process *p, struct oci_err **err);
+/* linux.memoryPolicy through set_mempolicy(2); nothing when absent. */
+int run_process_mem_policy(const struct run_spec *s, struct oci_err **err);
 /* Resolves args[0] through the PATH of process.env inside the container. */
 int run_process_find_exec(const struct run_process *p, char **ret, struct oci_err **err);
 /* cwd, groups, gid, uid, capabilities, noNewPrivileges, umask. */

@@ -722,6 +722,97 @@ static int parse_hooks(json_t *hooks, struct run_spec *s, struct oci_err **err)
 	return 0;
 }
 
+/* "0-3,7" into a node bit mask */
+static int parse_node_list(const char *str, unsigned long *mask, struct oci_err **err)
+{
+	const char *p = str;
+	const size_t bits = 8 * sizeof(unsigned long);
+	while (*p) {
+		char *end;
+		errno = 0;
+		unsigned long a = strtoul(p, &end, 10), b;
+		if (errno || end == p || !isdigit((unsigned char)*p))
+			goto bad;
+		b = a;
+		p = end;
+		if (*p == '-') {
+			const char *q = p + 1;
+			b = strtoul(q, &end, 10);
+			if (errno || end == q || !isdigit((unsigned char)*q) || b < a)
+				goto bad;
+			p = end;
+		}
+		if (b >= RUN_MPOL_MAX_NODES)
+			return oci_err_set(err, ERANGE,
+					   "linux.memoryPolicy.nodes: node %lu is above %d", b,
+					   RUN_MPOL_MAX_NODES - 1);
+		for (unsigned long n = a; n <= b; n++)
+			mask[n / bits] |= 1UL << (n % bits);
+		if (*p == ',' && p[1])
+			p++;
+		else if (*p)
+			goto bad;
+	}
+	return 0;
+bad:
+	return oci_err_set(err, EINVAL,
+			   "linux.memoryPolicy.nodes: '%s' is not a node list like '0-3,7'", str);
+}
+
+static int parse_mem_policy(json_t *o, struct run_mem_policy *mp, struct oci_err **err)
+{
+	static const char *const modes[] = {"MPOL_DEFAULT",	    "MPOL_PREFERRED",
+					    "MPOL_BIND",	    "MPOL_INTERLEAVE",
+					    "MPOL_LOCAL",	    "MPOL_PREFERRED_MANY",
+					    "MPOL_WEIGHTED_INTERLEAVE"};
+	static const struct {
+		const char *name;
+		unsigned flag;
+	} flags[] = {{"MPOL_F_NUMA_BALANCING", 1u << 13},
+		     {"MPOL_F_RELATIVE_NODES", 1u << 14},
+		     {"MPOL_F_STATIC_NODES", 1u << 15}};
+	const char *p = "linux.memoryPolicy";
+	const char *mode, *nodes = NULL;
+	_cleanup_strv_ char **fl = NULL;
+	int r;
+	if (oci_json_get_str(o, p, "mode", &mode, err) < 0)
+		return -(*err)->code;
+	mp->mode = -1;
+	for (size_t k = 0; k < ARRAY_SIZE(modes); k++)
+		if (streq(mode, modes[k]))
+			mp->mode = (int)k;
+	if (mp->mode < 0)
+		return oci_err_set(err, EINVAL, "linux.memoryPolicy.mode: unknown mode '%s'", mode);
+	if ((r = oci_json_opt_str(o, p, "nodes", &nodes, err)) < 0)
+		return r;
+	if (nodes && *nodes) {
+		if ((r = parse_node_list(nodes, mp->nodes, err)) < 0)
+			return r;
+		mp->has_nodes = true;
+	}
+	/* as the kernel wants it: MPOL_DEFAULT and MPOL_LOCAL take no nodes,
+	 * MPOL_PREFERRED may go without (then it means local) */
+	bool none = mp->mode == 0 || mp->mode == 4;
+	if (none && mp->has_nodes)
+		return oci_err_set(err, EINVAL, "linux.memoryPolicy.nodes: %s takes no nodes",
+				   mode);
+	if (!none && mp->mode != 1 && !mp->has_nodes)
+		return oci_err_set(err, EINVAL, "linux.memoryPolicy.nodes: %s needs nodes", mode);
+	if (oci_json_opt_strv(o, p, "flags", &fl, err) < 0)
+		return -(*err)->code;
+	for (size_t i = 0; fl && fl[i]; i++) {
+		size_t k;
+		for (k = 0; k < ARRAY_SIZE(flags); k++)
+			if (streq(fl[i], flags[k].name))
+				break;
+		if (k == ARRAY_SIZE(flags))
+			return oci_err_set(err, EINVAL,
+					   "linux.memoryPolicy.flags: unknown flag '%s'", fl[i]);
+		mp->flags |= flags[k].flag;
+	}
+	return 0;
+}
+
 static int parse_linux(json_t *l, struct run_spec *s, struct oci_err **err)
 {
 	json_t *a, *o;
@@ -846,6 +937,16 @@ static int parse_linux(json_t *l, struct run_spec *s, struct oci_err **err)
 			    err, EINVAL, "linux.rootfsPropagation: unknown propagation '%s'", str);
 		s->rootfs_propagation = propagations[k].flags;
 	}
+	r = oci_json_opt_obj(l, "linux", "memoryPolicy", &o, err);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		if (parse_mem_policy(o, &s->mem_policy, err) < 0)
+			return -(*err)->code;
+		s->has_mem_policy = true;
+	}
+	if (json_object_get(l, "intelRdt"))
+		s->has_intel_rdt = true;
 	r = oci_json_opt_obj(l, "linux", "personality", &o, err);
 	if (r < 0)
 		return r;

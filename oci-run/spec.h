@@ -84,6 +84,15 @@ enum run_cap_set {
 	RUN_CAP_SETS,
 };
 
+/* linux.memoryPolicy, for set_mempolicy(2) */
+#define RUN_MPOL_MAX_NODES 1024
+struct run_mem_policy {
+	int mode;	/* MPOL_* */
+	unsigned flags; /* MPOL_F_* */
+	bool has_nodes;
+	unsigned long nodes[RUN_MPOL_MAX_NODES / (8 * sizeof(unsigned long))];
+};
+
 struct run_process {
 	bool terminal;
 	unsigned console_height, console_width;
@@ -145,6 +154,9 @@ struct run_spec {
 	struct run_resources *resources; /* linux.resources; NULL when absent */
 	struct run_seccomp *seccomp;	 /* linux.seccomp; NULL: none */
 	char *mount_label;		 /* linux.mountLabel; NULL: none */
+	bool has_mem_policy;
+	struct run_mem_policy mem_policy; /* linux.memoryPolicy */
+	bool has_intel_rdt;		  /* linux.intelRdt given */
 };
 
 /* Parses BUNDLE/config.json; root.path is made absolute against bundle. */
