@@ -148,3 +148,18 @@ teardown() {
 		! kill -0 "$p" 2>/dev/null || fail "pid $p survived kill --all: $(cat /proc/$p/cmdline | tr '\0' ' ')"
 	done
 }
+
+@test "a container runs under a 512 KiB memory limit (crun's footprint claim; runc 1.1 cannot)" {
+	bundle_config "$T/b" '.linux.resources.memory.limit = 524288'
+	run_in "$T/b" sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes; echo ran'
+	assert_status 0
+	[ "${lines[0]}" = 524288 ] || fail "limit seen inside: $output"
+	[ "${lines[1]}" = ran ] || fail "$output"
+	# and exec into one under that limit
+	bundle_args "$T/b" sleep 30
+	run_file "${R[@]}" run -d --bundle "$T/b" c1
+	assert_status 0
+	run "${R[@]}" exec c1 echo exec-ok
+	assert_status 0
+	[ "$output" = exec-ok ] || fail "$output"
+}
