@@ -72,7 +72,7 @@ engine_stop() {
 docker_start() {
 	local mode=$1 net=()
 	if [ "$mode" = plain ]; then
-		net=(--bridge=none --iptables=false --ip6tables=false)
+		net=(--bridge=none --iptables=false --ip6tables=false --ip-forward=false)
 	else
 		net=(--ip6tables=false)
 	fi

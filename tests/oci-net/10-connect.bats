@@ -29,7 +29,7 @@ load net
 	assert_status 0
 	# The host end is on the bridge.
 	br=$(oci-net inspect t1 | jq -r '.[0].bridge')
-	veth=$(oci-net inspect t1 | jq -r '.[0].endpoints[0].hostIfname')
+	veth=$(oci-net inspect t1 | jq -r '.[0].endpoints[] | select(.ip == "10.231.20.2/24") | .hostIfname')
 	run ip -o link show "$veth"
 	assert_output_contains "master $br"
 	run oci-net disconnect t1 --netns "/run/netns/$NSP-a"
