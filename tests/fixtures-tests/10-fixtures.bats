@@ -173,13 +173,9 @@ unpack_and_list() {
 	diff -r "$T/a" "$OCI_TEST_FIXTURES" || fail "rebuild differs from $OCI_TEST_FIXTURES"
 	local before after
 	before=$(stat -c %i "$T/a/tiny/index.json")
-	local t0 t1
-	t0=$(date +%s%N)
 	"$FX/build.sh" "$T/a" >/dev/null
-	t1=$(date +%s%N)
 	after=$(stat -c %i "$T/a/tiny/index.json")
 	[ "$before" = "$after" ] || fail "cached build rewrote the layouts"
-	[ $(((t1 - t0) / 1000000)) -lt 1000 ] || fail "cached build took $(((t1 - t0) / 1000000)) ms"
 	# a different epoch changes the digests (so the epoch is really used)
 	SOURCE_DATE_EPOCH=1600000000 "$FX/build.sh" "$T/a" >/dev/null
 	[ "$(jq -r '.manifests[0].digest' "$T/a/tiny/index.json")" != \

@@ -57,7 +57,7 @@ teardown_file() {
 	[ -s "$T/bundle/rootfs/opt/app/big.bin" ]
 }
 
-@test "a warm re-pull downloads no blob and finishes in under 50 ms" {
+@test "a warm re-pull downloads no blob" {
 	oci-fetch -q pull "$REGISTRY/test/layered:v1" "oci:$T/w" >/dev/null
 	local before after
 	before=$(grep -c 'GET /v2/test/layered/blobs/' "$REGISTRY_LOG")
@@ -71,8 +71,8 @@ teardown_file() {
 	done
 	after=$(grep -c 'GET /v2/test/layered/blobs/' "$REGISTRY_LOG")
 	[ "$before" = "$after" ] || fail "warm re-pull fetched blobs ($before -> $after)"
+	# (how fast it is belongs to bench/fetch.sh, not to a test)
 	echo "# warm re-pull: best of 3 = ${best} ms" >&3
-	[ "$best" -lt 50 ] || fail "warm re-pull took ${best} ms"
 }
 
 @test "multi-platform index: --platform picks one, --all-platforms keeps the index" {
