@@ -192,7 +192,8 @@ static _Noreturn void init_main(struct init_ctx *c)
 		close(c->console_fd);
 		c->console_fd = -1;
 	}
-	if (run_rootfs_finalize(s, &ro, &e) < 0 || run_process_limits(p, &e) < 0)
+	if (run_rootfs_finalize(s, &ro, &e) < 0 || run_process_limits(p, &e) < 0 ||
+	    run_process_mem_policy(s, &e) < 0)
 		child_fail(c, e);
 	if (s->has_personality && personality(s->personality) < 0) {
 		oci_err_sys(&e, "linux.personality");

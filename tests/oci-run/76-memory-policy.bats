@@ -58,3 +58,15 @@ teardown() {
 		[ ! -d "$d" ] || fail "cgroup left behind: $d"
 	done
 }
+
+@test "run: the container's process runs under linux.memoryPolicy" {
+	[ -r /proc/self/numa_maps ] || skip "no /proc/PID/numa_maps (kernel without NUMA)"
+	bundle_config "$T/b" '.linux.memoryPolicy = {"mode": "MPOL_INTERLEAVE", "nodes": "0"}'
+	run_in "$T/b" head -1 /proc/self/numa_maps
+	assert_status 0
+	assert_output_contains " interleave:0 "
+	bundle_config "$T/b" '.linux.memoryPolicy = {"mode": "MPOL_LOCAL"}'
+	run_in "$T/b" head -1 /proc/self/numa_maps
+	assert_status 0
+	assert_output_contains " local "
+}
