@@ -89,8 +89,7 @@ char *run_lsm_mount_data(const char *data, const char *label)
 	return xasprintf("context=\"%s\"", label);
 }
 
-static int write_attr(const char *path, const char *value, const char *what,
-		      struct oci_err **err)
+static int write_attr(const char *path, const char *value, const char *what, struct oci_err **err)
 {
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)

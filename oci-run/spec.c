@@ -761,9 +761,12 @@ bad:
 
 static int parse_mem_policy(json_t *o, struct run_mem_policy *mp, struct oci_err **err)
 {
-	static const char *const modes[] = {"MPOL_DEFAULT",	    "MPOL_PREFERRED",
-					    "MPOL_BIND",	    "MPOL_INTERLEAVE",
-					    "MPOL_LOCAL",	    "MPOL_PREFERRED_MANY",
+	static const char *const modes[] = {"MPOL_DEFAULT",
+					    "MPOL_PREFERRED",
+					    "MPOL_BIND",
+					    "MPOL_INTERLEAVE",
+					    "MPOL_LOCAL",
+					    "MPOL_PREFERRED_MANY",
 					    "MPOL_WEIGHTED_INTERLEAVE"};
 	static const struct {
 		const char *name;

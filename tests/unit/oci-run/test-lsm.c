@@ -55,8 +55,8 @@ static void test_apparmor(void)
 	/* neither file: an error naming the field and the profile */
 	_cleanup_free_ char *missing2 = xasprintf("%s/no/such/exec2", root);
 	ok(run_lsm_apparmor_apply_at(missing, missing2, "p3", &e) < 0, "apparmor: no file fails");
-	ok(e && strstr(e->msg, "process.apparmorProfile 'p3'") != NULL, "apparmor: error names it: %s",
-	   e ? e->msg : "(none)");
+	ok(e && strstr(e->msg, "process.apparmorProfile 'p3'") != NULL,
+	   "apparmor: error names it: %s", e ? e->msg : "(none)");
 	oci_err_free(e);
 }
 
@@ -90,9 +90,11 @@ static struct run_spec *parse(const char *proc_extra, const char *linux_extra)
 {
 	_cleanup_free_ char *doc = xasprintf(
 	    "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"}, "
-	    "\"process\": {\"cwd\": \"/\", \"args\": [\"sh\"], \"user\": {\"uid\": 0, \"gid\": 0}%s}, "
+	    "\"process\": {\"cwd\": \"/\", \"args\": [\"sh\"], \"user\": {\"uid\": 0, \"gid\": "
+	    "0}%s}, "
 	    "\"mounts\": [{\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", "
-	    "\"options\": [\"nosuid\", \"mode=755\"]}, {\"destination\": \"/x\", \"type\": \"none\", "
+	    "\"options\": [\"nosuid\", \"mode=755\"]}, {\"destination\": \"/x\", \"type\": "
+	    "\"none\", "
 	    "\"source\": \"/tmp\", \"options\": [\"bind\"]}, {\"destination\": \"/sys\", \"type\": "
 	    "\"sysfs\", \"source\": \"sysfs\"}], "
 	    "\"linux\": {\"namespaces\": [{\"type\": \"mount\"}]%s}}",
@@ -109,7 +111,8 @@ static struct run_spec *parse(const char *proc_extra, const char *linux_extra)
 
 static void test_spec(void)
 {
-	struct run_spec *s = parse(", \"apparmorProfile\": \"prof\", \"selinuxLabel\": \"a:b:c:s0\"", "");
+	struct run_spec *s =
+	    parse(", \"apparmorProfile\": \"prof\", \"selinuxLabel\": \"a:b:c:s0\"", "");
 	ok(s != NULL, "spec: the fields parse");
 	if (!s)
 		return;
@@ -141,7 +144,8 @@ static void test_spec(void)
 	r = run_lsm_prepare(s, &e);
 	if (se) {
 		ok(r == 0, "prepare: mount label with SELinux");
-		is_str(s->mounts[0].data, "mode=755,context=\"m:n:o:s0\"", "prepare: tmpfs labelled");
+		is_str(s->mounts[0].data, "mode=755,context=\"m:n:o:s0\"",
+		       "prepare: tmpfs labelled");
 		ok(!s->mounts[1].data || !strstr(s->mounts[1].data, "context="),
 		   "prepare: a bind mount is not labelled");
 		ok(!s->mounts[2].data || !strstr(s->mounts[2].data, "context="),
@@ -149,7 +153,8 @@ static void test_spec(void)
 	} else {
 		ok(r < 0 && e && strstr(e->msg, "linux.mountLabel: 'm:n:o:s0'"),
 		   "prepare: mount label without SELinux: %s", e ? e->msg : "(none)");
-		is_str(s->mounts[0].data, "mode=755", "prepare: on error the mount data is untouched");
+		is_str(s->mounts[0].data, "mode=755",
+		       "prepare: on error the mount data is untouched");
 	}
 	oci_err_free(e);
 	/* what prepare does with SELinux enabled */

@@ -10,10 +10,10 @@
 
 static struct run_spec *parse(const char *policy, char **ret_err)
 {
-	_cleanup_free_ char *doc = xasprintf(
-	    "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"}, "
-	    "\"linux\": {\"namespaces\": [{\"type\": \"mount\"}], \"memoryPolicy\": %s}}",
-	    policy);
+	_cleanup_free_ char *doc =
+	    xasprintf("{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"}, "
+		      "\"linux\": {\"namespaces\": [{\"type\": \"mount\"}], \"memoryPolicy\": %s}}",
+		      policy);
 	struct run_spec *s = NULL;
 	struct oci_err *e = NULL;
 	*ret_err = NULL;
@@ -61,10 +61,13 @@ int main(void)
 	run_spec_free(s);
 	free(msg);
 
-	expect_error("{\"mode\": \"MPOL_SOMETIMES\"}", "linux.memoryPolicy.mode: unknown mode 'MPOL_SOMETIMES'");
+	expect_error("{\"mode\": \"MPOL_SOMETIMES\"}",
+		     "linux.memoryPolicy.mode: unknown mode 'MPOL_SOMETIMES'");
 	expect_error("{\"nodes\": \"0\"}", "linux.memoryPolicy");
-	expect_error("{\"mode\": \"MPOL_BIND\"}", "linux.memoryPolicy.nodes: MPOL_BIND needs nodes");
-	expect_error("{\"mode\": \"MPOL_DEFAULT\", \"nodes\": \"0\"}", "MPOL_DEFAULT takes no nodes");
+	expect_error("{\"mode\": \"MPOL_BIND\"}",
+		     "linux.memoryPolicy.nodes: MPOL_BIND needs nodes");
+	expect_error("{\"mode\": \"MPOL_DEFAULT\", \"nodes\": \"0\"}",
+		     "MPOL_DEFAULT takes no nodes");
 	expect_error("{\"mode\": \"MPOL_BIND\", \"nodes\": \"0-\"}", "not a node list");
 	expect_error("{\"mode\": \"MPOL_BIND\", \"nodes\": \"3-1\"}", "not a node list");
 	expect_error("{\"mode\": \"MPOL_BIND\", \"nodes\": \"0,,1\"}", "not a node list");
