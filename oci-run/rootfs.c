@@ -14,6 +14,7 @@
 
 #include "fs.h"
 #include "linux_ns.h"
+#include "lsm.h"
 #include "sbuf.h"
 #include "util.h"
 
@@ -746,7 +747,8 @@ static int readonly_path(const char *path, struct oci_err **err)
 	return 0;
 }
 
-static int mask_path(const char *path, struct oci_err **err)
+/* label: linux.mountLabel for the masking tmpfs, as runc does; NULL: none */
+static int mask_path(const char *path, const char *label, struct oci_err **err)
 {
 	struct stat st;
 	_cleanup_close_ int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -760,7 +762,9 @@ static int mask_path(const char *path, struct oci_err **err)
 	char p[64];
 	fdpath(fd, p, sizeof(p));
 	if (S_ISDIR(st.st_mode)) {
-		if (mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0k") < 0)
+		_cleanup_free_ char *data =
+		    label && *label ? run_lsm_mount_data("size=0k", label) : xstrdup("size=0k");
+		if (mount("tmpfs", p, "tmpfs", MS_RDONLY, data) < 0)
 			return oci_err_sys(err, "linux.maskedPaths: mount tmpfs on '%s'", path);
 	} else if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0) {
 		return oci_err_sys(err, "linux.maskedPaths: bind /dev/null on '%s'", path);
@@ -783,7 +787,7 @@ int run_rootfs_finalize(const struct run_spec *s, const struct run_rootfs_opts *
 			return r;
 	}
 	for (size_t i = 0; s->masked_paths && s->masked_paths[i]; i++) {
-		r = mask_path(s->masked_paths[i], err);
+		r = mask_path(s->masked_paths[i], s->mount_label, err);
 		if (r < 0)
 			return r;
 	}
