@@ -28,6 +28,19 @@ static void put(const char *name, const char *text)
 	free(p);
 }
 
+/* Removes the scratch rootfs at exit (libFuzzer and replay.c both exit()). */
+static void remove_root(void)
+{
+	put("passwd", NULL);
+	put("group", NULL);
+	char *etc;
+	if (asprintf(&etc, "%s/etc", root) >= 0) {
+		rmdir(etc);
+		free(etc);
+	}
+	rmdir(root);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!root) {
@@ -42,6 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (rootfd < 0)
 			abort();
+		atexit(remove_root);
 	}
 	char *spec, *rest, *passwd = NULL, *group = NULL;
 	fuzz_split(data, size, &spec, &rest);
