@@ -766,6 +766,45 @@ int run_cgroup_apply(const struct run_spec *s, const char *id, pid_t pid, bool s
 	return run_cgroup_create(s->cgroups_path, id, pid, systemd, res, err);
 }
 
+int run_cgroup_prepare(const struct run_spec *s, const char *id, bool systemd,
+		       char ***ret_tasks, int *ret_v2_fd, struct oci_err **err)
+{
+	*ret_tasks = NULL;
+	*ret_v2_fd = -1;
+	if (systemd || unprivileged())
+		return 1;
+	_cleanup_(run_cgroup_freep) struct run_cgroup *cg = NULL;
+	int r = open_container(s->cgroups_path, id, systemd, &cg, err);
+	if (r < 0)
+		return r;
+	if (cg->ops != &run_cg_v1_ops && cg->ops != &run_cg_v2_ops)
+		return 1;
+	_cleanup_(run_resources_freep) struct run_resources *res = effective(s, spec_resources(s));
+	warn_ignored(res);
+	struct oci_err *e = NULL;
+	r = cg->ops->create(cg, res, 0, &e);
+	if (r == 0 && cg->v2_dir) {
+		*ret_v2_fd = open(cg->v2_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (*ret_v2_fd < 0)
+			r = oci_err_sys(&e, "open '%s'", cg->v2_dir);
+	}
+	if (r < 0) {
+		struct oci_err *e2 = NULL;
+		if (cg->ops->destroy(cg, &e2) < 0)
+			oci_err_free(e2);
+		*err = e;
+		return oci_err_wrap(err, "container '%s': cgroup '%s'", id, cg->path);
+	}
+	char **tasks = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; cg->ops == &run_cg_v1_ops && i < cg->layout->n_v1; i++) {
+		char *f = oci_path_join(cg->v1_dirs[i], "tasks");
+		oci_strv_push(&tasks, f);
+		free(f);
+	}
+	*ret_tasks = tasks;
+	return 0;
+}
+
 int run_cgroup_remove(const char *cgroups_path, const char *id, bool systemd,
 		      struct oci_err **err)
 {

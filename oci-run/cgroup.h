@@ -23,6 +23,18 @@ int run_cgroup_apply(const struct run_spec *s, const char *id, pid_t pid, bool s
 int run_cgroup_destroy(const struct run_spec *s, const char *id, bool systemd,
 		       struct oci_err **err);
 
+/* The cgroupfs driver's fast join, for a single-threaded init started after
+ * this call: creates the cgroup and applies its limits like
+ * run_cgroup_apply() but puts nobody in it; returns the v1 `tasks` files
+ * (the init writes "0" into each: moving oneself skips the kernel's global
+ * threadgroup lock and its RCU grace period, which writing a pid into
+ * cgroup.procs pays) and an fd of the unified directory for
+ * clone3(CLONE_INTO_CGROUP) (-1: none). Returns 1 without doing anything
+ * when this does not apply (systemd driver, not root): then use
+ * run_cgroup_apply(). */
+int run_cgroup_prepare(const struct run_spec *s, const char *id, bool systemd,
+		       char ***ret_tasks, int *ret_v2_fd, struct oci_err **err);
+
 /* The same as run_cgroup_apply() with the resources given (NULL: none). */
 int run_cgroup_create(const char *cgroups_path, const char *id, pid_t pid, bool systemd,
 		      const struct run_resources *res, struct oci_err **err);

@@ -68,7 +68,45 @@ struct init_ctx {
 	int *ns_fds;
 	int *idmap_trees; /* made by the child A before the user namespace */
 	pid_t init_pid;	  /* as the parent sees it (from HOOKS_ACK) */
+	/* run_cgroup_prepare() made the cgroup: the init joins it itself */
+	bool cg_prepared;
+	char **cg_tasks; /* v1: the init writes "0" into each */
+	int cg_v2_fd;	 /* unified directory (clone3 CLONE_INTO_CGROUP), or -1 */
+	bool cg_v2_self; /* no clone3: the init writes "0" into its cgroup.procs */
 };
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* struct clone_args of clone3(2), up to the cgroup field (kernel 5.7) */
+struct run_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
+/* The init moves itself into the cgroup the parent prepared: writing "0"
+ * (oneself, a single thread) into a v1 `tasks` file does not take the
+ * kernel's global threadgroup lock, whose RCU grace period costs
+ * milliseconds when the parent writes a pid into cgroup.procs. */
+static int join_prepared_cgroup(struct init_ctx *c, struct oci_err **err)
+{
+	for (char **f = c->cg_tasks; f && *f; f++) {
+		_cleanup_close_ int fd = open(*f, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			return oci_err_sys(err, "join the cgroup: write '%s'", *f);
+	}
+	if (c->cg_v2_fd >= 0 && c->cg_v2_self) {
+		_cleanup_close_ int fd = openat(c->cg_v2_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			return oci_err_sys(err, "join the cgroup (unified hierarchy)");
+	}
+	if (c->cg_v2_fd >= 0) {
+		close(c->cg_v2_fd);
+		c->cg_v2_fd = -1;
+	}
+	return 0;
+}
 
 static char *now_rfc3339(void)
 {
@@ -135,7 +173,10 @@ static _Noreturn void init_main(struct init_ctx *c)
 		oci_err_sys(&e, "prctl(PR_SET_PDEATHSIG)");
 		child_fail(c, e);
 	}
-	/* the parent puts us in our cgroup; the cgroup namespace comes after */
+	if (c->cg_prepared && join_prepared_cgroup(c, &e) < 0)
+		child_fail(c, e);
+	/* the parent puts us in our cgroup (or has prepared it, above); the
+	 * cgroup namespace comes after */
 	if (run_sync_expect(c->sync_fd, RUN_SYNC_PID_ACK, NULL, &e) < 0)
 		child_fail(c, e);
 	if ((run_ns_new_flags(s) & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
@@ -299,7 +340,21 @@ static _Noreturn void child_main(struct init_ctx *c)
 	if ((flags & CLONE_NEWTIME) && run_ns_write_time_offsets(s, &e) < 0)
 		child_fail(c, e);
 	if (s->ns_flags & (CLONE_NEWPID | CLONE_NEWTIME)) {
-		pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+		pid_t pid = -1;
+		if (c->cg_prepared && c->cg_v2_fd >= 0) {
+			/* born in the unified cgroup: no migration (with
+			 * CLONE_PARENT, clone3 wants exit_signal 0: the
+			 * child gets ours, SIGCHLD) */
+			struct run_clone_args ca = {.flags = CLONE_PARENT | CLONE_INTO_CGROUP,
+						    .cgroup = (uint64_t)c->cg_v2_fd};
+			pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+			/* no clone3 (or it refuses this cgroup): the init
+			 * joins by cgroup.procs, which reports the error */
+			if (pid < 0)
+				c->cg_v2_self = true;
+		}
+		if (pid < 0)
+			pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
 		if (pid < 0) {
 			oci_err_sys(&e, "clone the container init");
 			child_fail(c, e);
@@ -417,6 +472,8 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 	int sp[2] = {-1, -1};
 	int *ns_fds = NULL;
 	bool cgroup_applied = false;
+	_cleanup_strv_ char **cg_tasks = NULL;
+	_cleanup_close_ int cg_v2_fd = -1;
 	struct run_state st = {0};
 	_cleanup_free_ char *created = now_rfc3339();
 	st.id = (char *)id;
@@ -471,7 +528,22 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 			       .sync_fd = sp[1],
 			       .fifo_fd = fifo_fd,
 			       .console_fd = console_fd,
-			       .ns_fds = ns_fds};
+			       .ns_fds = ns_fds,
+			       .cg_v2_fd = -1};
+	/* cgroupfs, root, and an init cloned by the child A (pid or time
+	 * namespace): the init joins its cgroup itself (see
+	 * join_prepared_cgroup) */
+	if ((s->ns_flags & (CLONE_NEWPID | CLONE_NEWTIME)) && !(s->ns_flags & CLONE_NEWUSER)) {
+		r = run_cgroup_prepare(s, id, g->systemd_cgroup, &cg_tasks, &cg_v2_fd, err);
+		if (r < 0)
+			goto fail;
+		if (r == 0) {
+			cgroup_applied = true;
+			ctx.cg_prepared = true;
+			ctx.cg_tasks = cg_tasks;
+			ctx.cg_v2_fd = cg_v2_fd;
+		}
+	}
 	a_pid = fork();
 	if (a_pid < 0) {
 		r = oci_err_sys(err, "fork");
@@ -486,6 +558,10 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 	}
 	close(sp[1]);
 	sp[1] = -1;
+	if (cg_v2_fd >= 0) {
+		close(cg_v2_fd);
+		cg_v2_fd = -1;
+	}
 	run_ns_close_paths(s, ns_fds);
 	ns_fds = NULL;
 	if (console_fd >= 0 && own_console) {
@@ -517,10 +593,12 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 			r = run_state_write(dirfd, &st, err);
 			if (r < 0)
 				goto fail;
-			r = run_cgroup_apply(s, id, init_pid, g->systemd_cgroup, err);
-			if (r < 0)
-				goto fail;
-			cgroup_applied = true;
+			if (!ctx.cg_prepared) {
+				r = run_cgroup_apply(s, id, init_pid, g->systemd_cgroup, err);
+				if (r < 0)
+					goto fail;
+				cgroup_applied = true;
+			}
 			r = run_sync_send(sp[0], RUN_SYNC_PID_ACK, 0, NULL, err);
 			if (r < 0)
 				goto fail;

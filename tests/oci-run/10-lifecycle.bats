@@ -258,3 +258,25 @@ state_field() {
 	wait "$cpid"
 	[ "$(state_field c1 status)" = created ]
 }
+
+@test "the created init is already in its cgroup in every hierarchy, with and without a pid namespace" {
+	# with a pid namespace the init joins by itself (v1 tasks, clone3
+	# CLONE_INTO_CGROUP); without one the parent moves it (cgroup.procs)
+	cg=$(jq -r .linux.cgroupsPath "$T/b/config.json")
+	bundle_args "$T/b" sleep 30
+	for ns in with without; do
+		[ $ns = with ] || bundle_config "$T/b" 'del(.linux.namespaces[] | select(.type == "pid"))'
+		run_file "${R[@]}" create --bundle "$T/b" "c-$ns"
+		assert_status 0
+		pid=$(state_field "c-$ns" pid)
+		n=0
+		while IFS=: read -r _ ctrl path; do
+			[ "$path" = "$cg" ] || fail "$ns pid namespace: '$ctrl' cgroup is '$path', not '$cg'"
+			n=$((n + 1))
+		done <"/proc/$pid/cgroup"
+		[ "$n" -ge 1 ] || fail "no cgroup line checked"
+		"${R[@]}" delete --force "c-$ns"
+		[ ! -d "/sys/fs/cgroup/pids$cg" ] && [ ! -d "/sys/fs/cgroup/unified$cg" ] ||
+			fail "$ns pid namespace: cgroup left behind after delete"
+	done
+}
