@@ -149,16 +149,8 @@ static _Noreturn void child_fail(struct init_ctx *c, struct oci_err *e)
 static void init_seccomp(struct init_ctx *c)
 {
 	struct oci_err *e = NULL;
-	int nfd = -1;
-	if (run_seccomp_apply(c->spec->seccomp, &nfd, &e) < 0)
+	if (run_sync_seccomp_apply(c->sync_fd, c->spec->seccomp, &e) < 0)
 		child_fail(c, e);
-	if (nfd < 0)
-		return;
-	if (run_sync_send(c->sync_fd, RUN_SYNC_SECCOMP, 0, NULL, &e) < 0 ||
-	    run_send_fd(c->sync_fd, nfd, "seccomp", &e) < 0 ||
-	    run_sync_expect(c->sync_fd, RUN_SYNC_SECCOMP_ACK, NULL, &e) < 0)
-		child_fail(c, e);
-	close(nfd);
 }
 
 static _Noreturn void init_main(struct init_ctx *c)

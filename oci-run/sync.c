@@ -3,7 +3,9 @@
 
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include "run_seccomp.h"
 #include "util.h"
 
 #define SYNC_MAX 8192
@@ -115,4 +117,17 @@ int run_recv_fd(int sock, int *ret_fd, struct oci_err **err)
 		return oci_err_set(err, EPROTO, "no terminal received from container init");
 	memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
 	return 0;
+}
+
+int run_sync_seccomp_apply(int sync_fd, const struct run_seccomp *sc, struct oci_err **err)
+{
+	int nfd = -1;
+	int r = run_seccomp_apply(sc, &nfd, err);
+	if (r < 0 || nfd < 0)
+		return r;
+	if ((r = run_sync_send(sync_fd, RUN_SYNC_SECCOMP, 0, NULL, err)) >= 0 &&
+	    (r = run_send_fd(sync_fd, nfd, "seccomp", err)) >= 0)
+		r = run_sync_expect(sync_fd, RUN_SYNC_SECCOMP_ACK, NULL, err);
+	close(nfd);
+	return r;
 }

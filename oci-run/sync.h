@@ -34,4 +34,10 @@ int run_sync_expect(int fd, int type, int *ret_value, struct oci_err **err);
 int run_send_fd(int sock, int fd, const char *text, struct oci_err **err);
 int run_recv_fd(int sock, int *ret_fd, struct oci_err **err);
 
+struct run_seccomp;
+/* In a child (the init or an exec'd process): loads the prepared seccomp
+ * filter; with SCMP_ACT_NOTIFY, hands the listener fd to the parent
+ * (RUN_SYNC_SECCOMP, then the fd) and waits for RUN_SYNC_SECCOMP_ACK. */
+int run_sync_seccomp_apply(int sync_fd, const struct run_seccomp *sc, struct oci_err **err);
+
 #endif
