@@ -162,6 +162,9 @@ const struct fetch_regconf_entry *fetch_regconf_find(const struct fetch_regconf 
 int fetch_endpoints(const struct fetch_regconf *c, const struct oci_ref *ref, bool by_digest,
 		    bool push, struct fetch_endpoint **ret, size_t *ret_n, struct oci_err **err);
 void fetch_endpoints_free(struct fetch_endpoint *e, size_t n);
+/* fetch_endpoints() under the registries.conf that o names (fetch_regconf_load). */
+int fetch_endpoints_for(const struct fetch_opts *o, const struct oci_ref *ref, bool by_digest,
+			bool push, struct fetch_endpoint **ret, size_t *ret_n, struct oci_err **err);
 
 /* ---- registry.c ---- */
 struct fetch_token {

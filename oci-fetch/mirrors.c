@@ -406,3 +406,14 @@ int fetch_endpoints(const struct fetch_regconf *c, const struct oci_ref *ref, bo
 	*ret_n = n;
 	return 0;
 }
+
+int fetch_endpoints_for(const struct fetch_opts *o, const struct oci_ref *ref, bool by_digest,
+			bool push, struct fetch_endpoint **ret, size_t *ret_n, struct oci_err **err)
+{
+	struct fetch_regconf conf = { 0 };
+	int r = fetch_regconf_load(o, &conf, err);
+	if (r >= 0)
+		r = fetch_endpoints(&conf, ref, by_digest, push, ret, ret_n, err);
+	fetch_regconf_release(&conf);
+	return r;
+}

@@ -472,14 +472,10 @@ int fetch_cmd_pull(const struct fetch_opts *o, const char *src, const char *dest
 	_cleanup_(oci_layout_freep) struct oci_layout *l = NULL;
 	int r = oci_layout_open(layout_path, true, &l, err);
 
-	struct fetch_regconf conf = { 0 };
-	if (r >= 0)
-		r = fetch_regconf_load(o, &conf, err);
 	struct fetch_endpoint *eps = NULL;
 	size_t n = 0;
 	if (r >= 0)
-		r = fetch_endpoints(&conf, &ref, ref.digest != NULL, false, &eps, &n, err);
-	fetch_regconf_release(&conf);
+		r = fetch_endpoints_for(o, &ref, ref.digest != NULL, false, &eps, &n, err);
 	struct oci_digest digest;
 	const struct fetch_endpoint *used = NULL;
 	for (size_t i = 0; r >= 0 && i < n; i++) {
@@ -649,13 +645,9 @@ int fetch_cmd_inspect(const struct fetch_opts *o, const char *src, struct sbuf *
 	_cleanup_platform_ struct oci_platform plat = { 0 };
 	if (get_platform(o, &plat, err) < 0)
 		return -(*err)->code;
-	struct fetch_regconf conf = { 0 };
-	if (fetch_regconf_load(o, &conf, err) < 0)
-		return -(*err)->code;
 	struct fetch_endpoint *eps = NULL;
 	size_t n = 0;
-	int r = fetch_endpoints(&conf, &ref, ref.digest != NULL, false, &eps, &n, err);
-	fetch_regconf_release(&conf);
+	int r = fetch_endpoints_for(o, &ref, ref.digest != NULL, false, &eps, &n, err);
 	if (r < 0)
 		return r;
 	json_auto_t *doc = NULL;
@@ -732,13 +724,9 @@ int fetch_cmd_tags(const struct fetch_opts *o, const char *repo, struct sbuf *ou
 	const char *s = startswith(repo, "docker://") ? repo + 9 : repo;
 	if (oci_ref_parse_repo(s, &ref, err) < 0)
 		return oci_err_wrap(err, "'%s'", repo);
-	struct fetch_regconf conf = { 0 };
-	if (fetch_regconf_load(o, &conf, err) < 0)
-		return -(*err)->code;
 	struct fetch_endpoint *eps = NULL;
 	size_t n = 0;
-	int r = fetch_endpoints(&conf, &ref, false, true, &eps, &n, err);
-	fetch_regconf_release(&conf);
+	int r = fetch_endpoints_for(o, &ref, false, true, &eps, &n, err);
 	if (r < 0)
 		return r;
 	json_auto_t *all = json_array();
@@ -843,13 +831,9 @@ int fetch_cmd_referrers(const struct fetch_opts *o, const char *src, const char 
 	_cleanup_ref_ struct oci_ref ref = { 0 };
 	if (parse_registry_ref(src, &ref, err) < 0)
 		return oci_err_wrap(err, "'%s'", src);
-	struct fetch_regconf conf = { 0 };
-	if (fetch_regconf_load(o, &conf, err) < 0)
-		return -(*err)->code;
 	struct fetch_endpoint *eps = NULL;
 	size_t n = 0;
-	int r = fetch_endpoints(&conf, &ref, ref.digest != NULL, false, &eps, &n, err);
-	fetch_regconf_release(&conf);
+	int r = fetch_endpoints_for(o, &ref, ref.digest != NULL, false, &eps, &n, err);
 	if (r < 0)
 		return r;
 	json_auto_t *doc = NULL;

@@ -355,13 +355,9 @@ static int push_from_layout(const struct fetch_opts *o, const char *src, const c
 		oci_descriptors_free(all, n);
 	}
 
-	struct fetch_regconf conf = { 0 };
-	int r = fetch_regconf_load(o, &conf, err);
 	struct fetch_endpoint *eps = NULL;
 	size_t n = 0;
-	if (r >= 0)
-		r = fetch_endpoints(&conf, &ref, false, true, &eps, &n, err);
-	fetch_regconf_release(&conf);
+	int r = fetch_endpoints_for(o, &ref, false, true, &eps, &n, err);
 	if (r < 0) {
 		oci_descriptor_release(&desc);
 		return r;
