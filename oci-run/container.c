@@ -144,15 +144,6 @@ static _Noreturn void child_fail(struct init_ctx *c, struct oci_err *e)
 	_exit(1);
 }
 
-/* Loads the prepared seccomp filter; with SCMP_ACT_NOTIFY the listener fd
- * goes to the parent, which hands it to the agent at listenerPath. */
-static void init_seccomp(struct init_ctx *c)
-{
-	struct oci_err *e = NULL;
-	if (run_sync_seccomp_apply(c->sync_fd, c->spec->seccomp, &e) < 0)
-		child_fail(c, e);
-}
-
 static _Noreturn void init_main(struct init_ctx *c)
 {
 	struct oci_err *e = NULL;
@@ -236,19 +227,8 @@ static _Noreturn void init_main(struct init_ctx *c)
 	if (run_process_find_exec(p, &exe, &e) < 0)
 		child_fail(c, e);
 	_cleanup_strv_ char **env = run_process_env(p);
-	if (run_lsm_apply_exec(p, &e) < 0)
+	if (run_process_secure(p, s->seccomp, c->sync_fd, &e) < 0)
 		child_fail(c, e);
-	/* Without no_new_privs loading a filter needs CAP_SYS_ADMIN: before
-	 * the capabilities go (the profile must allow what follows). */
-	if (s->seccomp && !p->no_new_privileges)
-		init_seccomp(c);
-	if (run_caps_drop_bounding(p->caps[RUN_CAP_BOUNDING], &e) < 0 ||
-	    run_process_identity(p, &e) < 0)
-		child_fail(c, e);
-	/* else as late as possible, but before READY: the notify fd must
-	 * reach the agent while `create` runs */
-	if (s->seccomp && p->no_new_privileges)
-		init_seccomp(c);
 	_cleanup_free_ char *start_state =
 	    run_hook_state_json(c->id, c->bundle, c->init_pid, RUN_CREATED, s->annotations);
 

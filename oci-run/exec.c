@@ -50,13 +50,6 @@ static _Noreturn void exec_fail(struct exec_ctx *c, struct oci_err *e)
 	_exit(1);
 }
 
-static void exec_seccomp(struct exec_ctx *c)
-{
-	struct oci_err *e = NULL;
-	if (run_sync_seccomp_apply(c->sync_fd, c->spec->seccomp, &e) < 0)
-		exec_fail(c, e);
-}
-
 static _Noreturn void exec_process(struct exec_ctx *c)
 {
 	struct oci_err *e = NULL;
@@ -83,15 +76,8 @@ static _Noreturn void exec_process(struct exec_ctx *c)
 	if (run_process_find_exec(p, &exe, &e) < 0)
 		exec_fail(c, e);
 	_cleanup_strv_ char **env = run_process_env(p);
-	if (run_lsm_apply_exec(p, &e) < 0)
+	if (run_process_secure(p, s->seccomp, c->sync_fd, &e) < 0)
 		exec_fail(c, e);
-	if (s->seccomp && !p->no_new_privileges)
-		exec_seccomp(c);
-	if (run_caps_drop_bounding(p->caps[RUN_CAP_BOUNDING], &e) < 0 ||
-	    run_process_identity(p, &e) < 0)
-		exec_fail(c, e);
-	if (s->seccomp && p->no_new_privileges)
-		exec_seccomp(c);
 	for (int fd = 3; fd < 3 + c->preserve_fds; fd++) {
 		int fl = fcntl(fd, F_GETFD);
 		if (fl >= 0)

@@ -12,6 +12,8 @@
 
 #include "caps.h"
 #include "fs.h"
+#include "lsm.h"
+#include "sync.h"
 #include "util.h"
 
 int run_process_mem_policy(const struct run_spec *s, struct oci_err **err)
@@ -243,4 +245,24 @@ char **run_process_env(const struct run_process *p)
 		oci_strv_push(&env, kv);
 	}
 	return env;
+}
+
+int run_process_secure(const struct run_process *p, const struct run_seccomp *sc, int sync_fd,
+		       struct oci_err **err)
+{
+	int r;
+	if ((r = run_lsm_apply_exec(p, err)) < 0)
+		return r;
+	/* Without no_new_privs loading a filter needs CAP_SYS_ADMIN: before
+	 * the capabilities go (the profile must allow what follows). */
+	if (sc && !p->no_new_privileges && (r = run_sync_seccomp_apply(sync_fd, sc, err)) < 0)
+		return r;
+	if ((r = run_caps_drop_bounding(p->caps[RUN_CAP_BOUNDING], err)) < 0 ||
+	    (r = run_process_identity(p, err)) < 0)
+		return r;
+	/* else as late as possible, but before the init reports READY: the
+	 * notify fd must reach the agent while `create` runs */
+	if (sc && p->no_new_privileges && (r = run_sync_seccomp_apply(sync_fd, sc, err)) < 0)
+		return r;
+	return 0;
 }
