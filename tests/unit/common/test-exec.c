@@ -1,4 +1,5 @@
-/* common/exec.c: finding and running sibling programs. */
+/* common/exec.c: finding and running sibling programs, and oci_exec_run
+ * (stdin bytes, captured stdout/stderr, environment). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "exec.h"
@@ -37,6 +39,211 @@ static void run_case(const char *what, char *const argv[], int want_status, cons
 	   want_status, r, status, err ? " " : "", err ? err->msg : "");
 	if (want_out)
 		is_str(out, want_out, "%s: output", what);
+}
+
+/* oci_exec_run with real programs. */
+static void exec_cases(const char *tmpl)
+{
+	_cleanup_err_ struct oci_err *err = NULL;
+
+	/* 1 MiB, sixteen times a pipe's buffer, through cat:
+	 * stdin is written while stdout is read. */
+	size_t big_len = 1 << 20;
+	_cleanup_free_ char *payload = xmalloc(big_len);
+	for (size_t i = 0; i < big_len; i++)
+		payload[i] = (char)('a' + (i * 7 + i / 4096) % 26);
+	{
+		char *cat[] = { "/bin/cat", NULL };
+		struct oci_exec x = { .argv = cat, .in = payload, .in_len = big_len,
+				      .out_mode = OCI_EXEC_CAPTURE };
+		_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+		is_int(oci_exec_run(&x, &res, &err), 0, "cat: 1 MiB through stdin and stdout");
+		ok(res.out && res.out_len == big_len && memcmp(res.out, payload, big_len) == 0 &&
+			   res.out[big_len] == '\0' && !res.out_truncated,
+		   "cat: the same 1 MiB back (got %zu bytes)", res.out_len);
+		ok(res.status == 0 && res.signo == 0 && !res.errout, "cat: status 0, stderr not captured");
+	}
+	{
+		/* Both outputs large while stdin is still being written. */
+		char *both[] = { "sh", "-c", "head -c 300000 /dev/zero >&2; cat; echo end >&2", NULL };
+		struct oci_exec x = { .argv = both, .in = payload, .in_len = big_len,
+				      .out_mode = OCI_EXEC_CAPTURE, .err_mode = OCI_EXEC_CAPTURE };
+		_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+		is_int(oci_exec_run(&x, &res, &err), 0, "stdout and stderr both large");
+		ok(res.out_len == big_len && res.errout_len == 300004 &&
+			   streq(res.errout + 300000, "end\n"),
+		   "both captured in full (%zu, %zu)", res.out_len, res.errout_len);
+	}
+	{
+		char *s3[] = { "sh", "-c", "echo x >&2; exit 3", NULL };
+		struct oci_exec x = { .argv = s3, .out_mode = OCI_EXEC_CAPTURE,
+				      .err_mode = OCI_EXEC_CAPTURE };
+		_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+		is_int(oci_exec_run(&x, &res, &err), 0, "exit 3 is a result, not an error");
+		is_int(res.status, 3, "status 3");
+		is_str(res.errout, "x\n", "stderr captured");
+		is_str(res.out, "", "stdout captured, empty");
+		ok(oci_exec_status_err("sh", &res, &err) == -EIO && err &&
+			   streq(err->msg, "sh exited with status 3"),
+		   "status_err: 'sh exited with status 3'");
+		oci_err_clear(&err);
+	}
+	{
+		char *k9[] = { "sh", "-c", "kill -9 $$", NULL };
+		struct oci_exec x = { .argv = k9 };
+		_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+		is_int(oci_exec_run(&x, &res, &err), 0, "killed: a result");
+		ok(res.status == 128 + SIGKILL && res.signo == SIGKILL, "killed: 128+9, signo 9");
+		ok(oci_exec_status_err("sh", &res, &err) == -EIO && err &&
+			   strstr(err->msg, "sh was killed by signal 9"),
+		   "status_err names the signal (%s)", err ? err->msg : "");
+		oci_err_clear(&err);
+	}
+	{
+		/* Environment: added, replaced, removed; the last of a name wins. */
+		setenv("OCI_TEST_KEEP", "kept", 1);
+		setenv("OCI_TEST_DROP", "dropped", 1);
+		setenv("OCI_TEST_REPL", "old", 1);
+		const struct oci_exec_var vars[] = {
+			{ "OCI_TEST_NEW", "a b=c" },  { "OCI_TEST_REPL", "first" },
+			{ "OCI_TEST_DROP", NULL },    { "OCI_TEST_REPL", "new" },
+		};
+		char *sh[] = { "sh", "-c",
+			       "echo \"$OCI_TEST_KEEP|$OCI_TEST_NEW|$OCI_TEST_REPL|${OCI_TEST_DROP-unset}\"; "
+			       "env | grep -c '^OCI_TEST_REPL='",
+			       NULL };
+		struct oci_exec x = { .argv = sh, .env = vars, .n_env = ARRAY_SIZE(vars),
+				      .out_mode = OCI_EXEC_CAPTURE };
+		_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+		is_int(oci_exec_run(&x, &res, &err), 0, "env additions");
+		is_str(res.out, "kept|a b=c|new|unset\n1\n", "env: kept, added, replaced once, removed");
+		ok(streq(getenv("OCI_TEST_REPL"), "old") && getenv("OCI_TEST_DROP"),
+		   "our own environment is untouched");
+		unsetenv("OCI_TEST_KEEP");
+		unsetenv("OCI_TEST_DROP");
+		unsetenv("OCI_TEST_REPL");
+
+		const struct oci_exec_var only[] = { { "ONLY", "1" } };
+		char *env[] = { "/usr/bin/env", NULL };
+		struct oci_exec y = { .argv = env, .env = only, .n_env = 1, .clear_env = true,
+				      .out_mode = OCI_EXEC_CAPTURE };
+		_cleanup_exec_result_ struct oci_exec_result res2 = { 0 };
+		is_int(oci_exec_run(&y, &res2, &err), 0, "clear_env");
+		is_str(res2.out, "ONLY=1\n", "clear_env: only the variables given");
+	}
+	{
+		/* A missing program: a clear error, the result untouched. */
+		char *nope[] = { "no-such-program-oci", NULL };
+		struct oci_exec x = { .argv = nope, .search = "", .out_mode = OCI_EXEC_CAPTURE };
+		struct oci_exec_result res = { .status = -7 };
+		ok(oci_exec_run(&x, &res, &err) == -ENOENT && err &&
+			   streq(err->msg, "program 'no-such-program-oci' not found in PATH") &&
+			   res.status == -7 && !res.out,
+		   "missing program: ENOENT (%s)", err ? err->msg : "");
+		oci_err_clear(&err);
+		x.search = "/nonexistent:/also-not";
+		ok(oci_exec_run(&x, &res, &err) == -ENOENT && err &&
+			   strstr(err->msg, "not found in '/nonexistent:/also-not' or PATH"),
+		   "missing program, search dirs named (%s)", err ? err->msg : "");
+		oci_err_clear(&err);
+		x.search = NULL;
+		ok(oci_exec_run(&x, &res, &err) == -ENOENT && err &&
+			   strstr(err->msg, "not found next to '"),
+		   "missing sibling (%s)", err ? err->msg : "");
+		oci_err_clear(&err);
+	}
+	{
+		/* search: those directories before PATH, and not our own. */
+		_cleanup_free_ char *prog = xasprintf("%s/oci-search-prog", tmpl);
+		const char *body = "#!/bin/sh\necho searched\n";
+		oci_write_file_atomic(prog, body, strlen(body), 0755, &err);
+		_cleanup_free_ char *dirs = xasprintf("/nonexistent::%s", tmpl);
+		char *sp[] = { "oci-search-prog", NULL };
+		struct oci_exec x = { .argv = sp, .search = dirs, .out_mode = OCI_EXEC_CAPTURE };
+		_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+		is_int(oci_exec_run(&x, &res, &err), 0, "found in a search directory");
+		is_str(res.out, "searched\n", "search directory output");
+		_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
+		char *me[] = { strrchr(self, '/') + 1, NULL };
+		struct oci_exec y = { .argv = me, .search = "" };
+		ok(oci_exec_run(&y, &res, &err) == -ENOENT, "search \"\": not next to our binary");
+		oci_err_clear(&err);
+	}
+	{
+		/* A program that reads none of its input: no error, and SIGPIPE
+		 * (default here) neither kills us nor stays pending or blocked. */
+		signal(SIGPIPE, SIG_DFL);
+		char *t[] = { "true", NULL };
+		struct oci_exec x = { .argv = t, .in = payload, .in_len = big_len };
+		_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+		is_int(oci_exec_run(&x, &res, &err), 0, "unread stdin: no error, no SIGPIPE");
+		is_int(res.status, 0, "unread stdin: status 0");
+		sigset_t pend, mask;
+		sigpending(&pend);
+		sigprocmask(SIG_SETMASK, NULL, &mask);
+		ok(!sigismember(&pend, SIGPIPE) && !sigismember(&mask, SIGPIPE),
+		   "SIGPIPE neither pending nor blocked afterwards");
+		char *hd[] = { "head", "-c", "10", NULL };
+		struct oci_exec y = { .argv = hd, .in = payload, .in_len = big_len,
+				      .out_mode = OCI_EXEC_CAPTURE };
+		_cleanup_exec_result_ struct oci_exec_result res2 = { 0 };
+		is_int(oci_exec_run(&y, &res2, &err), 0, "head -c 10 of 1 MiB");
+		ok(res2.out_len == 10 && memcmp(res2.out, payload, 10) == 0, "head: first 10 bytes");
+		/* Empty input is an empty stdin, not /dev/null's: same EOF. */
+		char *wc[] = { "wc", "-c", NULL };
+		struct oci_exec z = { .argv = wc, .in = "", .in_len = 0, .out_mode = OCI_EXEC_CAPTURE };
+		_cleanup_exec_result_ struct oci_exec_result res3 = { 0 };
+		is_int(oci_exec_run(&z, &res3, &err), 0, "empty stdin");
+		is_str(res3.out, "0\n", "empty stdin: 0 bytes");
+		signal(SIGPIPE, SIG_IGN);
+	}
+	{
+		/* max_capture: the rest is read and dropped. */
+		char *hz[] = { "sh", "-c", "head -c 500000 /dev/zero; echo x >&2; exit 4", NULL };
+		struct oci_exec x = { .argv = hz, .out_mode = OCI_EXEC_CAPTURE,
+				      .err_mode = OCI_EXEC_CAPTURE, .max_capture = 1000 };
+		_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+		is_int(oci_exec_run(&x, &res, &err), 0, "capped capture");
+		ok(res.out_len == 1000 && res.out_truncated && res.out[1000] == '\0',
+		   "stdout kept to 1000 bytes, truncated");
+		ok(streq(res.errout, "x\n") && !res.errout_truncated && res.status == 4,
+		   "stderr under the cap, status 4");
+	}
+	{
+		/* OCI_EXEC_NULL and OCI_EXEC_INHERIT. */
+		char *sh[] = { "sh", "-c", "echo hidden; echo shown >&2", NULL };
+		struct oci_exec x = { .argv = sh, .out_mode = OCI_EXEC_NULL,
+				      .err_mode = OCI_EXEC_CAPTURE };
+		_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+		is_int(oci_exec_run(&x, &res, &err), 0, "stdout to /dev/null");
+		ok(!res.out && streq(res.errout, "shown\n"), "only stderr captured");
+	}
+	{
+		/* A descriptor of ours without O_CLOEXEC does not reach the child. */
+		int leak = open("/dev/null", O_RDONLY);
+		char *fdl[] = { "sh", "-c", "exec ls /proc/self/fd", NULL };
+		struct oci_exec x = { .argv = fdl, .in = "x", .in_len = 1,
+				      .out_mode = OCI_EXEC_CAPTURE, .err_mode = OCI_EXEC_CAPTURE };
+		_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+		is_int(oci_exec_run(&x, &res, &err), 0, "run with an fd of ours open");
+		is_str(res.out, "0\n1\n2\n3\n", "the child has only 0 1 2 (3: ls's own)");
+		close(leak);
+	}
+	{
+		/* Our own stdin closed: the pipes may take descriptor 0. */
+		int saved = fcntl(0, F_DUPFD_CLOEXEC, 10);
+		close(0);
+		char *cat[] = { "cat", NULL };
+		struct oci_exec x = { .argv = cat, .in = "abc", .in_len = 3,
+				      .out_mode = OCI_EXEC_CAPTURE };
+		_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+		is_int(oci_exec_run(&x, &res, &err), 0, "run with our stdin closed");
+		is_str(res.out, "abc", "stdin still reaches the child");
+		if (saved >= 0) {
+			dup2(saved, 0);
+			close(saved);
+		}
+	}
 }
 
 int main(void)
@@ -162,6 +369,8 @@ int main(void)
 		   "run_ok false");
 		oci_err_clear(&err);
 	}
+
+	exec_cases(tmpl);
 
 	is_int(count_fds(), fds, "no fd leaked");
 	oci_rm_rf(tmpl, &err);
