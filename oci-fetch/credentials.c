@@ -2,15 +2,12 @@
  * "credHelpers", "credsStore"), docker-credential-* helpers, and the file
  * that login/logout update. */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "exec.h"
 #include "fetch.h"
 #include "fs.h"
 #include "json.h"
@@ -52,7 +49,8 @@ static bool host_matches(const char *key, const char *host)
 	return is_docker_hub(k) && is_docker_hub(host);
 }
 
-static int read_child_output(int fd, struct sbuf *out)
+/* All of fd, at most 1 MiB. */
+static int read_fd_all(int fd, struct sbuf *out)
 {
 	char buf[4096];
 	for (;;) {
@@ -73,51 +71,26 @@ int fetch_creds_helper_get(const char *helper, const char *host, struct fetch_cr
 			   struct oci_err **err)
 {
 	_cleanup_free_ char *prog = xasprintf("docker-credential-%s", helper);
-	int in[2], out[2];
-	if (pipe2(in, O_CLOEXEC) < 0)
-		return oci_err_sys(err, "pipe");
-	if (pipe2(out, O_CLOEXEC) < 0) {
-		close(in[0]);
-		close(in[1]);
-		return oci_err_sys(err, "pipe");
+	char *argv[] = { prog, (char *)"get", NULL };
+	/* The registry on stdin, JSON on stdout; found in PATH, as docker does. */
+	struct oci_exec x = { .argv = argv, .search = "", .in = host, .in_len = strlen(host),
+			      .out_mode = OCI_EXEC_CAPTURE, .max_capture = 1 << 20 };
+	_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+	int r = oci_exec_run(&x, &res, err);
+	if (r == -ENOENT || (r == 0 && res.status == 127)) {
+		oci_err_clear(err);
+		return oci_err_set(err, ENOENT, "credential helper '%s' not found in PATH", prog);
 	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(in[0]);
-		close(in[1]);
-		close(out[0]);
-		close(out[1]);
-		return oci_err_sys(err, "fork");
-	}
-	if (pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		char *argv[] = { prog, (char *)"get", NULL };
-		execvp(prog, argv);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
-	(void)!oci_write_all(in[1], host, strlen(host));
-	close(in[1]);
-	signal(SIGPIPE, old);
-	_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
-	int r = read_child_output(out[0], &sb);
-	close(out[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
 	if (r < 0)
-		return oci_err_set(err, -r, "credential helper '%s': reading its output failed", prog);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-			return oci_err_set(err, ENOENT, "credential helper '%s' not found in PATH", prog);
-		/* "credentials not found in native keychain" is exit 1: no creds */
+		return oci_err_wrap(err, "credential helper '%s'", prog);
+	if (res.out_truncated)
+		return oci_err_set(err, EFBIG, "credential helper '%s': reading its output failed",
+				   prog);
+	/* "credentials not found in native keychain" is exit 1: no creds */
+	if (res.status != 0)
 		return 0;
-	}
 	json_auto_t *j = NULL;
-	if (oci_json_load_buf(sb.buf, sb.len, prog, &j, err) < 0)
+	if (oci_json_load_buf(res.out, res.out_len, prog, &j, err) < 0)
 		return oci_err_wrap(err, "credential helper '%s'", prog);
 	const char *user = NULL, *secret = NULL;
 	if (oci_json_opt_str(j, "", "Username", &user, err) < 0 ||
@@ -353,7 +326,7 @@ int fetch_creds_erase(const char *file, const char *host, struct oci_err **err)
 static int read_password_stdin(char **ret, struct oci_err **err)
 {
 	_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
-	int r = read_child_output(0, &sb);
+	int r = read_fd_all(0, &sb);
 	if (r < 0)
 		return oci_err_set(err, -r, "reading the password from stdin failed");
 	while (sb.len && (sb.buf[sb.len - 1] == '\n' || sb.buf[sb.len - 1] == '\r'))
