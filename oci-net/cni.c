@@ -12,11 +12,10 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
+#include "exec.h"
 #include "json.h"
 #include "net.h"
 #include "sbuf.h"
@@ -153,51 +152,18 @@ static int ipam_plugin(struct cni *c, json_t *conf, char **ret)
 static int run_plugin(struct cni *c, const char *path, const char *command, char **ret_out,
 		      int *ret_status)
 {
-	int in[2], out[2];
-	if (pipe2(in, O_CLOEXEC) < 0)
-		return -errno;
-	if (pipe2(out, O_CLOEXEC) < 0) {
-		close(in[0]);
-		close(in[1]);
-		return -errno;
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(in[0]);
-		close(in[1]);
-		close(out[0]);
-		close(out[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || setenv("CNI_COMMAND", command, 1) < 0)
-			_exit(127);
-		char *argv[] = { (char *)path, NULL };
-		execv(path, argv);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	const char *p = c->raw;
-	size_t len = strlen(p);
-	while (len) {
-		ssize_t n = write(in[1], p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		p += n;
-		len -= (size_t)n;
-	}
-	close(in[1]);
-	struct sbuf sb = SBUF_INIT;
-	read_stdin(out[0], &sb);
-	close(out[0]);
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	*ret_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	*ret_out = sbuf_detach(&sb, NULL);
+	char *argv[] = { (char *)path, NULL };
+	const struct oci_exec_var env[] = { { "CNI_COMMAND", command } };
+	struct oci_exec x = { .argv = argv, .env = env, .n_env = ARRAY_SIZE(env), .in = c->raw,
+			      .in_len = strlen(c->raw), .out_mode = OCI_EXEC_CAPTURE,
+			      .max_capture = 4u << 20 };
+	_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+	_cleanup_err_ struct oci_err *err = NULL;
+	int r = oci_exec_run(&x, &res, &err);
+	if (r < 0)
+		return r;
+	*ret_status = res.status;
+	*ret_out = TAKE_PTR(res.out);
 	return 0;
 }
 
