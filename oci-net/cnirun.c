@@ -6,13 +6,12 @@
  * runtimeConfig. The result of ADD is cached in STORE/networks/.cni/ for
  * CHECK and DEL, as libcni caches it. Plugins are found in CNI_PATH; the
  * type "oci-net" falls back to this program itself. */
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
+#include "exec.h"
 #include "json.h"
 #include "net.h"
 #include "sbuf.h"
@@ -58,73 +57,26 @@ static int find_plugin(const char *type, const char *cni_path, char **ret, struc
 static int exec_plugin(const char *path, const struct net_cnirun_opts *o, const char *command,
 		       const char *input, char **ret_out, struct oci_err **err)
 {
-	int in[2], out[2];
-	if (pipe2(in, O_CLOEXEC) < 0)
-		return oci_err_sys(err, "pipe");
-	if (pipe2(out, O_CLOEXEC) < 0) {
-		close(in[0]);
-		close(in[1]);
-		return oci_err_sys(err, "pipe");
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(in[0]);
-		close(in[1]);
-		close(out[0]);
-		close(out[1]);
-		return oci_err_sys(err, "fork");
-	}
-	if (pid == 0) {
-		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
-			_exit(127);
-		setenv("CNI_COMMAND", command, 1);
-		setenv("CNI_CONTAINERID", o->container ? o->container : "", 1);
-		setenv("CNI_NETNS", o->netns ? o->netns : "", 1);
-		setenv("CNI_IFNAME", o->ifname ? o->ifname : "eth0", 1);
-		setenv("CNI_PATH", o->cni_path ? o->cni_path : "", 1);
-		if (o->store)
-			setenv("OCI_ROOT", o->store, 1);
-		if (o->args)
-			setenv("CNI_ARGS", o->args, 1);
-		else
-			unsetenv("CNI_ARGS");
-		char *argv[] = { (char *)path, NULL };
-		execv(path, argv);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	size_t len = strlen(input);
-	const char *p = input;
-	while (len) {
-		ssize_t n = write(in[1], p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		p += n;
-		len -= (size_t)n;
-	}
-	close(in[1]);
-	struct sbuf sb = SBUF_INIT;
-	char buf[4096];
-	for (;;) {
-		ssize_t n = read(out[0], buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		sbuf_add(&sb, buf, (size_t)n);
-	}
-	close(out[0]);
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR) {
-			sbuf_release(&sb);
-			return oci_err_sys(err, "wait for '%s'", path);
-		}
-	*ret_out = sbuf_detach(&sb, NULL);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	struct oci_exec_var env[7] = {
+		{ "CNI_COMMAND", command },
+		{ "CNI_CONTAINERID", o->container ? o->container : "" },
+		{ "CNI_NETNS", o->netns ? o->netns : "" },
+		{ "CNI_IFNAME", o->ifname ? o->ifname : "eth0" },
+		{ "CNI_PATH", o->cni_path ? o->cni_path : "" },
+		{ "CNI_ARGS", o->args }, /* none: unset */
+	};
+	size_t n_env = 6;
+	if (o->store)
+		env[n_env++] = (struct oci_exec_var){ "OCI_ROOT", o->store };
+	char *argv[] = { (char *)path, NULL };
+	struct oci_exec x = { .argv = argv, .env = env, .n_env = n_env, .in = input,
+			      .in_len = strlen(input), .out_mode = OCI_EXEC_CAPTURE };
+	_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+	int r = oci_exec_run(&x, &res, err);
+	if (r < 0)
+		return r;
+	*ret_out = TAKE_PTR(res.out);
+	return res.status;
 }
 
 static char *cache_file(struct net_ctx *ctx, const char *name, const struct net_cnirun_opts *o)
