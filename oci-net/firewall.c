@@ -9,11 +9,9 @@
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <string.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 
+#include "exec.h"
 #include "json.h"
 #include "net.h"
 #include "sbuf.h"
@@ -268,70 +266,20 @@ static char *nft_query(const char *cmd)
 static int run_input(char *const argv[], const char *input, int *ret_status, char **ret_msg,
 		     struct oci_err **err)
 {
-	int in[2], errp[2];
-	_cleanup_free_ char *in_usr_sbin = xasprintf("/usr/sbin/%s", argv[0]);
-	_cleanup_free_ char *in_sbin = xasprintf("/sbin/%s", argv[0]);
-	if (pipe2(in, O_CLOEXEC) < 0)
-		return oci_err_sys(err, "pipe");
-	if (pipe2(errp, O_CLOEXEC) < 0) {
-		close(in[0]);
-		close(in[1]);
-		return oci_err_sys(err, "pipe");
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(in[0]);
-		close(in[1]);
-		close(errp[0]);
-		close(errp[1]);
-		return oci_err_sys(err, "fork");
-	}
-	if (pid == 0) {
-		int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (dup2(in[0], 0) < 0 || dup2(nul, 1) < 0 || dup2(errp[1], 2) < 0)
-			_exit(127);
-		execv(in_usr_sbin, argv);
-		execv(in_sbin, argv);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(in[0]);
-	close(errp[1]);
-	signal(SIGPIPE, SIG_IGN);
-	size_t len = input ? strlen(input) : 0;
-	const char *p = input;
-	while (len) {
-		ssize_t n = write(in[1], p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		p += n;
-		len -= (size_t)n;
-	}
-	close(in[1]);
-	struct sbuf sb = SBUF_INIT;
-	char buf[1024];
-	ssize_t n;
-	while ((n = read(errp[0], buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (sb.len < 4096)
-			sbuf_add(&sb, buf, (size_t)n);
-	}
-	close(errp[0]);
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return oci_err_sys(err, "wait for %s", argv[0]);
-	sb.buf[strcspn(sb.buf, "\n")] = '\0';
-	*ret_msg = sbuf_detach(&sb, NULL);
-	*ret_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	if (*ret_status == 127)
+	struct oci_exec x = { .argv = argv, .search = "/usr/sbin:/sbin", .in = input,
+			      .in_len = input ? strlen(input) : 0, .out_mode = OCI_EXEC_NULL,
+			      .err_mode = OCI_EXEC_CAPTURE, .max_capture = 4096 };
+	_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+	int r = oci_exec_run(&x, &res, err);
+	if (r == -ENOENT || (r == 0 && res.status == 127)) {
+		oci_err_clear(err);
 		return oci_err_set(err, ENOENT, "cannot run '%s'", argv[0]);
+	}
+	if (r < 0)
+		return r;
+	res.errout[strcspn(res.errout, "\n")] = '\0';
+	*ret_msg = TAKE_PTR(res.errout);
+	*ret_status = res.status;
 	return 0;
 }
 
