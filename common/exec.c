@@ -408,12 +408,19 @@ int oci_exec_status_err(const char *name, const struct oci_exec_result *res,
 	return 0;
 }
 
-int oci_run_sibling(char *const argv[], char **ret_stdout, int *ret_status, struct oci_err **err)
+/* Stdin from /dev/null, stdout captured (with ret_stdout) or inherited. */
+static int run_sibling(char *const argv[], char **ret_stdout, struct oci_exec_result *ret,
+		       struct oci_err **err)
 {
 	struct oci_exec x = { .argv = argv,
 			      .out_mode = ret_stdout ? OCI_EXEC_CAPTURE : OCI_EXEC_INHERIT };
+	return oci_exec_run(&x, ret, err);
+}
+
+int oci_run_sibling(char *const argv[], char **ret_stdout, int *ret_status, struct oci_err **err)
+{
 	_cleanup_exec_result_ struct oci_exec_result res = { 0 };
-	int r = oci_exec_run(&x, &res, err);
+	int r = run_sibling(argv, ret_stdout, &res, err);
 	if (r < 0)
 		return r;
 	if (ret_stdout)
@@ -425,10 +432,8 @@ int oci_run_sibling(char *const argv[], char **ret_stdout, int *ret_status, stru
 
 int oci_run_sibling_ok(char *const argv[], char **ret_stdout, struct oci_err **err)
 {
-	struct oci_exec x = { .argv = argv,
-			      .out_mode = ret_stdout ? OCI_EXEC_CAPTURE : OCI_EXEC_INHERIT };
 	_cleanup_exec_result_ struct oci_exec_result res = { 0 };
-	int r = oci_exec_run(&x, &res, err);
+	int r = run_sibling(argv, ret_stdout, &res, err);
 	if (r < 0)
 		return r;
 	const char *slash = strrchr(argv[0], '/');
