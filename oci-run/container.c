@@ -409,6 +409,9 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 		return r;
 	if (!s->has_process)
 		return oci_err_set(err, EINVAL, "config.json: process: required field is missing");
+	/* rootless: a user namespace and mappings when the config has none */
+	if ((r = run_ns_prepare_userns(s, geteuid(), getegid(), err)) < 0)
+		return oci_err_wrap(err, "config.json");
 	if (!(s->ns_flags & CLONE_NEWNS))
 		return oci_err_set(err, EINVAL,
 				   "config.json: linux.namespaces: a mount namespace is required");

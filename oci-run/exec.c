@@ -245,6 +245,7 @@ int run_exec(const struct run_global *g, const char *id, const struct run_exec_o
 	_cleanup_close_ int pidfd = run_pidfd_for(st, err);
 	if (pidfd < 0)
 		return pidfd;
+	run_ns_adopt_userns(s, st->pid); /* one made for a rootless caller */
 	_cleanup_close_ int console_fd = -1, console_peer = -1, master = -1;
 	if (o->console_socket) {
 		r = run_console_connect(o->console_socket, &console_fd, err);

@@ -7,8 +7,14 @@
 #include <sys/wait.h>
 #include <linux/nsfs.h>
 
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+
 #include "fs.h"
+#include "log.h"
 #include "sbuf.h"
+#include "subid.h"
 #include "util.h"
 
 const char *run_ns_name(int type)
@@ -132,21 +138,278 @@ static int write_map(pid_t pid, const char *file, const struct run_idmap *m, siz
 	return 0;
 }
 
+/* The name of the user UID, or NULL. Caller frees. */
+static char *user_name(uid_t uid)
+{
+	size_t size = 1024;
+	for (int tries = 0; tries < 8; tries++, size *= 4) {
+		_cleanup_free_ char *buf = xmalloc(size);
+		struct passwd pw, *res = NULL;
+		int r = getpwuid_r(uid, &pw, buf, size, &res);
+		if (r == ERANGE)
+			continue;
+		return r == 0 && res ? xstrdup(res->pw_name) : NULL;
+	}
+	return NULL;
+}
+
+/* "user 'name' (uid N)", or "uid N" without a passwd entry. Caller frees. */
+static char *user_desc(uid_t uid)
+{
+	_cleanup_free_ char *name = user_name(uid);
+	return name ? xasprintf("user '%s' (uid %u)", name, (unsigned)uid)
+		    : xasprintf("uid %u", (unsigned)uid);
+}
+
+static const char *helper_path_env(void)
+{
+	const char *p = secure_getenv("PATH");
+	return p ? p : "/usr/local/bin:/usr/bin:/bin";
+}
+
+struct id_kind {
+	const char *id;	    /* "uid" */
+	const char *field;  /* "linux.uidMappings" */
+	const char *file;   /* "/etc/subuid" */
+	const char *helper; /* "newuidmap" */
+	const char *map;    /* "uid_map" */
+};
+
+static const struct id_kind uid_kind = {"uid", "linux.uidMappings", RUN_SUBUID_FILE, "newuidmap",
+					"uid_map"};
+static const struct id_kind gid_kind = {"gid", "linux.gidMappings", RUN_SUBGID_FILE, "newgidmap",
+					"gid_map"};
+
+/* crun's mappings for a rootless caller: OWN at 0, and the subordinate ids
+ * of the user from 1 on when there are any and the helper is there; else
+ * OWN alone, which is no error. */
+static int auto_map(const struct id_kind *k, uid_t euid, uint32_t own, struct run_idmap **ret,
+		    size_t *ret_n, struct oci_err **err)
+{
+	_cleanup_free_ char *name = user_name(euid);
+	_cleanup_free_ char *who = user_desc(euid);
+	_cleanup_free_ struct run_subid_range *ranges = NULL;
+	size_t n = 0;
+	struct oci_err *e = NULL;
+	if (run_subid_read(k->file, name, (uint32_t)euid, &ranges, &n, &e) < 0) {
+		oci_debug("rootless: %s: only %s %u is mapped (to 0)", e->msg, k->id,
+			  (unsigned)own);
+		oci_err_free(e);
+		n = 0;
+	} else if (n == 0) {
+		oci_debug("rootless: no subordinate %ss for %s in %s: only %s %u is mapped (to 0)",
+			  k->id, who, k->file, k->id, (unsigned)own);
+	}
+	_cleanup_free_ char *helper =
+	    n ? run_subid_find_helper(k->helper, helper_path_env()) : NULL;
+	if (n && !helper) {
+		oci_debug("rootless: %s has subordinate %ss in %s but '%s' is not in PATH: only "
+			  "%s %u is mapped (to 0)",
+			  who, k->id, k->file, k->helper, k->id, (unsigned)own);
+		n = 0;
+	}
+	*ret_n = run_subid_default_map(own, ranges, n, ret);
+	if (*ret_n > 1)
+		oci_debug(
+		    "rootless: %s %u at 0 and %llu subordinate %ss of %s from %s at 1 (through "
+		    "'%s')",
+		    k->id, (unsigned)own, (unsigned long long)run_idmap_count(*ret + 1, *ret_n - 1),
+		    k->id, who, k->file, helper);
+	(void)err;
+	return 0;
+}
+
+int run_ns_prepare_userns(struct run_spec *s, uid_t euid, gid_t egid, struct oci_err **err)
+{
+	const struct run_ns *user = run_spec_ns(s, CLONE_NEWUSER);
+	if (user && user->path)
+		return 0;
+	if (euid == 0) {
+		if (user && (!s->n_uid_mappings || !s->n_gid_mappings))
+			return oci_err_set(
+			    err, EINVAL,
+			    "linux.uidMappings: a new user namespace needs uidMappings "
+			    "and gidMappings");
+		return 0;
+	}
+	if (!user) {
+		/* as crun does: an unprivileged caller gets a user namespace */
+		s->namespaces =
+		    xrealloc(s->namespaces, (s->n_namespaces + 1) * sizeof(struct run_ns));
+		s->namespaces[s->n_namespaces++] = (struct run_ns){.type = CLONE_NEWUSER};
+		s->ns_flags |= CLONE_NEWUSER;
+		oci_debug("rootless: the config has no user namespace: making one");
+	}
+	const struct id_kind *kinds[2] = {&uid_kind, &gid_kind};
+	for (int i = 0; i < 2; i++) {
+		const struct id_kind *k = kinds[i];
+		struct run_idmap **m = i == 0 ? &s->uid_mappings : &s->gid_mappings;
+		size_t *n = i == 0 ? &s->n_uid_mappings : &s->n_gid_mappings;
+		uint32_t own = i == 0 ? (uint32_t)euid : (uint32_t)egid;
+		if (!*n) {
+			int r = auto_map(k, euid, own, m, n, err);
+			if (r < 0)
+				return r;
+			if (i == 0)
+				s->uid_mappings_auto = true;
+			else
+				s->gid_mappings_auto = true;
+			continue;
+		}
+		if (run_idmap_is_own_only(*m, *n, own))
+			continue;
+		/* more than one's own id: only the setuid helper may write that */
+		_cleanup_free_ char *helper = run_subid_find_helper(k->helper, helper_path_env());
+		if (!helper) {
+			_cleanup_free_ char *who = user_desc(euid);
+			return oci_err_set(err, ENOENT,
+					   "%s: %s maps more than its own %s, which takes '%s' "
+					   "(package uidmap), and it is not in PATH",
+					   k->field, who, k->id, k->helper);
+		}
+	}
+	return 0;
+}
+
+/* Runs ARGV (a path) with stdin from /dev/null, stdout and stderr into
+ * one pipe; *ret_out gets the first line it said. Returns the exit status
+ * (128+signo), or <0 when it could not be started. */
+static int run_capture_line(char **argv, char **ret_out, struct oci_err **err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return oci_err_sys(err, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return oci_err_sys(err, "fork");
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
+			_exit(127);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execv(argv[0], argv);
+		dprintf(2, "exec: %s\n", strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
+	char buf[1024];
+	ssize_t n;
+	while ((n = read(p[0], buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (sb.len < 4096)
+			sbuf_add(&sb, buf, (size_t)n);
+	}
+	close(p[0]);
+	int ws = 0;
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	const char *text = sb.len ? sb.buf : "";
+	*ret_out = xstrndup(text, strcspn(text, "\n"));
+	return WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
+}
+
+/* Runs newuidmap/newgidmap PID MAPPINGS; its complaint goes into the error. */
+static int write_map_helper(const struct id_kind *k, pid_t pid, const struct run_idmap *m, size_t n,
+			    struct oci_err **err)
+{
+	_cleanup_free_ char *helper = run_subid_find_helper(k->helper, helper_path_env());
+	if (!helper)
+		return oci_err_set(err, ENOENT, "'%s' is not in PATH", k->helper);
+	_cleanup_strv_ char **argv = run_subid_helper_argv(helper, pid, m, n);
+	_cleanup_free_ char *said = NULL;
+	int r = run_capture_line(argv, &said, err);
+	if (r < 0)
+		return oci_err_wrap(err, "run '%s'", helper);
+	if (r == 0)
+		return 0;
+	if (*said)
+		return oci_err_set(err, EPERM, "'%s' refused them: %s", helper, said);
+	return oci_err_set(err, EPERM, "'%s' refused them (exit status %d)", helper, r);
+}
+
+static int deny_setgroups(pid_t pid, struct oci_err **err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "deny", 4) != 4)
+		return oci_err_sys(err, "write '%s'", path);
+	return 0;
+}
+
+/* An unprivileged writer maps its own id itself (gid_map only after
+ * setgroups(2) has been denied in the namespace). */
+static int write_map_own(const struct id_kind *k, pid_t pid, const struct run_idmap *m, size_t n,
+			 struct oci_err **err)
+{
+	if (k == &gid_kind && geteuid() != 0) {
+		int r = deny_setgroups(pid, err);
+		if (r < 0)
+			return r;
+	}
+	return write_map(pid, k->map, m, n, err);
+}
+
+static int write_ids(const struct id_kind *k, pid_t pid, const struct run_idmap *m, size_t n,
+		     bool automatic, struct oci_err **err)
+{
+	uid_t euid = geteuid();
+	uint32_t own = k == &uid_kind ? (uint32_t)euid : (uint32_t)getegid();
+	if (euid == 0 || run_idmap_is_own_only(m, n, own))
+		return write_map_own(k, pid, m, n, err);
+	struct oci_err *e = NULL;
+	if (write_map_helper(k, pid, m, n, &e) == 0)
+		return 0;
+	_cleanup_free_ char *who = user_desc(euid);
+	if (!automatic) {
+		int r = oci_err_set(err, e->code, "%s: %s may not map these %ss (see %s): %s",
+				    k->field, who, k->id, k->file, e->msg);
+		oci_err_free(e);
+		return r;
+	}
+	/* crun's fallback when its own choice of mappings fails */
+	oci_warn("rootless: the subordinate %ss of %s in %s: %s; mapping only %s %u", k->id, who,
+		 k->file, e->msg, k->id, (unsigned)own);
+	oci_err_free(e);
+	struct run_idmap single = {.container_id = 0, .host_id = own, .size = 1};
+	return write_map_own(k, pid, &single, 1, err);
+}
+
 int run_ns_write_idmaps(pid_t pid, const struct run_spec *s, struct oci_err **err)
 {
-	int r = write_map(pid, "uid_map", s->uid_mappings, s->n_uid_mappings, err);
+	int r = write_ids(&uid_kind, pid, s->uid_mappings, s->n_uid_mappings, s->uid_mappings_auto,
+			  err);
 	if (r < 0)
 		return r;
-	if (geteuid() != 0) {
-		/* rootless: an unprivileged process may write gid_map only after
-		 * setgroups(2) has been denied in the namespace */
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
-		_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, "deny", 4) != 4)
-			return oci_err_sys(err, "write '%s'", path);
-	}
-	return write_map(pid, "gid_map", s->gid_mappings, s->n_gid_mappings, err);
+	return write_ids(&gid_kind, pid, s->gid_mappings, s->n_gid_mappings, s->gid_mappings_auto,
+			 err);
+}
+
+static bool same_ns(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if (stat(a, &sa) < 0 || stat(b, &sb) < 0)
+		return true;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+void run_ns_adopt_userns(struct run_spec *s, pid_t init_pid)
+{
+	if (s->ns_flags & CLONE_NEWUSER)
+		return;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)init_pid);
+	if (!same_ns(path, "/proc/self/ns/user"))
+		s->ns_flags |= CLONE_NEWUSER;
 }
 
 int run_ns_idmap_userns(const struct run_idmap *uids, size_t n_uids, const struct run_idmap *gids,

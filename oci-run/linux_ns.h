@@ -19,8 +19,22 @@ void run_ns_close_paths(const struct run_spec *s, int *fds);
 int run_ns_join(const struct run_spec *s, const int *fds, struct oci_err **err);
 /* CLONE_NEW* flags of the namespaces to create. */
 int run_ns_new_flags(const struct run_spec *s);
-/* Writes /proc/PID/{uid,gid}_map. */
+/* Before create: a new user namespace without mappings is an error for
+ * root. For an unprivileged caller (EUID not 0), as crun does: a config
+ * without a user namespace gets one, and missing uidMappings/gidMappings
+ * become the caller's id at 0 plus its subordinate ids of /etc/subuid and
+ * /etc/subgid from 1 on (or the caller's id alone: no entry, or newuidmap
+ * or newgidmap not in PATH; said at debug level); mappings of more than
+ * the caller's own id need the helper in PATH, else an error. */
+int run_ns_prepare_userns(struct run_spec *s, uid_t euid, gid_t egid, struct oci_err **err);
+/* Writes /proc/PID/{uid,gid}_map: itself when root or when a map is the
+ * caller's own id alone, else through newuidmap/newgidmap (their refusal
+ * is an error naming /etc/subuid or /etc/subgid and the user, unless
+ * oci-run chose the mappings: then the caller's id alone, with a warning). */
 int run_ns_write_idmaps(pid_t pid, const struct run_spec *s, struct oci_err **err);
+/* exec: the init lives in a user namespace the config does not name (made
+ * for a rootless caller): join it too. */
+void run_ns_adopt_userns(struct run_spec *s, pid_t init_pid);
 /* Writes /proc/self/timens_offsets (after unshare(CLONE_NEWTIME)). */
 int run_ns_write_time_offsets(const struct run_spec *s, struct oci_err **err);
 const char *run_ns_name(int type);

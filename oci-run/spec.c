@@ -866,10 +866,8 @@ static int parse_linux(json_t *l, struct run_spec *s, struct oci_err **err)
 		return oci_err_set(err, EINVAL,
 				   "linux.uidMappings: mappings need a user namespace in "
 				   "linux.namespaces");
-	if (user && !user->path && (!s->n_uid_mappings || !s->n_gid_mappings))
-		return oci_err_set(err, EINVAL,
-				   "linux.uidMappings: a new user namespace needs uidMappings and "
-				   "gidMappings");
+	/* a new user namespace without mappings: an error for root, and
+	 * crun's default for a rootless caller (run_ns_prepare_userns) */
 
 	r = oci_json_opt_arr(l, "linux", "devices", &a, err);
 	if (r < 0)

@@ -140,6 +140,8 @@ struct run_spec {
 	size_t n_namespaces;
 	struct run_idmap *uid_mappings, *gid_mappings;
 	size_t n_uid_mappings, n_gid_mappings;
+	/* rootless: oci-run chose them (run_ns_prepare_userns), not the config */
+	bool uid_mappings_auto, gid_mappings_auto;
 	struct run_device *devices;
 	size_t n_devices;
 	char **masked_paths, **readonly_paths;
