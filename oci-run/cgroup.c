@@ -720,10 +720,21 @@ int run_cgroup_create(const char *cgroups_path, const char *id, pid_t pid, bool 
 	if (r < 0)
 		return r;
 	warn_ignored(res);
+	bool v2 = cg->layout->mode == RUN_CG_V2;
+	if (systemd) {
+		/* systemd makes the unit's cgroup and moves pid into it; the
+		 * files below then set what the unit properties cannot say and
+		 * join the hierarchies systemd does not manage */
+		r = run_cg_systemd_start(cgroups_path, id, pid, res, v2, err);
+		if (r < 0)
+			return oci_err_wrap(err, "container '%s'", id);
+	}
 	struct oci_err *e = NULL;
 	r = cg->ops->create(cg, res, pid, &e);
 	if (r < 0) {
 		struct oci_err *e2 = NULL;
+		if (systemd && run_cg_systemd_stop(cgroups_path, id, &e2) < 0)
+			oci_err_clear(&e2);
 		if (cg->ops->destroy(cg, &e2) < 0)
 			oci_err_free(e2);
 		/* rootless without limits asked for: run without a cgroup of its own */
@@ -812,6 +823,11 @@ int run_cgroup_remove(const char *cgroups_path, const char *id, bool systemd,
 	int r = open_container(cgroups_path, id, systemd, &cg, err);
 	if (r < 0)
 		return r;
+	if (systemd) {
+		r = run_cg_systemd_stop(cgroups_path, id, err);
+		if (r < 0)
+			return oci_err_wrap(err, "container '%s'", id);
+	}
 	r = cg->ops->destroy(cg, err);
 	if (r < 0)
 		return oci_err_wrap(err, "container '%s'", id);
@@ -836,6 +852,20 @@ int run_cgroup_destroy(const struct run_spec *s, const char *id, bool systemd,
 		r_;                                                                      \
 	})
 
+/* systemd's unit properties first (so that it keeps the new values), then
+ * the files. */
+static int update(struct run_cgroup *cg, const char *cgroups_path, const char *id, bool systemd,
+		  const struct run_resources *res, struct oci_err **err)
+{
+	if (systemd) {
+		int r = run_cg_systemd_set(cgroups_path, id, res, cg->layout->mode == RUN_CG_V2,
+					   err);
+		if (r < 0)
+			return r;
+	}
+	return cg->ops->update(cg, res, err);
+}
+
 int run_cgroup_update(const struct run_spec *s, const char *id, bool systemd,
 		      const struct run_resources *res, struct oci_err **err)
 {
@@ -843,7 +873,8 @@ int run_cgroup_update(const struct run_spec *s, const char *id, bool systemd,
 	/* new device rules keep the container's devices and the defaults */
 	_cleanup_(run_resources_freep) struct run_resources *eff =
 		res && res->has_devices ? effective(s, res) : NULL;
-	return WITH_CGROUP(s, id, systemd, err, cg->ops->update(cg, eff ? eff : res, err));
+	return WITH_CGROUP(s, id, systemd, err,
+			   update(cg, s->cgroups_path, id, systemd, eff ? eff : res, err));
 }
 
 int run_cgroup_freeze(const struct run_spec *s, const char *id, bool systemd, bool freeze,

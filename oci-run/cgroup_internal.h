@@ -163,10 +163,40 @@ int run_cg_bpf_devices_apply(const char *dir, const struct run_device_rule *rule
 int run_cg_bpf_devices_build(const struct run_device_rule *rules, size_t n, void **ret,
 			     size_t *ret_count, struct oci_err **err);
 
-/* systemd: "slice:prefix:name" into a path ("/system.slice/prefix-name.scope");
- * errors when systemd is not PID 1. */
+/* systemd (cgroup_systemd.c). A cgroupsPath "slice:prefix:name" (empty:
+ * "system.slice:oci-run:ID") as a unit. */
+struct run_sd_unit {
+	char *slice; /* "system.slice" */
+	char *name;  /* "oci-run-ID.scope", or "NAME.slice" */
+	char *path;  /* its cgroup: "/system.slice/oci-run-ID.scope" */
+	bool is_slice;
+};
+int run_cg_systemd_unit(const char *cgroups_path, const char *id, struct run_sd_unit **ret,
+			struct oci_err **err);
+void run_sd_unit_free(struct run_sd_unit *u);
+DEFINE_CLEANUP(struct run_sd_unit *, run_sd_unit_free)
+/* An error unless systemd runs as PID 1 and the caller is root. */
 int run_cg_systemd_check(struct oci_err **err);
 int run_cg_systemd_path(const char *cgroups_path, const char *id, char **ret,
 			struct oci_err **err);
+/* Starts the transient unit with pid in it (0: none), Delegate=yes and
+ * res as unit properties (v2: the unified hierarchy's names), waiting for
+ * systemd's job. */
+int run_cg_systemd_start(const char *cgroups_path, const char *id, pid_t pid,
+			 const struct run_resources *res, bool v2, struct oci_err **err);
+/* SetUnitProperties (runtime) for res. */
+int run_cg_systemd_set(const char *cgroups_path, const char *id,
+		       const struct run_resources *res, bool v2, struct oci_err **err);
+/* Stops the unit and waits; a unit that is gone already is no error. */
+int run_cg_systemd_stop(const char *cgroups_path, const char *id, struct oci_err **err);
+
+/* For tests: appends to w, inside an a(sv) array, the unit properties that
+ * say res (MemoryLimit or MemoryMax, CPUShares or CPUWeight,
+ * CPUQuotaPerSecUSec, TasksMax, DevicePolicy/DeviceAllow, ...). */
+struct dbus_writer;
+int run_sd_resource_properties(struct dbus_writer *w, const struct run_resources *res, bool v2,
+			       struct oci_err **err);
+/* "0-3,6" as the bitmask systemd's AllowedCPUs takes (byte i bit j: cpu 8i+j). */
+int run_sd_cpuset_mask(const char *list, uint8_t **ret, size_t *ret_n, struct oci_err **err);
 
 #endif
