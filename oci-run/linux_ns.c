@@ -10,6 +10,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "fs.h"
 #include "log.h"
@@ -292,6 +293,7 @@ static int run_capture_line(char **argv, char **ret_out, struct oci_err **err)
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		syscall(SYS_close_range, 3, ~0U, 0); /* what the caller passed us too */
 		execv(argv[0], argv);
 		dprintf(2, "exec: %s\n", strerror(errno));
 		_exit(127);

@@ -166,6 +166,22 @@ allow" ] || fail "maps: $maps"
 	assert_output_contains "'newgidmap' is not in PATH"
 }
 
+@test "rootless, a helper that refuses the ranges oci-run chose: the caller alone, with a warning" {
+	subid_set /etc/subuid "$RUID:200000:65536"
+	subid_set /etc/subgid "$RUID:200000:65536"
+	mkdir "$T/fakebin"
+	printf '#!/bin/sh\necho "newuidmap: not today" >&2\nexit 1\n' >"$T/fakebin/newuidmap"
+	chmod 755 "$T/fakebin" "$T/fakebin/newuidmap"
+	bundle_args "$T/b" cat /proc/self/uid_map /proc/self/gid_map
+	run setpriv --reuid "$RUID" --regid "$RUID" --clear-groups env "XDG_RUNTIME_DIR=$T/xdg" \
+		"HOME=$T/xdg" "PATH=$T/fakebin:$PATH" oci-run run --bundle "$T/b" c1
+	assert_status 0
+	[ "$(printf '%s\n' "$output" | grep -E '^ +[0-9]' | squeeze)" = "0 $RUID 1
+0 $RUID 1
+1 200000 65536" ] || fail "$output"
+	assert_output_contains "oci-run: warning: rootless: the subordinate uids of user '$UNAME' (uid $RUID) in /etc/subuid: '$T/fakebin/newuidmap' refused them: newuidmap: not today; mapping only uid $RUID"
+}
+
 @test "rootless with a user namespace but no mappings: the same defaults" {
 	subid_set /etc/subuid "$RUID:200000:65536"
 	subid_set /etc/subgid "$RUID:200000:65536"
