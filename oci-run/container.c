@@ -215,6 +215,11 @@ static _Noreturn void init_main(struct init_ctx *c)
 			child_fail(c, e);
 		close(c->console_fd);
 		c->console_fd = -1;
+	} else if (setsid() < 0 && errno != EPERM) {
+		/* a session of its own, as runc's init: CRIU cannot dump a
+		 * process whose session leader is outside its pid namespace */
+		oci_err_sys(&e, "setsid");
+		child_fail(c, e);
 	}
 	if (run_rootfs_finalize(s, &ro, &e) < 0 || run_process_limits(p, &e) < 0 ||
 	    run_process_mem_policy(s, &e) < 0)
