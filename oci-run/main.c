@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "container.h"
 #include "err.h"
 #include "exec.h"
@@ -52,6 +53,19 @@ static const char usage_text[] =
     "                      change the resources of a container\n"
     "  spec [--rootless] [--bundle DIR]\n"
     "                      write a default config.json\n"
+    "  checkpoint [--image-path DIR] [--work-path DIR] [--leave-running]\n"
+    "             [--tcp-established] [--ext-unix-sk] [--shell-job] [--file-locks]\n"
+    "             [--pre-dump] [--parent-path DIR]\n"
+    "             [--manage-cgroups-mode soft|full|strict|ignore] ID\n"
+    "                      save the container's processes with criu (default\n"
+    "                      ./checkpoint); the container is deleted unless\n"
+    "                      --leave-running or --pre-dump\n"
+    "  restore [--image-path DIR] [--work-path DIR] [--bundle DIR] [-d]\n"
+    "          [--pid-file F] [--console-socket SOCK] [--tcp-established]\n"
+    "          [--ext-unix-sk] [--shell-job] [--file-locks] [--no-pivot]\n"
+    "          [--manage-cgroups-mode MODE] ID\n"
+    "                      a new container ID from the bundle, running the\n"
+    "                      checkpointed processes; in the foreground like run\n"
     "  features            print the features JSON\n"
     "\n"
     "Global options:\n"
@@ -61,6 +75,7 @@ static const char usage_text[] =
     "  --log-format F      text or json\n"
     "  --debug             log debug messages\n"
     "  --systemd-cgroup    use the systemd cgroup driver\n"
+    "  --criu PATH         the criu binary (default $OCI_RUN_CRIU, then PATH)\n"
     "  -h, --help          show this help\n"
     "  -v, --version       show the version\n"
     "\n"
@@ -100,6 +115,16 @@ enum {
 	OPT_PIDFD_SOCKET,
 	OPT_CWD,
 	OPT_NO_NEW_PRIVS,
+	OPT_IMAGE_PATH,
+	OPT_WORK_PATH,
+	OPT_PARENT_PATH,
+	OPT_LEAVE_RUNNING,
+	OPT_TCP_ESTABLISHED,
+	OPT_EXT_UNIX_SK,
+	OPT_SHELL_JOB,
+	OPT_FILE_LOCKS,
+	OPT_PRE_DUMP,
+	OPT_MANAGE_CGROUPS_MODE,
 };
 
 static const struct option create_opts[] = {
@@ -268,6 +293,116 @@ static int cmd_exec(const struct run_global *g, int argc, char **argv, char **fu
 		return fail(e);
 	int status = 0;
 	if (run_exec(g, id, &o, &status, &e) < 0)
+		return fail(e);
+	return status;
+}
+
+/* checkpoint and restore share runc's criu flags; each refuses the other's */
+static int cmd_criu(const struct run_global *g, bool restore, const char *criu, int argc,
+		    char **argv)
+{
+	static const struct option opts[] = {
+	    {"image-path", required_argument, NULL, OPT_IMAGE_PATH},
+	    {"work-path", required_argument, NULL, OPT_WORK_PATH},
+	    {"parent-path", required_argument, NULL, OPT_PARENT_PATH},
+	    {"leave-running", no_argument, NULL, OPT_LEAVE_RUNNING},
+	    {"tcp-established", no_argument, NULL, OPT_TCP_ESTABLISHED},
+	    {"ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX_SK},
+	    {"shell-job", no_argument, NULL, OPT_SHELL_JOB},
+	    {"file-locks", no_argument, NULL, OPT_FILE_LOCKS},
+	    {"pre-dump", no_argument, NULL, OPT_PRE_DUMP},
+	    {"manage-cgroups-mode", required_argument, NULL, OPT_MANAGE_CGROUPS_MODE},
+	    {"bundle", required_argument, NULL, 'b'},
+	    {"detach", no_argument, NULL, 'd'},
+	    {"pid-file", required_argument, NULL, OPT_PID_FILE},
+	    {"console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET},
+	    {"no-pivot", no_argument, NULL, OPT_NO_PIVOT},
+	    {"no-subreaper", no_argument, NULL, OPT_NO_SUBREAPER},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *name = restore ? "restore" : "checkpoint";
+	struct run_criu_opts o = {.criu = criu};
+	int c, idx = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, restore ? "+b:dh" : "+h", opts, &idx)) != -1) {
+		/* the options of the other command */
+		bool ckpt_only = c == OPT_PARENT_PATH || c == OPT_LEAVE_RUNNING || c == OPT_PRE_DUMP;
+		bool restore_only = c == 'b' || c == 'd' || c == OPT_PID_FILE ||
+				    c == OPT_CONSOLE_SOCKET || c == OPT_NO_PIVOT ||
+				    c == OPT_NO_SUBREAPER;
+		if ((restore && ckpt_only) || (!restore && restore_only)) {
+			fprintf(stderr, "%s: error: %s: unknown option '--%s' (see '%s --help')\n",
+				PROG, name, opts[idx].name, PROG);
+			return 2;
+		}
+		switch (c) {
+		case OPT_IMAGE_PATH:
+			o.image_path = optarg;
+			break;
+		case OPT_WORK_PATH:
+			o.work_path = optarg;
+			break;
+		case OPT_PARENT_PATH:
+			o.parent_path = optarg;
+			break;
+		case OPT_LEAVE_RUNNING:
+			o.leave_running = true;
+			break;
+		case OPT_TCP_ESTABLISHED:
+			o.tcp_established = true;
+			break;
+		case OPT_EXT_UNIX_SK:
+			o.ext_unix_sk = true;
+			break;
+		case OPT_SHELL_JOB:
+			o.shell_job = true;
+			break;
+		case OPT_FILE_LOCKS:
+			o.file_locks = true;
+			break;
+		case OPT_PRE_DUMP:
+			o.pre_dump = true;
+			break;
+		case OPT_MANAGE_CGROUPS_MODE:
+			if (!run_criu_cgroups_mode_valid(optarg))
+				return usage_error("--manage-cgroups-mode: '%s' is not soft, full, "
+						   "strict or ignore",
+						   optarg);
+			o.cgroups_mode = optarg;
+			break;
+		case 'b':
+			o.bundle = optarg;
+			break;
+		case 'd':
+			o.detach = true;
+			break;
+		case OPT_PID_FILE:
+			o.pid_file = optarg;
+			break;
+		case OPT_CONSOLE_SOCKET:
+			o.console_socket = optarg;
+			break;
+		case OPT_NO_PIVOT:
+			o.no_pivot = true;
+			break;
+		case OPT_NO_SUBREAPER:
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return 2;
+		}
+		idx = 0;
+	}
+	if (optind + 1 != argc)
+		return usage_error("%s: needs exactly one container id", name);
+	struct oci_err *e = NULL;
+	if (!restore)
+		return run_checkpoint(g, argv[optind], &o, &e) < 0 ? fail(e) : 0;
+	int status = 0;
+	if (run_restore(g, argv[optind], &o, &status, &e) < 0)
 		return fail(e);
 	return status;
 }
@@ -518,6 +653,7 @@ int main(int argc, char **argv)
 	struct run_global g = {.root = "/run/oci-run"};
 	const char *log_file = NULL, *log_format = NULL;
 	bool root_given = false;
+	const char *criu = NULL;
 	int c;
 
 	oci_log_init(PROG);
@@ -540,8 +676,10 @@ int main(int argc, char **argv)
 		case OPT_SYSTEMD_CGROUP:
 			g.systemd_cgroup = true;
 			break;
-		case OPT_ROOTLESS:
 		case OPT_CRIU:
+			criu = optarg;
+			break;
+		case OPT_ROOTLESS:
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -619,6 +757,14 @@ int main(int argc, char **argv)
 		return cmd_list(&g, sub_argc, sub_argv);
 	if (streq(cmd, "spec"))
 		return cmd_spec(sub_argc, sub_argv);
+	if (streq(cmd, "checkpoint") || streq(cmd, "restore"))
+		return cmd_criu(&g, streq(cmd, "restore"), criu, sub_argc, sub_argv);
+	if (streq(cmd, "criu-action")) {
+		/* internal: criu's action script during restore */
+		if (sub_argc != 3)
+			return usage_error("%s: needs a container id and a bundle", cmd);
+		return run_criu_action(&g, sub_argv[1], sub_argv[2], &e) < 0 ? fail(e) : 0;
+	}
 	if (streq(cmd, "features")) {
 		if (sub_argc > 1 && (streq(sub_argv[1], "--help") || streq(sub_argv[1], "-h"))) {
 			fputs(usage_text, stdout);
