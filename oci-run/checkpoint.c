@@ -336,6 +336,17 @@ static void push_ext_mount(char ***v, const char *key, const char *val)
 	push2(v, "--ext-mount-map", m);
 }
 
+/* runc's annotation org.criu.config: a criu configuration file of the
+ * container (given to criu when it exists; criu reads its default ones
+ * anyway). */
+static void push_config_file(char ***v, const struct run_spec *s)
+{
+	for (char **a = s->annotations; a && a[0] && a[1]; a += 2) {
+		if (streq(a[0], "org.criu.config") && *a[1] && access(a[1], R_OK) == 0)
+			push2(v, "--config", a[1]);
+	}
+}
+
 static void push_common(char ***v, const struct run_criu_opts *o)
 {
 	if (o->cgroups_mode) {
@@ -386,6 +397,50 @@ static bool is_dir(const char *p)
 {
 	struct stat sb;
 	return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* A "cgroup" mount without a cgroup namespace on a v1 (or hybrid) host is
+ * a tmpfs with the container's cgroup directory of each host hierarchy
+ * bound below it (see rootfs.c), external mounts for criu as for runc: the
+ * names of those hierarchies ("cpu,cpuacct", "name=systemd"...) as the
+ * directories below /sys/fs/cgroup. */
+static char **v1_cgroup_binds(const struct run_spec *s, const struct run_mount **ret_m)
+{
+	*ret_m = NULL;
+	if (s->ns_flags & CLONE_NEWCGROUP)
+		return NULL;
+	for (size_t i = 0; i < s->n_mounts && !*ret_m; i++)
+		if (streq(s->mounts[i].type, "cgroup"))
+			*ret_m = &s->mounts[i];
+	if (!*ret_m || access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
+		return NULL;
+	_cleanup_free_ char *mi = NULL;
+	size_t len;
+	struct oci_err *e = NULL;
+	if (oci_read_file("/proc/self/mountinfo", 16u << 20, &mi, &len, &e) < 0) {
+		oci_err_free(e);
+		return NULL;
+	}
+	char **names = NULL;
+	char *save = NULL;
+	for (char *l = strtok_r(mi, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		/* id parent maj:min root mountpoint opts ... - fstype source super */
+		char *f[5] = {0};
+		char *s2 = NULL;
+		char *t = strtok_r(l, " ", &s2);
+		for (int k = 0; k < 5 && t; k++, t = strtok_r(NULL, " ", &s2))
+			f[k] = t;
+		while (t && !streq(t, "-"))
+			t = strtok_r(NULL, " ", &s2);
+		const char *fstype = t ? strtok_r(NULL, " ", &s2) : NULL;
+		if (!f[4] || !fstype || !streq(fstype, "cgroup") ||
+		    !startswith(f[4], "/sys/fs/cgroup/"))
+			continue;
+		const char *name = f[4] + strlen("/sys/fs/cgroup/");
+		if (*name && !strchr(name, '/'))
+			oci_strv_push(&names, name);
+	}
+	return names;
 }
 
 /* ---- checkpoint ------------------------------------------------------------ */
@@ -485,6 +540,7 @@ int run_checkpoint(const struct run_global *g, const char *id, const struct run_
 	_cleanup_strv_ char **argv = NULL;
 	oci_strv_push(&argv, "criu");
 	oci_strv_push(&argv, o->pre_dump ? "pre-dump" : "dump");
+	push_config_file(&argv, s);
 	push2(&argv, "-t", pidbuf);
 	push2(&argv, "-D", img);
 	if (work)
@@ -530,6 +586,12 @@ int run_checkpoint(const struct run_global *g, const char *id, const struct run_
 		}
 		for (size_t i = 0; i < s->n_devices; i++)
 			push_ext_mount(&argv, s->devices[i].path, s->devices[i].path);
+		const struct run_mount *cgm = NULL;
+		_cleanup_strv_ char **cgb = v1_cgroup_binds(s, &cgm);
+		for (char **n = cgb; n && *n; n++) {
+			_cleanup_free_ char *d = oci_path_join(cgm->destination, *n);
+			push_ext_mount(&argv, d, d);
+		}
 		r = write_descriptors(img, st->pid, err);
 		if (r < 0)
 			return r;
@@ -736,6 +798,7 @@ static int do_restore(struct restore_ctx *c, const struct run_criu_opts *o, cons
 	_cleanup_strv_ char **argv = NULL;
 	oci_strv_push(&argv, "criu");
 	oci_strv_push(&argv, "restore");
+	push_config_file(&argv, s);
 	push2(&argv, "-D", img);
 	if (work)
 		push2(&argv, "-W", work);
@@ -786,6 +849,19 @@ static int do_restore(struct restore_ctx *c, const struct run_criu_opts *o, cons
 		push_ext_mount(&argv, "/dev/null", "/dev/null");
 	for (size_t i = 0; i < s->n_devices; i++)
 		push_ext_mount(&argv, s->devices[i].path, s->devices[i].path);
+	/* the new container's cgroup directories, where the old ones were */
+	const struct run_mount *cgm = NULL;
+	_cleanup_strv_ char **cgb = v1_cgroup_binds(s, &cgm);
+	if (cgb && !cg_path) {
+		r = run_cgroup_path(s, id, g->systemd_cgroup, &cg_path, err);
+		if (r < 0)
+			return r;
+	}
+	for (char **n = cgb; n && *n; n++) {
+		_cleanup_free_ char *d = oci_path_join(cgm->destination, *n);
+		_cleanup_free_ char *src = xasprintf("/sys/fs/cgroup/%s%s", *n, cg_path);
+		push_ext_mount(&argv, d, src);
+	}
 
 	/* the init's stdio pipes were the checkpointing caller's: ours now */
 	_cleanup_free_ char *desc_path = oci_path_join(img, "descriptors.json");

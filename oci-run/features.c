@@ -70,6 +70,9 @@ char *run_features_json(void)
 	json_t *ann = json_object();
 	json_object_set_new(ann, "org.opencontainers.runtime-spec.features.version",
 			    json_string(OCI_RUNTIME_SPEC_VERSION));
+	/* checkpoint and restore are there (through criu, found at run time),
+	 * announced as runc does */
+	json_object_set_new(ann, "org.opencontainers.runc.checkpoint.enabled", json_string("true"));
 	json_object_set_new(f, "annotations", ann);
 	char *s = json_dumps(f, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(f);

@@ -161,6 +161,56 @@ EOF
 	assert_output_contains "does not exist"
 }
 
+@test "a bind mount and the init's stdio pipes come back, the pipes replaced by restore's" {
+	need_criu
+	mkdir "$T/data"
+	bundle_config "$T/b" '.mounts += [{destination: "/data", type: "bind", source: $d,
+		options: ["rbind", "rw"]}]' --arg d "$T/data"
+	bundle_args "$T/b" sh -c 'i=0
+		while :; do i=$((i + 1)); echo $i; echo $i >/data/n; sleep 0.1; done'
+	# stdio on pipes, as runc's tests do (a file or the host's /dev/null
+	# is outside the container's mounts: criu cannot dump it)
+	"${R[@]}" run -d --bundle "$T/b" c1 < <(true) > >(exec cat >"$T/out1" 2>/dev/null) 2>&1
+	for _ in $(seq 100); do [ "$(cat "$T/data/n" 2>/dev/null || echo 0)" -ge 3 ] && break; sleep 0.1; done
+	run "${R[@]}" checkpoint --image-path "$T/img" c1
+	assert_status 0
+	jq -e 'length == 3 and all(.[]; startswith("pipe:"))' "$T/img/descriptors.json" >/dev/null ||
+		fail "descriptors.json: $(cat "$T/img/descriptors.json")"
+	last=$(cat "$T/data/n")
+	"${R[@]}" restore -d --image-path "$T/img" --bundle "$T/b" c1 < <(true) \
+		> >(exec cat >"$T/out2" 2>/dev/null) 2>&1
+	for _ in $(seq 100); do [ "$(grep -c . "$T/out2" 2>/dev/null)" -ge 3 ] && break; sleep 0.1; done
+	first=$(head -1 "$T/out2")
+	[ -n "$first" ] && [ "$first" -gt "$last" ] ||
+		fail "restored output starts at '$first', the checkpoint was at $last"
+	[ "$(cat "$T/data/n")" -gt "$last" ] || fail "/data/n did not move"
+	"${R[@]}" delete --force c1
+}
+
+@test "without a cgroup namespace the bound cgroup directories come back; exec joins the restored container" {
+	need_criu
+	bundle_config "$T/b" '.linux.namespaces |= map(select(.type != "cgroup"))'
+	run_file "${R[@]}" run -d --bundle "$T/b" c1
+	assert_status 0
+	wait_counter 2
+	run "${R[@]}" checkpoint --image-path "$T/img" c1
+	assert_status 0
+	run_file "${R[@]}" restore -d --image-path "$T/img" --bundle "$T/b" c1
+	assert_status 0
+	pid=$(state_field c1 pid)
+	run "${R[@]}" exec c1 cat /proc/1/cmdline
+	assert_status 0
+	assert_output_contains "while :"
+	# on a v1 host /sys/fs/cgroup/pids is the container's own cgroup again
+	if [ -d /sys/fs/cgroup/pids ] && [ ! -e /sys/fs/cgroup/cgroup.controllers ]; then
+		# (pids as the container's pid namespace sees them: its init is 1)
+		run "${R[@]}" exec c1 cat /sys/fs/cgroup/pids/cgroup.procs
+		assert_status 0
+		assert_output_matches '^1$'
+		grep -q ":pids:$(jq -r .linux.cgroupsPath "$T/b/config.json")\$" "/proc/$pid/cgroup"
+	fi
+}
+
 @test "restore runs the prestart and createRuntime hooks with the restored pid" {
 	need_criu
 	run_file "${R[@]}" run -d --bundle "$T/b" c1
