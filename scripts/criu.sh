@@ -10,6 +10,7 @@
 #      packages come from apt when missing (as root).
 # Debian 12's criu 3.17 fails on kernels >= 6.13 ("vdso: Unexpected rt vDSO
 # area bounds"); CRIU 4.x knows the vvar_vclock area.
+# OCI_CRIU_BUILD=no: use the system's or the cached criu, never build one.
 # Exit 1 with a one-line reason on stderr when no criu can be had (no
 # network, no compiler, the kernel lacks what criu needs).
 set -u
@@ -42,6 +43,10 @@ cache=${OCI_CRIU_CACHE:-${XDG_CACHE_HOME:-/var/cache}/oci-tools}/criu-$VERSION
 if works "$cache/criu"; then
 	echo "$cache/criu"
 	exit 0
+fi
+if [ "${OCI_CRIU_BUILD:-yes}" = no ]; then
+	why=$({ criu check || /usr/sbin/criu check; } 2>&1 | grep -m1 Error)
+	die "the system's criu fails its check (${why:-no criu}) and building one is off (OCI_CRIU_BUILD=no)"
 fi
 mkdir -p "$cache" || die "cannot create '$cache'"
 # one build at a time (test files may run side by side)
