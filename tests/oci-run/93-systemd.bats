@@ -35,7 +35,9 @@ setup_file() {
 		| .process.env += ["container=oci-run"]
 		| .process.capabilities |= map_values(. + ["CAP_SYS_ADMIN", "CAP_SYS_PTRACE",
 			"CAP_NET_ADMIN", "CAP_DAC_READ_SEARCH", "CAP_SYS_NICE", "CAP_MKNOD",
-			"CAP_SETPCAP", "CAP_SYS_CHROOT", "CAP_AUDIT_WRITE"] | unique)
+			"CAP_SETPCAP", "CAP_SYS_CHROOT", "CAP_AUDIT_WRITE", "CAP_SETUID", "CAP_SETGID",
+			"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_SETFCAP",
+			"CAP_KILL", "CAP_NET_BIND_SERVICE"] | unique)
 		| .root.readonly = false
 		| .mounts |= map(select(.destination != "/sys/fs/cgroup")
 			| if .destination == "/sys" then .options |= map(select(. != "ro")) else . end)
@@ -217,4 +219,34 @@ host_cg() {
 	run sd_exec /usr/bin/systemctl show dup-x.scope -p ActiveState
 	assert_output_contains "ActiveState=active"
 	[ "$(nested state n7 | jq -r .status)" = running ]
+}
+
+@test "systemd: through the system bus (dbus-daemon) when \$DBUS_SYSTEM_BUS_ADDRESS names it" {
+	[ -x /usr/bin/dbus-daemon ] || skip "dbus-daemon is not installed"
+	run sd_exec /usr/bin/systemctl start dbus.socket dbus.service
+	assert_status 0
+	local i
+	for i in $(seq 50); do
+		sd_exec /usr/bin/busctl --system status org.freedesktop.systemd1 >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	run_file sd_exec /usr/bin/env DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket \
+		"$OCI_TEST_BIN/oci-run" --systemd-cgroup --root "$SD/nested/state" \
+		run -d --bundle "$NB" n9
+	assert_status 0
+	run sd_exec /usr/bin/systemctl show oci-run-n9.scope -p ActiveState
+	assert_output_contains "ActiveState=active"
+	run sd_exec /usr/bin/env DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket \
+		"$OCI_TEST_BIN/oci-run" --systemd-cgroup --root "$SD/nested/state" delete -f n9
+	assert_status 0
+	run sd_exec /usr/bin/systemctl show oci-run-n9.scope -p LoadState
+	assert_output_contains "LoadState=not-found"
+	# an address oci-run cannot use: one line naming it
+	run_file sd_exec /usr/bin/env DBUS_SYSTEM_BUS_ADDRESS=tcp:host=x \
+		"$OCI_TEST_BIN/oci-run" --systemd-cgroup --root "$SD/nested/state" \
+		run -d --bundle "$NB" n10
+	assert_status 1
+	assert_one_line
+	assert_output_contains "DBUS_SYSTEM_BUS_ADDRESS 'tcp:host=x'"
+	[ ! -e "$SD/nested/state/n10" ]
 }
