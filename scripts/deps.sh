@@ -7,7 +7,7 @@ build="make gcc pkg-config libjansson-dev libssl-dev libcurl4-openssl-dev libarc
 tests="bats jq python3 python3-jsonschema busybox-static openssl apache2-utils skopeo umoci
  runc crun docker-registry iproute2 nftables iptables zstd procps psmisc util-linux
  containernetworking-plugins uidmap clang libclang-rt-14-dev curl dnsmasq-base
- podman containerd docker.io"
+ podman containerd docker.io systemd dbus-daemon"
 missing=""
 for p in $build $tests; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
