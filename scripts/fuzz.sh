@@ -33,6 +33,7 @@ declare -A MODS=(
 	[run_spec]="oci-run/spec.c oci-run/resources.c oci-run/seccomp.c oci-run/caps.c"
 	[run_resources]="oci-run/resources.c"
 	[run_seccomp]="oci-run/seccomp.c"
+	[run_dbus]="oci-run/dbus.c"
 	[net_addr]="oci-net/ipam.c oci-net/portmap.c oci-net/dns.c"
 	[net_cni]="oci-net/cni.c oci-net/network.c"
 )
@@ -41,7 +42,7 @@ declare -A PKGS=(
 	[net]="libnl-3.0 libnl-route-3.0 libnftables"
 )
 ALL=(ref image_name platform digest json manifest image_config fetch_auth fetch_regconf
-     fetch_creds unpack_passwd run_spec run_resources run_seccomp net_addr net_cni)
+     fetch_creds unpack_passwd run_spec run_resources run_seccomp run_dbus net_addr net_cni)
 
 mode=fuzz seconds=60
 case ${1:-} in
