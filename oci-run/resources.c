@@ -813,10 +813,18 @@ int run_parse_memory_size(const char *s, int64_t *ret)
 		*ret = -1;
 		return 0;
 	}
+	/* digits with an optional fraction ("1.5g", as Docker takes): strtod
+	 * alone would also take hex, exponents, "inf" and "nan" */
+	const char *num_end = s;
+	while (isdigit((unsigned char)*num_end))
+		num_end++;
+	if (*num_end == '.' && isdigit((unsigned char)num_end[1]))
+		for (num_end++; isdigit((unsigned char)*num_end);)
+			num_end++;
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (errno || end == s || v < 0 || !isdigit((unsigned char)s[0]))
+	if (errno || end == s || end != num_end || v < 0 || !isdigit((unsigned char)s[0]))
 		return -EINVAL;
 	uint64_t mul = 1;
 	if (*end) {

@@ -215,6 +215,10 @@ int main(void)
 	ok(run_parse_memory_size("1.5k", &m) == 0 && m == 1536, "1.5k");
 	ok(run_parse_memory_size("100", &m) == 0 && m == 100, "plain bytes");
 	ok(run_parse_memory_size("-1", &m) == 0 && m == -1, "-1 unlimited");
+	ok(run_parse_memory_size("0x10", &m) < 0 && run_parse_memory_size("1e3", &m) < 0 &&
+		   run_parse_memory_size("1E3k", &m) < 0 && run_parse_memory_size("inf", &m) < 0 &&
+		   run_parse_memory_size("1.", &m) < 0 && run_parse_memory_size("1.k", &m) < 0,
+	   "hex, exponents, inf and a bare point are refused");
 	ok(run_parse_memory_size("12q", &m) < 0 && run_parse_memory_size("", &m) < 0 &&
 		   run_parse_memory_size("-5", &m) < 0,
 	   "bad sizes refused");
