@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -182,6 +183,43 @@ static _Noreturn void child(const char *path, char *const argv[], char *const en
 	_exit(127);
 }
 
+/* The time limit: a CLOCK_MONOTONIC deadline. */
+struct deadline {
+	bool set;
+	struct timespec at;
+};
+
+static struct deadline deadline_in(int ms)
+{
+	struct deadline d = { .set = ms > 0 };
+	if (d.set && clock_gettime(CLOCK_MONOTONIC, &d.at) == 0) {
+		d.at.tv_sec += ms / 1000;
+		d.at.tv_nsec += (long)(ms % 1000) * 1000000L;
+		if (d.at.tv_nsec >= 1000000000L) {
+			d.at.tv_sec++;
+			d.at.tv_nsec -= 1000000000L;
+		}
+	}
+	return d;
+}
+
+/* Milliseconds left (rounded up, so that a poll does not wake just short
+ * of the deadline), 0 once it has passed, -1 with no deadline. */
+static int deadline_left(const struct deadline *d)
+{
+	if (!d->set)
+		return -1;
+	struct timespec now;
+	if (clock_gettime(CLOCK_MONOTONIC, &now) < 0)
+		return 0;
+	long long ns = (long long)(d->at.tv_sec - now.tv_sec) * 1000000000LL +
+		       (d->at.tv_nsec - now.tv_nsec);
+	if (ns <= 0)
+		return 0;
+	long long ms = (ns + 999999) / 1000000;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
 struct capture {
 	int fd;
 	struct sbuf *sb;
@@ -216,11 +254,13 @@ static void close_fd(int *fd)
 }
 
 /* Writes in to *in_fd while reading both captures, until all are closed
- * (every descriptor is closed on return, so the child cannot block on
- * them). SIGPIPE is blocked meanwhile and one raised by our write taken
- * back, so a child that stops reading gives EPIPE, which ends its input.
- * 0, or -errno of the first failure (still reading the rest). */
-static int pump(int *in_fd, const char *in, size_t in_len, struct capture c[2], size_t max)
+ * or the deadline passes (every descriptor is closed on return, so the
+ * child cannot block on them). SIGPIPE is blocked meanwhile and one
+ * raised by our write taken back, so a child that stops reading gives
+ * EPIPE, which ends its input. 0, -ETIMEDOUT, or -errno of the first
+ * failure (still reading the rest). */
+static int pump(int *in_fd, const char *in, size_t in_len, struct capture c[2], size_t max,
+		const struct deadline *dl)
 {
 	sigset_t pipe_set, old_mask, pending;
 	sigemptyset(&pipe_set);
@@ -247,7 +287,12 @@ static int pump(int *in_fd, const char *in, size_t in_len, struct capture c[2], 
 				p[n++] = (struct pollfd){ .fd = c[i].fd, .events = POLLIN };
 		if (n == 0)
 			break;
-		if (poll(p, (nfds_t)n, -1) < 0) {
+		int left = deadline_left(dl);
+		if (left == 0) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (poll(p, (nfds_t)n, left) < 0) {
 			if (errno == EINTR)
 				continue;
 			if (!ret)
@@ -305,16 +350,78 @@ static int wait_child(pid_t pid, int *ret_wstatus)
 	}
 }
 
+/* Waits for pid until the deadline: 0 with *ret_wstatus, -ETIMEDOUT, or
+ * -errno. Its pidfd (-1: none, e.g. a kernel before 5.3 or a seccomp
+ * filter refusing pidfd_open) is polled; without one, waitpid(WNOHANG)
+ * every 10 ms. */
+static int wait_child_until(pid_t pid, int pidfd, const struct deadline *dl, int *ret_wstatus)
+{
+	while (dl->set && pidfd >= 0) {
+		int left = deadline_left(dl);
+		if (left == 0)
+			return -ETIMEDOUT;
+		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+		int n = poll(&p, 1, left);
+		if (n > 0)
+			break;
+		if (n < 0 && errno != EINTR)
+			pidfd = -1;
+	}
+	while (dl->set && pidfd < 0) {
+		int ws = 0;
+		pid_t r = waitpid(pid, &ws, WNOHANG);
+		if (r == pid) {
+			*ret_wstatus = ws;
+			return 0;
+		}
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		int left = deadline_left(dl);
+		if (left == 0)
+			return -ETIMEDOUT;
+		struct timespec nap = { .tv_nsec = (left < 10 ? left : 10) * 1000000L };
+		nanosleep(&nap, NULL);
+	}
+	return wait_child(pid, ret_wstatus);
+}
+
+static int pidfd_of(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0); /* always close-on-exec */
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
 static int stream_fd(enum oci_exec_stream mode, int devnull, int pipe_w)
 {
-	return mode == OCI_EXEC_NULL ? devnull : mode == OCI_EXEC_CAPTURE ? pipe_w : -1;
+	switch (mode) {
+	case OCI_EXEC_NULL:
+		return devnull;
+	case OCI_EXEC_CAPTURE:
+		return pipe_w;
+	case OCI_EXEC_STDERR:
+		return 2;
+	case OCI_EXEC_INHERIT:
+		break;
+	}
+	return -1;
+}
+
+/* "200 ms", or "5 s" for whole seconds. */
+static char *duration_str(int ms)
+{
+	return ms % 1000 ? xasprintf("%d ms", ms) : xasprintf("%d s", ms / 1000);
 }
 
 int oci_exec_run(const struct oci_exec *x, struct oci_exec_result *ret, struct oci_err **err)
 {
 	if (!x->argv || !x->argv[0])
 		return oci_err_set(err, EINVAL, "no program to run");
-	const char *name = x->argv[0];
+	const char *name = x->path ? x->path : x->argv[0];
 	_cleanup_free_ char *path = NULL;
 	int r = find_program(name, x->search, &path, err);
 	if (r < 0)
@@ -348,6 +455,8 @@ int oci_exec_run(const struct oci_exec *x, struct oci_exec_result *ret, struct o
 		return oci_err_sys(err, "run '%s': fork", name);
 	if (pid == 0)
 		child(path, x->argv, envp ? envp : environ, fds, status_w, max_fd);
+	struct deadline dl = deadline_in(x->timeout_ms);
+	_cleanup_close_ int pidfd = dl.set ? pidfd_of(pid) : -1;
 
 	close_fd(&in_r);
 	close_fd(&out_w);
@@ -370,10 +479,16 @@ int oci_exec_run(const struct oci_exec *x, struct oci_exec_result *ret, struct o
 		close_fd(&c[0].fd);
 		close_fd(&c[1].fd);
 	} else {
-		rr = pump(&in_w, x->in, x->in_len, c, x->max_capture);
+		rr = pump(&in_w, x->in, x->in_len, c, x->max_capture, &dl);
 	}
 	int ws = 0;
-	r = wait_child(pid, &ws);
+	r = rr == -ETIMEDOUT ? rr : wait_child_until(pid, pidfd, &dl, &ws);
+	if (r == -ETIMEDOUT) {
+		kill(pid, SIGKILL);
+		(void)wait_child(pid, &ws);
+		_cleanup_free_ char *d = duration_str(x->timeout_ms);
+		return oci_err_set(err, ETIMEDOUT, "run '%s': timed out after %s", name, d);
+	}
 	if (r < 0) {
 		errno = -r;
 		return oci_err_sys(err, "run '%s': wait", name);

@@ -1,7 +1,7 @@
 /* Running other programs: a sibling found next to our own binary's real
  * path (/proc/self/exe) then in PATH, or any program, with bytes on its
- * stdin, its stdout and stderr captured, and variables added to its
- * environment (oci_exec_run). */
+ * stdin, its stdout and stderr captured, variables added to its
+ * environment, and a time limit (oci_exec_run). */
 #ifndef OCI_EXEC_H
 #define OCI_EXEC_H
 
@@ -18,6 +18,7 @@ enum oci_exec_stream {
 	OCI_EXEC_INHERIT = 0, /* our own descriptor */
 	OCI_EXEC_NULL,	      /* /dev/null */
 	OCI_EXEC_CAPTURE,     /* a pipe read into the result */
+	OCI_EXEC_STDERR,      /* our stderr (a child's stdout kept off our data) */
 };
 
 /* One variable of the child's environment; a NULL value removes it. */
@@ -30,6 +31,10 @@ struct oci_exec {
 	/* argv[0]: a path (taken as it is) or a name looked up, in PATH
 	 * (ours, not the child's env) last: */
 	char *const *argv;
+	/* When set, the program run instead of argv[0] (a path, or a name
+	 * looked up as argv[0] would be), argv[0] then being only the name
+	 * the program sees (execv's path and argv, as in an OCI hook). */
+	const char *path;
 	/* NULL: next to our own binary first (oci_find_sibling); otherwise
 	 * these ':'-separated directories first ("/usr/sbin:/sbin"; "":
 	 * PATH alone). */
@@ -49,6 +54,10 @@ struct oci_exec {
 	/* The most a captured stream keeps (0: no limit); the rest is read
 	 * and dropped, and the result says it was truncated. */
 	size_t max_capture;
+	/* More than 0: after this many milliseconds (counted from the start,
+	 * whether or not the child has closed its pipes) the child gets
+	 * SIGKILL, is reaped, and the run fails with ETIMEDOUT. 0: no limit. */
+	int timeout_ms;
 };
 
 struct oci_exec_result {
@@ -69,7 +78,8 @@ void oci_exec_result_release(struct oci_exec_result *res);
  * child, whose signal mask is empty and SIGPIPE default. Fails (*ret
  * untouched) only when the program cannot be found or started ("program
  * 'x' not found in PATH", or "run '/path': Permission denied" for an exec
- * error such as EACCES or a missing interpreter) or its pipes fail; any
+ * error such as EACCES or a missing interpreter), its pipes fail, or the
+ * time limit passes ("run 'x': timed out after 200 ms", ETIMEDOUT); any
  * exit status or signal is a result. */
 int oci_exec_run(const struct oci_exec *x, struct oci_exec_result *ret, struct oci_err **err);
 

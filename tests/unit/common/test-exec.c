@@ -1,14 +1,20 @@
 /* common/exec.c: finding and running sibling programs, and oci_exec_run
- * (stdin bytes, captured stdout/stderr, environment). */
+ * (stdin bytes, captured stdout/stderr, environment, path and argv[0],
+ * time limit). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -246,6 +252,159 @@ static void exec_cases(const char *tmpl)
 	}
 }
 
+/* No child of ours is left, running or unreaped. */
+static bool no_children(void)
+{
+	return waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD;
+}
+
+/* A run of x that must time out: the error, and nothing left behind. */
+static void times_out(const char *what, const struct oci_exec *x, const char *want_msg)
+{
+	_cleanup_err_ struct oci_err *err = NULL;
+	struct oci_exec_result res = { .status = -7 };
+	int r = oci_exec_run(x, &res, &err);
+	ok(r == -ETIMEDOUT && err && err->code == ETIMEDOUT && strstr(err->msg, want_msg),
+	   "%s: ETIMEDOUT, \"%s\" (got r=%d: %s)", what, want_msg, r, err ? err->msg : "-");
+	ok(no_children(), "%s: the child is killed and reaped", what);
+	ok(res.status == -7 && !res.out, "%s: the result is untouched", what);
+}
+
+/* In a child process whose seccomp filter fails pidfd_open with ENOSYS:
+ * the time limit without a pidfd. Exit 0 when it holds. */
+static int timeout_without_pidfd(void)
+{
+#ifdef SYS_pidfd_open
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		return 3;
+	if (syscall(SYS_pidfd_open, getpid(), 0) >= 0 || errno != ENOSYS)
+		return 4;
+#endif
+	char *sl[] = { "sleep", "5", NULL };
+	struct oci_exec x = { .argv = sl, .search = "", .timeout_ms = 200 };
+	struct oci_exec_result res = { 0 };
+	_cleanup_err_ struct oci_err *err = NULL;
+	if (oci_exec_run(&x, &res, &err) != -ETIMEDOUT)
+		return 1;
+	return no_children() ? 0 : 2;
+}
+
+static void timeout_cases(void)
+{
+	_cleanup_err_ struct oci_err *err = NULL;
+	{
+		/* Killed while its pipes are open. */
+		char *sl[] = { "sleep", "5", NULL };
+		struct oci_exec x = { .argv = sl, .search = "", .out_mode = OCI_EXEC_CAPTURE,
+				      .err_mode = OCI_EXEC_CAPTURE, .timeout_ms = 200 };
+		times_out("sleep 5, 200 ms", &x, "run 'sleep': timed out after 200 ms");
+	}
+	{
+		/* Its pipes closed, the child still there: the pidfd is polled. */
+		char *sh[] = { "sh", "-c", "exec <&- >&- 2>&-; sleep 5", NULL };
+		struct oci_exec x = { .argv = sh, .in = "x", .in_len = 1,
+				      .out_mode = OCI_EXEC_CAPTURE, .err_mode = OCI_EXEC_CAPTURE,
+				      .timeout_ms = 300 };
+		times_out("pipes closed, then sleep", &x, "timed out after 300 ms");
+	}
+	{
+		/* Stdin it never reads, more than a pipe holds. */
+		size_t len = 1 << 20;
+		_cleanup_free_ char *in = xcalloc(1, len);
+		char *sl[] = { "sleep", "5", NULL };
+		struct oci_exec x = { .argv = sl, .in = in, .in_len = len, .timeout_ms = 200 };
+		times_out("1 MiB of stdin unread", &x, "timed out after 200 ms");
+	}
+	{
+		/* Whole seconds are said in seconds. */
+		char *sl[] = { "sleep", "5", NULL };
+		struct oci_exec x = { .argv = sl, .timeout_ms = 1000 };
+		times_out("sleep 5, 1000 ms", &x, "timed out after 1 s");
+	}
+	{
+		char *sh[] = { "sh", "-c", "read l; echo \"quick $l\"", NULL };
+		struct oci_exec x = { .argv = sh, .in = "in\n", .in_len = 3,
+				      .out_mode = OCI_EXEC_CAPTURE, .timeout_ms = 10000 };
+		_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+		is_int(oci_exec_run(&x, &res, &err), 0, "a quick child within its time limit");
+		ok(streq(res.out, "quick in\n") && res.status == 0 && no_children(),
+		   "its output and status, and it is reaped");
+	}
+	{
+		char *sh[] = { "sh", "-c", "exit 5", NULL };
+		struct oci_exec x = { .argv = sh, .timeout_ms = 10000 };
+		_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+		is_int(oci_exec_run(&x, &res, &err), 0, "a failing child within its time limit");
+		ok(res.status == 5 && res.signo == 0, "its status is a result");
+	}
+	{
+		char *nope[] = { "/nonexistent/prog", NULL };
+		struct oci_exec x = { .argv = nope, .timeout_ms = 10000 };
+		_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+		ok(oci_exec_run(&x, &res, &err) == -ENOENT && err &&
+			   strstr(err->msg, "/nonexistent/prog"),
+		   "a missing program with a time limit: ENOENT as before");
+		oci_err_clear(&err);
+	}
+	{
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(timeout_without_pidfd());
+		int ws = -1;
+		waitpid(pid, &ws, 0);
+		ok(WIFEXITED(ws) && WEXITSTATUS(ws) == 0,
+		   "without pidfd_open (seccomp: ENOSYS) the time limit still holds (ws=%#x)", ws);
+	}
+}
+
+/* path and argv[0] apart; stdout to our stderr. */
+static void path_cases(void)
+{
+	_cleanup_err_ struct oci_err *err = NULL;
+	{
+		char *sh[] = { "not-a-program", "-c", "echo \"$0\"", NULL };
+		struct oci_exec x = { .argv = sh, .path = "/bin/sh", .out_mode = OCI_EXEC_CAPTURE };
+		_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+		is_int(oci_exec_run(&x, &res, &err), 0, "path run with another argv[0]");
+		is_str(res.out, "not-a-program\n", "the program sees argv[0] as given");
+	}
+	{
+		char *sh[] = { "x", NULL };
+		struct oci_exec x = { .argv = sh, .path = "/no/such/prog" };
+		_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+		int r = oci_exec_run(&x, &res, &err);
+		ok(r == -ENOENT && err && strstr(err->msg, "'/no/such/prog'"),
+		   "a missing path is named, not argv[0] (%s)", err ? err->msg : "-");
+		oci_err_clear(&err);
+	}
+	{
+		int mem = memfd_create("stderr", MFD_CLOEXEC);
+		int saved = fcntl(2, F_DUPFD_CLOEXEC, 10);
+		dup2(mem, 2);
+		char *sh[] = { "sh", "-c", "echo out; echo err >&2", NULL };
+		struct oci_exec x = { .argv = sh, .out_mode = OCI_EXEC_STDERR };
+		_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+		int r = oci_exec_run(&x, &res, &err);
+		dup2(saved, 2);
+		close(saved);
+		is_int(r, 0, "stdout to our stderr");
+		char buf[64] = "";
+		ssize_t n = pread(mem, buf, sizeof(buf) - 1, 0);
+		close(mem);
+		is_str(n > 0 ? buf : "", "out\nerr\n", "both reached our stderr, nothing captured");
+		ok(!res.out && !res.errout, "no capture");
+	}
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -371,6 +530,8 @@ int main(void)
 	}
 
 	exec_cases(tmpl);
+	timeout_cases();
+	path_cases();
 
 	is_int(count_fds(), fds, "no fd leaked");
 	oci_rm_rf(tmpl, &err);
