@@ -563,6 +563,27 @@ int oci_write_file_atomic(const char *path, const void *data, size_t len, mode_t
 	return oci_write_file_atomicat(AT_FDCWD, path, data, len, mode, err);
 }
 
+int oci_read_fd(int fd, size_t max, struct sbuf *sb)
+{
+	size_t start = sb->len;
+	for (;;) {
+		if (sb->alloc - sb->len < 4096)
+			sbuf_grow(sb, 65536);
+		ssize_t n = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return 0;
+		sb->len += (size_t)n;
+		sb->buf[sb->len] = '\0';
+		if (max && sb->len - start > max)
+			return -EFBIG;
+	}
+}
+
 int oci_read_fileat(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len,
 		    struct oci_err **err)
 {
@@ -570,22 +591,11 @@ int oci_read_fileat(int dirfd, const char *name, size_t max, char **ret, size_t 
 	if (fd < 0)
 		return oci_err_sys(err, "open '%s'", name);
 	_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
-	for (;;) {
-		sbuf_grow(&sb, 65536);
-		size_t room = sb.alloc - sb.len - 1;
-		ssize_t n = read(fd, sb.buf + sb.len, room);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return oci_err_sys(err, "read '%s'", name);
-		}
-		if (n == 0)
-			break;
-		sb.len += (size_t)n;
-		sb.buf[sb.len] = '\0';
-		if (max && sb.len > max)
-			return oci_err_set(err, EFBIG, "read '%s': larger than %zu bytes", name, max);
-	}
+	int r = oci_read_fd(fd, max, &sb);
+	if (r == -EFBIG)
+		return oci_err_set(err, EFBIG, "read '%s': larger than %zu bytes", name, max);
+	if (r < 0)
+		return oci_err_set(err, -r, "read '%s': %s", name, strerror(-r));
 	size_t len = 0;
 	*ret = sbuf_detach(&sb, &len);
 	if (ret_len)

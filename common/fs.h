@@ -9,6 +9,8 @@
 
 #include "err.h"
 
+struct sbuf;
+
 /* Opens PATH relative to the directory rootfd as if rootfd were "/": "..",
  * absolute paths and symlinks (absolute or relative) are all resolved inside
  * the root and can never escape it. Uses openat2(RESOLVE_IN_ROOT) where the
@@ -56,6 +58,11 @@ int oci_write_file_atomicat(int dirfd, const char *name, const void *data, size_
 int oci_read_file(const char *path, size_t max, char **ret, size_t *ret_len, struct oci_err **err);
 int oci_read_fileat(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len,
 		    struct oci_err **err);
+
+/* Reads fd to its end, appending to sb (kept NUL-terminated). 0, -errno
+ * of a failed read (EINTR retried), or -EFBIG once more than max bytes
+ * (0: no limit) have come; sb keeps what was read either way. */
+int oci_read_fd(int fd, size_t max, struct sbuf *sb);
 
 int oci_write_all(int fd, const void *data, size_t len);
 

@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <string.h>
 #include <sys/stat.h>
 
+#include "fs.h"
 #include "sbuf.h"
 #include "util.h"
 
@@ -29,21 +31,11 @@ int oci_json_load_file(const char *file, size_t max_size, json_t **ret, struct o
 		max_size = JSON_DEFAULT_MAX;
 	if (fd < 0)
 		return oci_err_sys(err, "open '%s'", file);
-	for (;;) {
-		sbuf_grow(&sb, 65536);
-		ssize_t n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return oci_err_sys(err, "read '%s'", file);
-		}
-		if (n == 0)
-			break;
-		sb.len += (size_t)n;
-		sb.buf[sb.len] = '\0';
-		if (sb.len > max_size)
-			return oci_err_set(err, EFBIG, "%s: larger than %zu bytes", file, max_size);
-	}
+	int r = oci_read_fd(fd, max_size, &sb);
+	if (r == -EFBIG)
+		return oci_err_set(err, EFBIG, "%s: larger than %zu bytes", file, max_size);
+	if (r < 0)
+		return oci_err_set(err, -r, "read '%s': %s", file, strerror(-r));
 	return oci_json_load_buf(sb.buf, sb.len, file, ret, err);
 }
 

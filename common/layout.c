@@ -287,23 +287,12 @@ int oci_layout_blob_read(const struct oci_layout *l, const struct oci_digest *d,
 				   d->str, (long long)st.st_size, max);
 	_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
 	sbuf_grow(&sb, (size_t)st.st_size + 1);
-	for (;;) {
-		if (sb.alloc - sb.len < 4096)
-			sbuf_grow(&sb, 65536);
-		ssize_t n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return oci_err_sys(err, "read blob %s", d->str);
-		}
-		if (n == 0)
-			break;
-		sb.len += (size_t)n;
-		sb.buf[sb.len] = '\0';
-		if (max && sb.len > max)
-			return oci_err_set(err, EFBIG, "blob %s: more than the limit of %zu bytes",
-					   d->str, max);
-	}
+	r = oci_read_fd(fd, max, &sb);
+	if (r == -EFBIG)
+		return oci_err_set(err, EFBIG, "blob %s: more than the limit of %zu bytes", d->str,
+				   max);
+	if (r < 0)
+		return oci_err_set(err, -r, "read blob %s: %s", d->str, strerror(-r));
 	struct oci_digest got;
 	oci_digest_buf(d->alg, sb.buf, sb.len, &got);
 	_cleanup_free_ char *what = xasprintf("blob in '%s'", layout_name(l));

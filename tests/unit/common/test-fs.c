@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fs.h"
+#include "sbuf.h"
 #include "tap.h"
 #include "util.h"
 
@@ -492,6 +494,44 @@ static void test_files(void)
 	oci_err_clear(&err);
 }
 
+/* oci_read_fd: pipes and files, the cap, appending, a bad fd. */
+static void test_read_fd(void)
+{
+	int p[2];
+	must(pipe2(p, O_CLOEXEC), "pipe");
+	must(oci_write_all(p[1], "state", 5), "write");
+	close(p[1]);
+	_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
+	sbuf_addstr(&sb, "the ");
+	is_int(oci_read_fd(p[0], 5, &sb), 0, "read_fd: a pipe, exactly its cap");
+	ok(sb.len == 9 && streq(sb.buf, "the state"), "appended after what sb held");
+	close(p[0]);
+
+	/* More than a pipe or one 64 KiB step: a file of 200000 bytes. */
+	int fd = memfd_create("read_fd", MFD_CLOEXEC);
+	must(fd, "memfd_create");
+	_cleanup_free_ char *big = xmalloc(200000);
+	for (size_t i = 0; i < 200000; i++)
+		big[i] = (char)('a' + i % 26);
+	must(oci_write_all(fd, big, 200000), "write");
+	sbuf_reset(&sb);
+	must(lseek(fd, 0, SEEK_SET) == 0 ? 0 : -1, "lseek");
+	is_int(oci_read_fd(fd, 0, &sb), 0, "read_fd: 200000 bytes, no cap");
+	ok(sb.len == 200000 && memcmp(sb.buf, big, 200000) == 0 && sb.buf[200000] == '\0',
+	   "all of it, in order, NUL-terminated");
+	sbuf_reset(&sb);
+	must(lseek(fd, 0, SEEK_SET) == 0 ? 0 : -1, "lseek");
+	is_int(oci_read_fd(fd, 199999, &sb), -EFBIG, "read_fd: one byte over the cap is EFBIG");
+	sbuf_reset(&sb);
+	must(lseek(fd, 0, SEEK_SET) == 0 ? 0 : -1, "lseek");
+	is_int(oci_read_fd(fd, 200000, &sb), 0, "read_fd: a cap equal to the size is fine");
+	close(fd);
+
+	sbuf_reset(&sb);
+	is_int(oci_read_fd(-1, 0, &sb), -EBADF, "read_fd: a bad fd is -EBADF");
+	ok(sb.len == 0 && sb.buf[0] == '\0', "sb still empty and terminated");
+}
+
 static void test_rm_rf(void)
 {
 	_cleanup_err_ struct oci_err *err = NULL;
@@ -641,6 +681,7 @@ int main(void)
 	is_int(count_fds(), fds, "no fd leaked by the in-root functions");
 	test_paths();
 	test_files();
+	test_read_fd();
 	test_rm_rf();
 	is_int(count_fds(), fds, "no fd leaked at the end");
 
