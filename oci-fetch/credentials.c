@@ -49,24 +49,6 @@ static bool host_matches(const char *key, const char *host)
 	return is_docker_hub(k) && is_docker_hub(host);
 }
 
-/* All of fd, at most 1 MiB. */
-static int read_fd_all(int fd, struct sbuf *out)
-{
-	char buf[4096];
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;
-		if (out->len + n > 1 << 20)
-			return -EFBIG;
-		sbuf_add(out, buf, n);
-	}
-}
-
 int fetch_creds_helper_get(const char *helper, const char *host, struct fetch_creds *ret,
 			   struct oci_err **err)
 {
@@ -326,7 +308,7 @@ int fetch_creds_erase(const char *file, const char *host, struct oci_err **err)
 static int read_password_stdin(char **ret, struct oci_err **err)
 {
 	_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
-	int r = read_fd_all(0, &sb);
+	int r = oci_read_fd(0, 1 << 20, &sb);
 	if (r < 0)
 		return oci_err_set(err, -r, "reading the password from stdin failed");
 	while (sb.len && (sb.buf[sb.len - 1] == '\n' || sb.buf[sb.len - 1] == '\r'))

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "exec.h"
+#include "fs.h"
 #include "json.h"
 #include "net.h"
 #include "sbuf.h"
@@ -101,25 +102,6 @@ static bool version_pre_040(const char *v)
 static bool version_pre_100(const char *v)
 {
 	return startswith(v, "0.");
-}
-
-static int read_stdin(int fd, struct sbuf *sb)
-{
-	for (;;) {
-		sbuf_grow(sb, 4096);
-		ssize_t n = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return 0;
-		sb->len += (size_t)n;
-		sb->buf[sb->len] = '\0';
-		if (sb->len > (4u << 20))
-			return -EFBIG;
-	}
 }
 
 
@@ -605,7 +587,7 @@ int net_cni_main(const char *store_opt, char *(*getenv_fn)(const char *), int in
 	c.netns = getenv_fn("CNI_NETNS");
 	c.ifname = getenv_fn("CNI_IFNAME");
 	_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
-	if (read_stdin(in_fd, &sb) < 0)
+	if (oci_read_fd(in_fd, 4u << 20, &sb) < 0)
 		return cni_error(&c, CNI_ERR_IO, "cannot read the network configuration", NULL);
 	json_auto_t *conf = NULL;
 	_cleanup_err_ struct oci_err *err = NULL;

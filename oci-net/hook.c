@@ -4,29 +4,23 @@
  * (by pid) and poststop takes it off again. */
 #include <jansson.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "fs.h"
 #include "json.h"
 #include "net.h"
 #include "sbuf.h"
 #include "util.h"
 
-static int read_all(int fd, struct sbuf *sb, struct oci_err **err)
+/* The state JSON on stdin, at most 1 MiB. */
+static int read_state(int fd, struct sbuf *sb, struct oci_err **err)
 {
-	for (;;) {
-		sbuf_grow(sb, 4096);
-		ssize_t n = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return oci_err_sys(err, "read the container state on stdin");
-		}
-		if (n == 0)
-			return 0;
-		sb->len += (size_t)n;
-		sb->buf[sb->len] = '\0';
-		if (sb->len > (1u << 20))
-			return oci_err_set(err, EFBIG, "container state on stdin is too large");
-	}
+	int r = oci_read_fd(fd, 1u << 20, sb);
+	if (r == -EFBIG)
+		return oci_err_set(err, EFBIG, "container state on stdin is too large");
+	if (r < 0)
+		return oci_err_set(err, -r, "read the container state on stdin: %s", strerror(-r));
+	return 0;
 }
 
 /* The root filesystem of a bundle: root.path of its config.json. */
@@ -54,7 +48,7 @@ int net_hook_run(struct net_ctx *ctx, const struct net_hook_opts *o, int in_fd,
 	int64_t pid = 0;
 	json_t *ann = NULL;
 	int r;
-	if ((r = read_all(in_fd, &sb, err)) < 0 ||
+	if ((r = read_state(in_fd, &sb, err)) < 0 ||
 	    (r = oci_json_load_buf(sb.buf, sb.len, "state", &st, err)) < 0)
 		return r;
 	if ((r = oci_json_get_str(st, "state", "id", &id, err)) < 0 ||
