@@ -42,11 +42,11 @@ static pid_t server_pid(struct net_ctx *ctx, const char *network)
 	_cleanup_free_ char *s = NULL;
 	if (net_sysctl_read(pf, &s, NULL) < 0)
 		return 0;
-	long long pid;
-	if (oci_parse_int64(s, 1, 1 << 22, &pid) < 0)
+	uint64_t pid;
+	if (net_parse_uint(s, 1, 1 << 22, &pid) < 0)
 		return 0;
 	/* The pid must still be our server for this network (pids are reused). */
-	_cleanup_free_ char *cmdf = xasprintf("/proc/%lld/cmdline", pid);
+	_cleanup_free_ char *cmdf = xasprintf("/proc/%llu/cmdline", (unsigned long long)pid);
 	_cleanup_close_ int fd = open(cmdf, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -480,19 +480,40 @@ static size_t build_reply(const unsigned char *q, size_t qend, int rcode,
 }
 
 
+int net_dns_ptr_parse(const char *name, unsigned char ret[4])
+{
+	static const char suffix[] = ".in-addr.arpa";
+	size_t len = strlen(name), sl = sizeof(suffix) - 1;
+	if (len <= sl || !streq(name + len - sl, suffix))
+		return -EINVAL;
+	_cleanup_free_ char *labels = xstrndup(name, len - sl);
+	unsigned char ip[4];
+	char *p = labels;
+	for (int i = 3; i >= 0; i--) {
+		char *dot = strchr(p, '.');
+		if ((i > 0) != (dot != NULL))
+			return -EINVAL;
+		if (dot)
+			*dot = '\0';
+		uint64_t v;
+		if (net_parse_uint(p, 0, 255, &v) < 0)
+			return -EINVAL;
+		ip[i] = (unsigned char)v;
+		p = dot ? dot + 1 : p;
+	}
+	memcpy(ret, ip, sizeof(ip));
+	return 0;
+}
+
 /* A PTR answer for "D.C.B.A.in-addr.arpa" when A.B.C.D is one of ours:
  * "NAME.DOMAIN." (the first name listed for the address). Returns its
  * length in out[512], 0 when the query is not such a one. */
 static size_t build_ptr(struct dns_server *s, const unsigned char *q, size_t qend,
 			const char *name, uint16_t qtype, unsigned char *out)
 {
-	unsigned a[4];
-	char tail[32];
-	if (qtype != 12 || sscanf(name, "%u.%u.%u.%u.%31s", &a[3], &a[2], &a[1], &a[0], tail) != 5 ||
-	    !streq(tail, "in-addr.arpa") || a[0] > 255 || a[1] > 255 || a[2] > 255 || a[3] > 255)
+	unsigned char ip[4];
+	if (qtype != 12 || net_dns_ptr_parse(name, ip) < 0)
 		return 0;
-	unsigned char ip[4] = { (unsigned char)a[0], (unsigned char)a[1], (unsigned char)a[2],
-				(unsigned char)a[3] };
 	const struct dns_host *h = NULL;
 	for (size_t i = 0; i < s->n_hosts && !h; i++)
 		if (s->hosts[i].family == AF_INET && memcmp(s->hosts[i].addr, ip, 4) == 0)
@@ -744,22 +765,23 @@ static void handle_answer(struct dns_server *s, size_t i)
 static int parse_upstream(const char *u, struct sockaddr_storage *ss, socklen_t *len)
 {
 	_cleanup_free_ char *h = xstrdup(u);
-	int port = 53;
+	uint64_t port = 53;
 	char *host = h;
+	const char *port_s = NULL;
 	if (h[0] == '[') {
 		char *c = strchr(h, ']');
-		if (!c)
+		if (!c || (c[1] && c[1] != ':'))
 			return -EINVAL;
 		*c = '\0';
 		host = h + 1;
 		if (c[1] == ':')
-			port = atoi(c + 2);
+			port_s = c + 2;
 	} else if (strchr(h, ':') && strchr(h, ':') == strrchr(h, ':')) {
 		char *c = strchr(h, ':');
 		*c = '\0';
-		port = atoi(c + 1);
+		port_s = c + 1;
 	}
-	if (port <= 0 || port > 65535)
+	if (port_s && net_parse_uint(port_s, 1, 65535, &port) < 0)
 		return -EINVAL;
 	memset(ss, 0, sizeof(*ss));
 	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;

@@ -2,6 +2,7 @@
  * themselves are the endpoint records (endpoint.c); callers hold the networks
  * lock while they pick and save, so concurrent connects never share one. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,6 +13,29 @@
 static int addr_len(int family)
 {
 	return family == AF_INET ? 4 : 16;
+}
+
+int net_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+{
+	if (!s || !*s)
+		return -EINVAL;
+	if (s[0] == '0' && s[1])
+		return -EINVAL;
+	uint64_t v = 0;
+	bool over = false;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			over = true;
+		else
+			v = v * 10 + d;
+	}
+	if (over || v < min || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
 }
 
 int net_ip_parse(const char *s, struct net_cidr *ret, struct oci_err **err)
@@ -34,10 +58,11 @@ int net_cidr_parse(const char *s, bool require_prefix, struct net_cidr *ret, str
 				   require_prefix ? " with a prefix length" : "");
 	int max = addr_len(c.family) * 8;
 	if (slash) {
-		long long p;
-		if (oci_parse_int64(slash + 1, 0, max, &p) < 0)
-			return oci_err_set(err, EINVAL, "'%s': prefix length must be 0 to %d", s,
-					   max);
+		uint64_t p;
+		if (net_parse_uint(slash + 1, 0, (uint64_t)max, &p) < 0)
+			return oci_err_set(err, EINVAL,
+					   "'%s': prefix length '%s' is not a number from 0 to %d", s,
+					   slash + 1, max);
 		c.prefix = (int)p;
 	} else if (require_prefix) {
 		return oci_err_set(err, EINVAL, "'%s': missing prefix length (like 10.0.0.0/24)",

@@ -153,8 +153,8 @@ static void conn_args_release(struct conn_args *a)
 
 static void parse_pid(const char *s, pid_t *ret)
 {
-	long long v;
-	if (oci_parse_int64(s, 1, 1 << 22, &v) < 0)
+	uint64_t v;
+	if (net_parse_uint(s, 1, 1 << 22, &v) < 0)
 		die_usage("--pid '%s' is not a process ID", s);
 	*ret = (pid_t)v;
 }
@@ -362,8 +362,8 @@ static int cmd_create(struct cli *c)
 		case OPT_MACSPOOF: o.mac_spoof_check = true; break;
 		case OPT_UPSTREAM: oci_strv_push(&ups, optarg); break;
 		case OPT_MTU: {
-			long long v;
-			if (oci_parse_int64(optarg, 68, 65535, &v) < 0)
+			uint64_t v;
+			if (net_parse_uint(optarg, 68, 65535, &v) < 0)
 				die_usage("--mtu '%s' is not a number from 68 to 65535", optarg);
 			o.mtu = (unsigned)v;
 			break;
@@ -663,14 +663,14 @@ static int cmd_dns_serve(struct cli *c)
 	_cleanup_strv_ char **ups = NULL;
 	_cleanup_strv_ char **listen = NULL;
 	int ch;
-	long long v;
+	uint64_t v;
 	optind = 0;
 	while ((ch = getopt_long(c->argc, c->argv, "+", lopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_LISTEN: oci_strv_push(&listen, optarg); break;
 		case OPT_PORT:
-			if (oci_parse_int64(optarg, 1, 65535, &v) < 0)
-				die_usage("--port '%s' is not a port", optarg);
+			if (net_parse_uint(optarg, 1, 65535, &v) < 0)
+				die_usage("--port '%s' is not a number from 1 to 65535", optarg);
 			o.listen_port = (int)v;
 			break;
 		case OPT_HOSTS: o.hosts_file = optarg; break;
@@ -678,7 +678,7 @@ static int cmd_dns_serve(struct cli *c)
 		case OPT_UPSTREAM: oci_strv_push(&ups, optarg); break;
 		case OPT_DOMAIN: o.domain = optarg; break;
 		case OPT_READY:
-			if (oci_parse_int64(optarg, 0, 1 << 20, &v) < 0)
+			if (net_parse_uint(optarg, 0, 1 << 20, &v) < 0)
 				die_usage("--ready-fd '%s' is not a file descriptor", optarg);
 			o.ready_fd = (int)v;
 			break;

@@ -22,6 +22,14 @@
 #define NET_DEFAULT_BRIDGE "oci0"
 #define NET_NFT_TABLE "oci_net"
 
+/* ---- numbers (ipam.c) ---- */
+/* A decimal number in [min, max] written plainly: ASCII digits only, no
+ * sign, blank, hex prefix or leading zero ("0" alone is fine), as Go's
+ * netip.ParsePrefix wants its prefix length. Every number oci-net reads
+ * from text goes through it. -EINVAL for a malformed one, -ERANGE when out
+ * of range; *ret is set only on success. */
+int net_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
+
 /* ---- addresses (ipam.c) ---- */
 struct net_cidr {
 	int family; /* AF_INET or AF_INET6; 0: unset */
@@ -298,6 +306,10 @@ int net_dns_serve(const struct net_dns_serve_opts *o, struct oci_err **err);
 /* Encodes an answer for one query (exposed for unit tests). */
 int net_dns_parse_question(const unsigned char *msg, size_t len, char *name, size_t name_size,
 			   uint16_t *ret_type, size_t *ret_end);
+/* The IPv4 address of a reverse name "D.C.B.A.in-addr.arpa" (lowercase,
+ * four plain decimal labels of 0 to 255): ret gets A.B.C.D. -EINVAL for any
+ * other name. */
+int net_dns_ptr_parse(const char *name, unsigned char ret[4]);
 
 /* ---- OCI hook and CNI (hook.c, cni.c) ---- */
 struct net_hook_opts {

@@ -468,6 +468,9 @@ int net_network_new(struct net_ctx *ctx, const char *name, const struct net_crea
 	n->dns = !o->no_dns;
 	n->mtu = o->mtu ? o->mtu : 1500;
 	n->created = net_now_rfc3339();
+	for (char **u = o->dns_upstreams; u && *u; u++)
+		if (!net_upstream_valid(*u))
+			return oci_err_set(err, EINVAL, "--dns-upstream '%s' is not IP[:PORT]", *u);
 	n->dns_upstreams = o->dns_upstreams ? oci_strv_dup(o->dns_upstreams) : NULL;
 	for (char **p = o->routes; p && *p; p++) {
 		struct net_cidr c;

@@ -15,8 +15,8 @@ const char *net_proto_name(int proto)
 static int parse_port(const char *spec, const char *s, const char *what, uint16_t *ret,
 		      struct oci_err **err)
 {
-	long long v;
-	if (oci_parse_int64(s, 1, 65535, &v) < 0)
+	uint64_t v;
+	if (net_parse_uint(s, 1, 65535, &v) < 0)
 		return oci_err_set(err, EINVAL, "port '%s': %s port '%s' is not a number from 1 to 65535",
 				   spec, what, s);
 	*ret = (uint16_t)v;

@@ -45,6 +45,29 @@ int main(void)
 	is_int(net_cidr_parse("fd00::/129", true, &c, NULL), -EINVAL, "IPv6 prefix above 128");
 	is_int(net_cidr_parse("", true, &c, NULL), -EINVAL, "empty");
 
+	/* The prefix length is plain decimal, as Go's netip.ParsePrefix wants: no
+	 * sign, blank, hex or leading zero (strtol took them). */
+	static const char *const lax[] = {
+		"10.0.0.1/ 8", "10.0.0.1/+8", "10.0.0.1/08", "10.0.0.1/-0", "10.0.0.1/0x8",
+		"10.0.0.1/8 ", "10.0.0.1/\t8", "10.0.0.1/", "10.0.0.1/00", "fd00::/064",
+		"fd00::/+64", "10.0.0.1/18446744073709551624",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(lax); i++) {
+		is_int(net_cidr_parse(lax[i], true, &c, &err), -EINVAL, "'%s' is refused", lax[i]);
+		ok(err && strstr(err->msg, lax[i]) && strstr(err->msg, "prefix length"),
+		   "'%s': the error names it: %s", lax[i], err ? err->msg : "(none)");
+		oci_err_clear(&err);
+	}
+	is_int(net_cidr_parse("10.0.0.1/08", false, &c, NULL), -EINVAL,
+	       "'/08' refused also where the prefix is optional");
+	is_int(net_cidr_parse("010.0.0.1/8", true, &c, NULL), -EINVAL, "leading zero in an octet");
+	is_int(net_cidr_parse("10.0.0.1 /8", true, &c, NULL), -EINVAL, "blank before '/'");
+	is_int(net_cidr_parse(" 10.0.0.1", false, &c, NULL), -EINVAL, "leading blank");
+	is_int(net_cidr_parse("0.0.0.0/0", true, &c, NULL), 0, "'/0' is fine");
+	is_int(c.prefix, 0, "prefix 0");
+	is_int(net_cidr_parse("fd00::/128", true, &c, NULL), 0, "'/128' is fine");
+	is_int(c.prefix, 128, "prefix 128");
+
 	/* Printing and arithmetic. */
 	c = C("10.231.1.77/24");
 	str_is(&c, true, "10.231.1.77/24", "str with prefix");

@@ -55,6 +55,26 @@ int main(void)
 	bad("[1.2.3.4]:80:80", "not an IPv6 address");
 	bad("a:b:c:d", "IPv4");
 	bad(":80", "host port");
+	/* Port numbers are plain decimal (as Docker's): no sign, blank, hex or
+	 * leading zero; strtol took all of these. */
+	bad("+80:80", "host port '+80'");
+	bad("080:80", "host port '080'");
+	bad(" 80:80", "host port ' 80'");
+	bad("-80:80", "host port '-80'");
+	bad("0x50:80", "host port '0x50'");
+	bad("80:+80", "container port '+80'");
+	bad("80:080", "container port '080'");
+	bad("80:00", "container port '00'");
+	bad("80: 80", "container port ' 80'");
+	bad("80:80 ", "container port '80 '");
+	bad("80:80\t/udp", "container port");
+	bad("80:1e2", "container port '1e2'");
+	bad("127.0.0.1:+80:80", "host port '+80'");
+	bad("[::1]:080:80", "host port '080'");
+	bad("18446744073709551696:80", "1 to 65535");
+	bad("80:80/ tcp", "tcp or udp");
+	bad("127.0.0.01:80:80", "not an IPv4 address");
+	good("10:10", "10:10/tcp", IPPROTO_TCP, 10, 10);
 	done_testing();
 	return exit_status();
 }
