@@ -65,23 +65,61 @@ int net_netns_open(const struct net_target *t, int *ret_fd, char **ret_path, uin
 	return 0;
 }
 
+/* The last line of what a program wrote to stderr, without its
+ * "PROG: error: " prefix and with control characters as '?'; NULL when it
+ * wrote nothing. Caller frees. */
+static char *stderr_cause(const char *errout)
+{
+	if (!errout)
+		return NULL;
+	size_t len = strlen(errout);
+	while (len && (errout[len - 1] == '\n' || errout[len - 1] == '\r' || errout[len - 1] == ' '))
+		len--;
+	size_t start = len;
+	while (start && errout[start - 1] != '\n')
+		start--;
+	if (start == len)
+		return NULL;
+	char *line = xstrndup(errout + start, len - start);
+	char *msg = strstr(line, ": error: ");
+	msg = msg ? msg + strlen(": error: ") : line;
+	char *cause = xstrdup(*msg ? msg : line);
+	free(line);
+	for (char *c = cause; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return cause;
+}
+
 int net_container_pid(const char *id, const char *runtime_root, pid_t *ret, struct oci_err **err)
 {
 	char *with_root[] = { (char *)"oci-run", (char *)"--root", (char *)runtime_root,
 			      (char *)"state", (char *)id, NULL };
 	char *plain[] = { (char *)"oci-run", (char *)"state", (char *)id, NULL };
-	char **argv = runtime_root ? with_root : plain;
-	_cleanup_free_ char *out = NULL;
-	int status = 0;
-	int r = oci_run_sibling(argv, &out, &status, err);
+	/* Both outputs captured: oci-run's error becomes the cause in our one
+	 * line instead of a line of its own above it. */
+	struct oci_exec x = { .argv = runtime_root ? with_root : plain,
+			      .out_mode = OCI_EXEC_CAPTURE,
+			      .err_mode = OCI_EXEC_CAPTURE,
+			      .max_capture = 1 << 20 };
+	_cleanup_exec_result_ struct oci_exec_result res = { 0 };
+	int r = oci_exec_run(&x, &res, err);
 	if (r < 0)
 		return oci_err_wrap(err, "container '%s'", id);
-	if (status != 0)
+	if (res.status != 0) {
+		_cleanup_free_ char *cause = stderr_cause(res.errout);
+		_cleanup_free_ char *quoted = xasprintf("'%s'", id);
+		if (cause && strstr(cause, quoted))
+			return oci_err_set(err, ENOENT, "oci-run state: %s", cause);
+		if (cause)
+			return oci_err_set(err, ENOENT, "container '%s': oci-run state: %s", id, cause);
 		return oci_err_set(err, ENOENT, "container '%s': 'oci-run state' exited with status %d",
-				   id, status);
+				   id, res.status);
+	}
 	json_auto_t *j = NULL;
 	int64_t pid = 0;
 	const char *st = NULL;
+	const char *out = res.out ? res.out : "";
 	if ((r = oci_json_load_buf(out, strlen(out), "oci-run state", &j, err)) < 0 ||
 	    (r = oci_json_opt_int(j, "", "pid", &pid, err)) < 0 ||
 	    (r = oci_json_opt_str(j, "", "status", &st, err)) < 0)
