@@ -1,77 +1,74 @@
 /* Lifecycle hooks. */
 #include "hooks.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
+#include <limits.h>
+#include <string.h>
 
-#include "fs.h"
+#include "../common/exec.h" /* not oci-run/exec.h (oci-run exec) */
 #include "util.h"
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
+/* The hook's env ("NAME=VALUE" strings) as variables, names allocated:
+ * the whole environment it gets. An entry without '=' names no variable
+ * and is left out. */
+static struct oci_exec_var *hook_env(char **env, size_t *ret_n)
+{
+	size_t n = env ? oci_strv_len(env) : 0, k = 0;
+	struct oci_exec_var *v = xcalloc(n + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(env[i], '=');
+		if (eq)
+			v[k++] =
+			    (struct oci_exec_var){xstrndup(env[i], (size_t)(eq - env[i])), eq + 1};
+	}
+	*ret_n = k;
+	return v;
+}
 
+static void hook_env_free(struct oci_exec_var *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((char *)v[i].name);
+	free(v);
+}
+
+/* The state on stdin, stdout to our stderr (never our data on stdout),
+ * stderr ours, no other descriptor of ours, args as argv (args[0] its
+ * argv[0]; the path alone without args), env as the whole environment,
+ * the timeout in seconds. */
 static int run_one(const struct run_hook *hk, const char *kind, size_t idx, const char *state,
 		   struct oci_err **err)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return oci_err_sys(err, "pipe");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return oci_err_sys(err, "fork");
-	}
-	if (pid == 0) {
-		char *const noenv[] = {NULL};
-		char *const defargs[] = {hk->path, NULL};
-		if (dup2(p[0], 0) < 0 || dup2(2, 1) < 0)
-			_exit(127);
-		syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-		sigset_t all;
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		execve(hk->path, hk->args ? hk->args : defargs, hk->env ? hk->env : noenv);
-		dprintf(2, "oci-run: error: %s hook '%s': %s\n", kind, hk->path, strerror(errno));
-		_exit(127);
-	}
-	close(p[0]);
-	/* a hook that does not read its stdin must not kill us with SIGPIPE */
-	(void)oci_write_all(p[1], state, strlen(state));
-	close(p[1]);
-
-	int status = 0;
-	if (hk->timeout > 0) {
-		int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-		if (pfd >= 0) {
-			struct pollfd pl = {pfd, POLLIN, 0};
-			int n;
-			while ((n = poll(&pl, 1, hk->timeout * 1000)) < 0 && errno == EINTR)
-				;
-			close(pfd);
-			if (n == 0) {
-				kill(pid, SIGKILL);
-				waitpid(pid, &status, 0);
-				return oci_err_set(err, ETIMEDOUT,
-						   "hooks.%s[%zu]: '%s' timed out after %d seconds",
-						   kind, idx, hk->path, hk->timeout);
-			}
-		}
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return oci_err_sys(err, "wait for %s hook '%s'", kind, hk->path);
-	}
-	if (WIFSIGNALED(status))
+	char *const defargs[] = {hk->path, NULL};
+	size_t n_env = 0;
+	struct oci_exec_var *env = hook_env(hk->env, &n_env);
+	struct oci_exec x = {
+	    .path = hk->path,
+	    .argv = hk->args && hk->args[0] ? hk->args : defargs,
+	    .env = env,
+	    .n_env = n_env,
+	    .clear_env = true,
+	    .in = state,
+	    .in_len = strlen(state),
+	    .out_mode = OCI_EXEC_STDERR,
+	    .err_mode = OCI_EXEC_INHERIT,
+	    .timeout_ms = hk->timeout > INT_MAX / 1000 ? INT_MAX : hk->timeout * 1000,
+	};
+	_cleanup_exec_result_ struct oci_exec_result res = {0};
+	_cleanup_err_ struct oci_err *e = NULL;
+	int r = oci_exec_run(&x, &res, &e);
+	hook_env_free(env, n_env);
+	if (r == -ETIMEDOUT)
+		return oci_err_set(err, ETIMEDOUT, "hooks.%s[%zu]: '%s' timed out after %d seconds",
+				   kind, idx, hk->path, hk->timeout);
+	if (r < 0)
+		return oci_err_set(err, -r, "hooks.%s[%zu]: '%s': %s", kind, idx, hk->path,
+				   strerror(-r));
+	if (res.signo)
 		return oci_err_set(err, EIO, "hooks.%s[%zu]: '%s' was killed by signal %d", kind,
-				   idx, hk->path, WTERMSIG(status));
-	if (WEXITSTATUS(status) != 0)
+				   idx, hk->path, res.signo);
+	if (res.status != 0)
 		return oci_err_set(err, EIO, "hooks.%s[%zu]: '%s' exited with status %d", kind, idx,
-				   hk->path, WEXITSTATUS(status));
+				   hk->path, res.status);
 	return 0;
 }
 

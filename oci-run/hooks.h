@@ -8,7 +8,7 @@
 
 /* Runs the hooks of one kind in order; the first that fails (non-zero exit,
  * a signal, a timeout, cannot be started) stops the run with an error
- * naming it ("prestart hook '/bin/x' exited with status 1"). */
+ * naming it ("hooks.prestart[0]: '/bin/x' exited with status 1"). */
 int run_hooks(const struct run_hooks *h, enum run_hook_kind kind, const char *state_json,
 	      struct oci_err **err);
 

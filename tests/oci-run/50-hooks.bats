@@ -71,6 +71,24 @@ HOOK
 	[ "$(cut -d' ' -f1 "$T/hooks.log" | tr '\n' ' ')" = "first second " ]
 }
 
+@test "a hook gets args as its whole argv, only its env, no descriptor of ours, and its stdout goes to stderr" {
+	# path runs; args[0] is only the name it sees (execv's path and argv)
+	local script='cat >/dev/null; tr "\0" "\n" </proc/$$/cmdline | head -n1 >"$D/argv0"
+env | grep -v "^PWD=" | sort >"$D/env"; ls /proc/self/fd | tr "\n" " " >"$D/fds"; echo hook-says'
+	bundle_config "$T/b" '.hooks.prestart = [{path: "/bin/sh", args: ["hook-argv0", "-c", $s],
+		env: ["D=\($d)", "HOOKVAR=v1", "PATH=/usr/bin:/bin"]}]' --arg s "$script" --arg d "$T"
+	bundle_args "$T/b" true
+	local rc=0
+	"${R[@]}" run --bundle "$T/b" c1 >"$T/out" 2>"$T/err" </dev/null 9</dev/null || rc=$?
+	[ "$rc" = 0 ] || fail "status $rc: $(cat "$T/err")"
+	[ "$(cat "$T/argv0")" = hook-argv0 ] || fail "argv[0]: $(cat "$T/argv0")"
+	[ "$(cat "$T/env")" = "$(printf 'D=%s\nHOOKVAR=v1\nPATH=/usr/bin:/bin' "$T")" ] || fail "env: $(cat "$T/env")"
+	# 3 is ls's own directory; 9 (ours) and oci-run's own must not be there
+	[ "$(cat "$T/fds")" = "0 1 2 3 " ] || fail "fds: $(cat "$T/fds")"
+	[ ! -s "$T/out" ] || fail "hook output on stdout: $(cat "$T/out")"
+	grep -qx hook-says "$T/err" || fail "stderr: $(cat "$T/err")"
+}
+
 @test "a failing createRuntime hook fails create, names the hook and leaves nothing" {
 	printf '#!/bin/sh\nexit 3\n' >"$T/bad"
 	chmod +x "$T/bad"
@@ -88,7 +106,8 @@ HOOK
 	bundle_config "$T/b" '.hooks.prestart = [{"path": "/no/such/hook"}]'
 	run_in "$T/b" true
 	assert_status 1
-	assert_output_contains "hooks.prestart[0]: '/no/such/hook'"
+	assert_one_line
+	assert_output_contains "hooks.prestart[0]: '/no/such/hook': No such file or directory"
 }
 
 @test "a hook timeout kills it and fails the operation" {
