@@ -74,6 +74,27 @@ load net
 	run oci-net create three --ipv6
 	assert_status 1
 	assert_output_contains "--subnet6"
+	# Numbers are plain decimal: no sign, blank or leading zero.
+	for sub in 10.231.12.0/024 10.231.12.0/+24 "10.231.12.0/ 24" 10.231.12.0/0x18; do
+		run oci-net create bad --subnet "$sub"
+		assert_status 1
+		assert_one_line
+		assert_output_contains "'$sub': prefix length '${sub#*/}' is not a number from 0 to 32"
+	done
+	for mtu in 01400 +1400 " 1400" 0x578; do
+		run oci-net create bad --subnet 10.231.17.0/24 --mtu "$mtu"
+		assert_status 2
+		assert_one_line
+		assert_output_contains "--mtu '$mtu' is not a number"
+	done
+	for up in 10.231.17.1:053 10.231.17.1:+53 10.231.17.1:53x "[fd00::1]x"; do
+		run oci-net create bad --subnet 10.231.17.0/24 --dns-upstream "$up"
+		assert_status 1
+		assert_one_line
+		assert_output_contains "--dns-upstream '$up' is not IP[:PORT]"
+	done
+	run oci-net ls -q
+	[ "$output" = one ] || fail "a refused create left a network: $output"
 	run oci-net rm nosuch
 	assert_status 1
 	assert_output_contains "no such network 'nosuch'"
@@ -89,6 +110,23 @@ load net
 	assert_status 2
 	run oci-net connect x --pid notapid
 	assert_status 2
+	for pid in +1 01 " 1" 0x1; do
+		run oci-net connect x --pid "$pid"
+		assert_status 2
+		assert_one_line
+		assert_output_contains "--pid '$pid' is not a process ID"
+	done
+	for p in +80:80 080:80 " 80:80" 80:+80 80:080 "80: 80" 80:0x50; do
+		run oci-net connect x --netns /x -p "$p"
+		assert_status 2
+		assert_one_line
+		assert_output_contains "port '$p': "
+		assert_output_contains "is not a number from 1 to 65535"
+	done
+	run oci-net connect x --netns /x --dns 10.231.12.1:053
+	assert_status 1
+	assert_one_line
+	assert_output_contains "--dns '10.231.12.1:053' is not IP[:PORT]"
 	run oci-net connect x --netns /x -p 80
 	assert_status 2
 	assert_output_contains "port '80'"

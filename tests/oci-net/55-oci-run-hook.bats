@@ -54,7 +54,8 @@ load net
 	assert_output_contains "10.231.87.2/24"
 	run oci-net --runtime-root "$T/state" connect hc nosuchctr
 	assert_status 1
-	assert_output_contains "oci-net: error: container 'nosuchctr'"
+	assert_one_line
+	assert_output_contains "oci-net: error: oci-run state: container 'nosuchctr' does not exist"
 	run oci-net disconnect hc idc1
 	assert_status 0
 	run nsenter -t "$pid" -n ip link show eth0
@@ -64,5 +65,31 @@ load net
 	oci-run --root "$T/state" delete --force idc1 || true
 	oci-net rm hc
 	drop_test_net
+	assert_host_restored
+}
+
+@test "connect by an ID oci-run does not know: one line with oci-run's cause" {
+	command -v oci-run >/dev/null || skip "oci-run is not built"
+	mkdir -p "$T/state"
+	oci-net create hu --subnet 10.231.88.0/24 --no-dns >/dev/null
+	# oci-run's own error line used to come above oci-net's.
+	run oci-net --runtime-root "$T/state" connect hu nosuchctr
+	assert_status 1
+	assert_one_line
+	[ "$output" = "oci-net: error: oci-run state: container 'nosuchctr' does not exist" ] ||
+		fail "output: $output"
+	# Without --runtime-root: oci-run's default root, the same one line.
+	run oci-net connect hu "nosuchctr$$"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "container 'nosuchctr$$' does not exist"
+	# A state folder oci-run cannot use: its cause still comes in one line.
+	run oci-net --runtime-root "$BATS_TEST_FILENAME" connect hu nosuchctr
+	assert_status 1
+	assert_one_line
+	assert_output_matches "^oci-net: error: (container 'nosuchctr': )?oci-run state: "
+	run oci-net inspect hu
+	[ "$(echo "$output" | jq '.[0].endpoints | length')" = 0 ] || fail "endpoint left: $output"
+	oci-net rm hu
 	assert_host_restored
 }
