@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,7 +104,8 @@ char **oci_strv_dup(char *const *v)
 
 int oci_parse_int64(const char *s, long long min, long long max, long long *ret)
 {
-	if (!s || !*s)
+	/* strtoll alone also takes leading blanks and a '+' */
+	if (!s || !(isdigit((unsigned char)s[0]) || (s[0] == '-' && min < 0)))
 		return -EINVAL;
 	char *end = NULL;
 	errno = 0;

@@ -35,7 +35,9 @@ char **oci_strv_dup(char *const *v);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Parses a whole decimal number into [min, max]; returns 0 or -EINVAL/-ERANGE. */
+/* Parses a whole decimal number into [min, max]: digits, with a leading '-'
+ * only when min is negative (no blanks, '+' or hex); returns 0 or
+ * -EINVAL/-ERANGE. */
 int oci_parse_int64(const char *s, long long min, long long max, long long *ret);
 
 #endif
