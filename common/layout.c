@@ -950,9 +950,11 @@ static const char *entry_ref_name(json_t *e)
 struct set_ref_ctx {
 	const char *name;
 	const struct oci_descriptor *d;
+	bool index_only; /* the manifests of an index may be absent */
 };
 
-static int check_complete(struct oci_layout *l, json_t *desc, struct oci_err **err);
+static int check_complete(struct oci_layout *l, json_t *desc, bool index_only,
+			  struct oci_err **err);
 
 static int set_ref_fn(struct oci_layout *l, json_t *m, void *vctx, struct oci_err **err)
 {
@@ -963,7 +965,7 @@ static int set_ref_fn(struct oci_layout *l, json_t *m, void *vctx, struct oci_er
 				   ctx->name, ctx->d->digest.str, l->path);
 	json_t *e = oci_descriptor_to_json(ctx->d);
 	/* Nothing half-done is tagged: everything it reaches must be here. */
-	int r = check_complete(l, e, err);
+	int r = check_complete(l, e, ctx->index_only, err);
 	if (r < 0) {
 		json_decref(e);
 		return oci_err_wrap(err, "cannot tag '%s' in '%s'", ctx->name, l->path);
@@ -1010,6 +1012,21 @@ int oci_layout_set_ref(struct oci_layout *l, const char *name, const struct oci_
 	return index_edit(l, set_ref_fn, &ctx, err);
 }
 
+int oci_layout_set_ref_index_only(struct oci_layout *l, const char *name,
+				  const struct oci_descriptor *d, struct oci_err **err)
+{
+	int r = check_ref_name(name, err);
+	if (r < 0)
+		return r;
+	if (!d->media_type || !*d->media_type)
+		return oci_err_set(err, EINVAL, "cannot tag '%s': descriptor has no media type",
+				   name);
+	if (d->size < 0)
+		return oci_err_set(err, EINVAL, "cannot tag '%s': negative size", name);
+	struct set_ref_ctx ctx = {.name = name, .d = d, .index_only = true};
+	return index_edit(l, set_ref_fn, &ctx, err);
+}
+
 static int remove_ref_fn(struct oci_layout *l, json_t *m, void *vctx, struct oci_err **err)
 {
 	const char *name = vctx;
@@ -1052,6 +1069,7 @@ struct walk {
 	struct oci_layout *l;
 	bool verify;  /* check presence, size and digest of everything */
 	bool require; /* check presence of everything */
+	bool index_only; /* ...but the manifests named by the top index */
 	json_t *seen; /* digest -> true */
 };
 
@@ -1131,9 +1149,23 @@ static int walk_desc(struct walk *w, json_t *obj, const char *path, int depth, s
 		 * when needed, and may be absent. */
 		bool foreign = streq(d.media_type, DOCKER_MT_LAYER_FOREIGN) ||
 			       strstr(d.media_type, ".nondistributable.");
-		if ((w->verify || w->require) && !foreign)
+		if (w->index_only && depth == 1 && nested)
+			return 0;
+		if ((w->verify || w->require) && !foreign) {
+			/* the manifest of a platform: say which (an index copied
+			 * without its manifests, e.g. by --multi-arch index-only) */
+			json_t *pl = nested ? json_object_get(obj, "platform") : NULL;
+			const char *os = json_string_value(json_object_get(pl, "os"));
+			const char *arch = json_string_value(json_object_get(pl, "architecture"));
+			const char *var = json_string_value(json_object_get(pl, "variant"));
+			if (os && arch)
+				return oci_err_set(err, ENOENT,
+						   "%s: the manifest for platform '%s/%s%s%s' (blob %s) is missing",
+						   path, os, arch, var ? "/" : "", var ? var : "",
+						   d.digest.str);
 			return oci_err_set(err, ENOENT, "%s: blob %s is missing", path,
 					   d.digest.str);
+		}
 		return 0;
 	}
 	if (w->verify) {
@@ -1184,10 +1216,13 @@ static int walk_index(struct walk *w, json_t *manifests, struct oci_err **err)
 	return 0;
 }
 
-static int check_complete(struct oci_layout *l, json_t *desc, struct oci_err **err)
+static int check_complete(struct oci_layout *l, json_t *desc, bool index_only,
+			  struct oci_err **err)
 {
 	json_auto_t *seen = json_object();
-	struct walk w = {.l = l, .require = true, .seen = seen};
+	const char *mt = json_string_value(json_object_get(desc, "mediaType"));
+	struct walk w = {.l = l, .require = true, .index_only = index_only && is_index_mt(mt),
+			 .seen = seen};
 	return walk_desc(&w, desc, "descriptor", 0, err);
 }
 

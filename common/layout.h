@@ -131,6 +131,12 @@ int oci_layout_resolve(struct oci_layout *l, const char *name, struct oci_descri
  * layers of a manifest), must be present. Atomic under the lock. */
 int oci_layout_set_ref(struct oci_layout *l, const char *name, const struct oci_descriptor *d,
 		       struct oci_err **err);
+/* As oci_layout_set_ref, for an image index copied without its image
+ * manifests (skopeo's --multi-arch index-only): the manifests that the index
+ * names directly may be absent; those that are present must be complete.
+ * For a descriptor that is not an index it is oci_layout_set_ref. */
+int oci_layout_set_ref_index_only(struct oci_layout *l, const char *name,
+				  const struct oci_descriptor *d, struct oci_err **err);
 /* Removes the entry NAME (-ENOENT when there is none). */
 int oci_layout_remove_ref(struct oci_layout *l, const char *name, struct oci_err **err);
 

@@ -343,6 +343,20 @@ int oci_layout_load_manifest(struct oci_layout *l, const struct oci_descriptor *
 				oci_index_release(&x);
 				return oci_err_wrap(err, "index %s", cur.digest.str);
 			}
+			if (!oci_layout_has_blob(l, &e->desc.digest)) {
+				/* an index copied without its manifests (skopeo's and
+				 * oci-fetch's --multi-arch index-only) */
+				_cleanup_free_ char *pl = e->has_platform
+							      ? oci_platform_string(&e->platform)
+							      : NULL;
+				r = oci_err_set(err, ENOENT,
+						"index %s: the manifest %s%s%s%s is not in '%s' (the index was copied without it, e.g. by --multi-arch index-only: pull that platform)",
+						cur.digest.str, e->desc.digest.str,
+						pl ? " for platform '" : "", pl ? pl : "", pl ? "'" : "",
+						l->path);
+				oci_index_release(&x);
+				return r;
+			}
 			struct oci_descriptor next = {0};
 			oci_descriptor_copy(&next, &e->desc);
 			oci_index_release(&x);

@@ -1,5 +1,6 @@
 /* Unit tests for common/layout.c. */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,6 +10,8 @@
 #include "json.h"
 #include "layout.h"
 #include "lock.h"
+#include "manifest.h"
+#include "platform.h"
 #include "tap.h"
 #include "util.h"
 
@@ -505,6 +508,90 @@ static void test_verify(struct oci_layout *l)
 	oci_layout_remove_ref(l, "v:1", NULL);
 }
 
+/* An index copied without its manifests (--multi-arch index-only). */
+static void test_index_only(struct oci_layout *l)
+{
+	struct oci_err *err = NULL;
+	_cleanup_descriptor_ struct oci_descriptor a = {0};
+	make_image(l, "index-only", &a);
+	struct oci_digest absent;
+	oci_digest_buf(OCI_DIGEST_SHA256, "an arm64 manifest not here", 26, &absent);
+	_cleanup_free_ char *ij = xasprintf(
+	    "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"manifests\":["
+	    "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%" PRId64
+	    ",\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}},"
+	    "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":26,"
+	    "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\",\"variant\":\"v8\"}}]}",
+	    OCI_MT_INDEX, OCI_MT_MANIFEST, a.digest.str, a.size, OCI_MT_MANIFEST, absent.str);
+	_cleanup_descriptor_ struct oci_descriptor x = {0};
+	x.media_type = xstrdup(OCI_MT_INDEX);
+	x.size = (int64_t)strlen(ij);
+	put_str(l, ij, &x.digest);
+
+	ok(oci_layout_set_ref(l, "io:1", &x, &err) == -ENOENT &&
+	       strstr(err->msg, "platform 'linux/arm64/v8'") && strstr(err->msg, absent.str),
+	   "set_ref of an index without a manifest names its platform: %s",
+	   err ? err->msg : "");
+	oci_err_clear(&err);
+	is_int(oci_layout_set_ref_index_only(l, "io:1", &x, &err), 0, "set_ref_index_only");
+	oci_err_clear(&err);
+	ok(oci_layout_verify(l, &err) == -ENOENT && strstr(err->msg, "platform 'linux/arm64/v8'"),
+	   "verify names the missing platform manifest: %s", err ? err->msg : "");
+	oci_err_clear(&err);
+
+	_cleanup_platform_ struct oci_platform arm = {0}, amd = {0};
+	oci_platform_parse("linux/arm64/v8", &arm, NULL);
+	oci_platform_parse("linux/amd64", &amd, NULL);
+	struct oci_manifest m = {0};
+	ok(oci_layout_load_manifest(l, &x, &arm, &m, NULL, &err) == -ENOENT &&
+	       strstr(err->msg, "for platform 'linux/arm64/v8'") && strstr(err->msg, absent.str) &&
+	       strstr(err->msg, "index-only"),
+	   "loading the absent platform's manifest says which: %s", err ? err->msg : "");
+	oci_err_clear(&err);
+	is_int(oci_layout_load_manifest(l, &x, &amd, &m, NULL, &err), 0,
+	       "the present platform loads");
+	oci_manifest_release(&m);
+	oci_err_clear(&err);
+
+	/* a manifest that is present must be complete */
+	_cleanup_free_ char *hj = xasprintf(
+	    "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
+	    "\"digest\":\"%s\",\"size\":26},\"layers\":[]}",
+	    OCI_MT_MANIFEST, OCI_MT_CONFIG, absent.str);
+	struct oci_digest hd;
+	put_str(l, hj, &hd);
+	_cleanup_free_ char *ij2 = xasprintf(
+	    "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"manifests\":["
+	    "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}]}",
+	    OCI_MT_INDEX, OCI_MT_MANIFEST, hd.str, strlen(hj));
+	_cleanup_descriptor_ struct oci_descriptor x2 = {0};
+	x2.media_type = xstrdup(OCI_MT_INDEX);
+	x2.size = (int64_t)strlen(ij2);
+	put_str(l, ij2, &x2.digest);
+	ok(oci_layout_set_ref_index_only(l, "io:2", &x2, &err) == -ENOENT &&
+	       strstr(err->msg, "config"),
+	   "a present manifest with a missing config is refused: %s", err ? err->msg : "");
+	oci_err_clear(&err);
+	/* not an index: the same as set_ref */
+	_cleanup_descriptor_ struct oci_descriptor h = {0};
+	h.media_type = xstrdup(OCI_MT_MANIFEST);
+	h.digest = hd;
+	h.size = (int64_t)strlen(hj);
+	ok(oci_layout_set_ref_index_only(l, "io:3", &h, &err) == -ENOENT,
+	   "a manifest with a missing config is refused: %s", err ? err->msg : "");
+	oci_err_clear(&err);
+
+	/* gc keeps the index and its present manifest */
+	size_t nb = 0;
+	uint64_t bytes = 0;
+	is_int(oci_layout_gc(l, &nb, &bytes, &err), 0, "gc with an index-only image: %s",
+	       err ? err->msg : "");
+	oci_err_clear(&err);
+	ok(oci_layout_has_blob(l, &x.digest) && oci_layout_has_blob(l, &a.digest),
+	   "gc kept the index and its manifest");
+	oci_layout_remove_ref(l, "io:1", NULL);
+}
+
 static void test_descriptor(void)
 {
 	struct oci_err *err = NULL;
@@ -623,6 +710,7 @@ int main(void)
 	test_gc(l);
 	test_descriptor();
 	test_concurrent(l);
+	test_index_only(l);
 	oci_layout_free(l);
 	oci_rm_rf(dir, NULL);
 	free(dir);
