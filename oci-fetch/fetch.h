@@ -30,6 +30,14 @@ enum fetch_tls {
 	FETCH_TLS_NOVERIFY = 2 /* --tls-verify=false: also allows plain http */
 };
 
+/* skopeo's --multi-arch: what to copy when the source is an image index. */
+enum fetch_multi_arch {
+	FETCH_MULTI_ARCH_DEFAULT = 0, /* pull: system; push: the image as the source names it */
+	FETCH_MULTI_ARCH_SYSTEM,      /* the manifest of --platform (default: the host's) */
+	FETCH_MULTI_ARCH_ALL,	      /* the index and every manifest (--all-platforms) */
+	FETCH_MULTI_ARCH_INDEX_ONLY,  /* the index alone, none of its manifests */
+};
+
 struct fetch_opts {
 	const char *store;     /* --store */
 	enum fetch_tls tls;
@@ -43,7 +51,7 @@ struct fetch_opts {
 	bool insecure_policy;  /* --insecure-policy */
 	const char *platform;  /* --platform */
 	const char *override_os, *override_arch, *override_variant;
-	bool all_platforms;
+	enum fetch_multi_arch multi_arch; /* --multi-arch, --all-platforms */
 	int jobs;              /* --jobs, default 6 */
 	bool quiet;
 	enum fetch_format format;
@@ -292,6 +300,10 @@ int fetch_cmd_referrers(const struct fetch_opts *o, const char *ref, const char 
 int fetch_cmd_login(const struct fetch_opts *o, const char *registry, struct oci_err **err);
 int fetch_cmd_logout(const struct fetch_opts *o, const char *registry, bool all,
 		     struct oci_err **err);
+
+/* The platform to pick from an index: --platform (else the host's) with
+ * --override-os/--override-arch/--override-variant applied (pull.c). */
+int fetch_platform_get(const struct fetch_opts *o, struct oci_platform *ret, struct oci_err **err);
 
 /* ---- policy.c ---- */
 /* --policy, else ~/.config/containers/policy.json, else

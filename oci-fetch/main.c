@@ -51,7 +51,10 @@ static const char usage[] =
 	"      --platform OS/ARCH[/VARIANT]  platform to pick from an index (default: host)\n"
 	"      --override-os OS, --override-arch ARCH, --override-variant VARIANT\n"
 	"                             change one part of the platform\n"
-	"      --all-platforms        pull every platform of an index\n"
+	"      --multi-arch WHICH     from an index: system (the --platform one, the\n"
+	"                             default of pull), all (the index and every\n"
+	"                             platform) or index-only (the index alone)\n"
+	"      --all-platforms        the same as --multi-arch all\n"
 	"  -j, --jobs N               parallel blob transfers (default 6)\n"
 	"      --retry-times N        retries on 5xx, 429 and dropped connections (default 3)\n"
 	"      --retry-delay DURATION first backoff delay, doubling (default 500ms)\n"
@@ -98,6 +101,7 @@ enum {
 	OPT_CONFIG,
 	OPT_POLICY,
 	OPT_INSECURE_POLICY,
+	OPT_MULTI_ARCH,
 };
 
 static const struct option long_opts[] = {
@@ -111,6 +115,7 @@ static const struct option long_opts[] = {
 	{ "registries-conf", required_argument, NULL, OPT_REGISTRIES_CONF },
 	{ "platform", required_argument, NULL, OPT_PLATFORM },
 	{ "all-platforms", no_argument, NULL, OPT_ALL_PLATFORMS },
+	{ "multi-arch", required_argument, NULL, OPT_MULTI_ARCH },
 	{ "override-os", required_argument, NULL, OPT_OVERRIDE_OS },
 	{ "override-arch", required_argument, NULL, OPT_OVERRIDE_ARCH },
 	{ "override-variant", required_argument, NULL, OPT_OVERRIDE_VARIANT },
@@ -218,7 +223,24 @@ int main(int argc, char **argv)
 		case OPT_NO_CREDS: o.no_creds = true; break;
 		case OPT_REGISTRIES_CONF: o.registries_conf = optarg; break;
 		case OPT_PLATFORM: o.platform = optarg; break;
-		case OPT_ALL_PLATFORMS: o.all_platforms = true; break;
+		case OPT_ALL_PLATFORMS:
+		case OPT_MULTI_ARCH: {
+			enum fetch_multi_arch m = FETCH_MULTI_ARCH_ALL;
+			if (c == OPT_ALL_PLATFORMS)
+				m = FETCH_MULTI_ARCH_ALL;
+			else if (streq(optarg, "system"))
+				m = FETCH_MULTI_ARCH_SYSTEM;
+			else if (streq(optarg, "all"))
+				m = FETCH_MULTI_ARCH_ALL;
+			else if (streq(optarg, "index-only"))
+				m = FETCH_MULTI_ARCH_INDEX_ONLY;
+			else
+				die_usage("invalid value '%s' for --multi-arch (system, all or index-only)", optarg);
+			if (o.multi_arch && o.multi_arch != m)
+				die_usage("%s: --multi-arch and --all-platforms disagree", "conflicting options");
+			o.multi_arch = m;
+			break;
+		}
 		case OPT_OVERRIDE_OS: o.override_os = optarg; break;
 		case OPT_OVERRIDE_ARCH: o.override_arch = optarg; break;
 		case OPT_OVERRIDE_VARIANT: o.override_variant = optarg; break;

@@ -226,7 +226,7 @@ static int parse_image_manifest(struct pulled *p, const struct raw_manifest *m, 
 
 /* Resolves the reference to manifests (not layers). */
 static int resolve(struct pull_ctx *c, const struct oci_ref *ref, const struct oci_platform *plat,
-		   bool all, struct pulled *p, struct oci_err **err)
+		   enum fetch_multi_arch mode, struct pulled *p, struct oci_err **err)
 {
 	struct oci_digest want;
 	const char *reference = ref->digest ? ref->digest : ref->tag ? ref->tag : "latest";
@@ -242,7 +242,9 @@ static int resolve(struct pull_ctx *c, const struct oci_ref *ref, const struct o
 		const struct oci_index_entry **sel = NULL;
 		size_t n_sel = 0;
 		_cleanup_free_ const struct oci_index_entry **selv = NULL;
-		if (all) {
+		if (mode == FETCH_MULTI_ARCH_INDEX_ONLY) {
+			/* the index alone: none of its manifests */
+		} else if (mode == FETCH_MULTI_ARCH_ALL) {
 			selv = xcalloc(p->index.n_manifests + 1, sizeof(*selv));
 			for (size_t i = 0; i < p->index.n_manifests; i++)
 				if (oci_media_type_is_manifest(p->index.manifests[i].desc.media_type))
@@ -316,11 +318,14 @@ static int pull_one(const struct fetch_opts *o, const struct fetch_endpoint *ep,
 						ref->digest ? "@" : ":", reference);
 	struct pull_ctx c = { .o = o, .reg = reg, .repo = ep->repo, .refstr = refstr, .layout = l };
 	struct pulled p = { 0 };
-	int r = resolve(&c, ref, plat, o->all_platforms, &p, err);
+	int r = resolve(&c, ref, plat, o->multi_arch, &p, err);
 	if (r < 0) {
 		pulled_release(&p);
 		return r;
 	}
+	/* the index is what the name points to (with all or only some of its manifests) */
+	bool keep_index = p.is_index && (o->multi_arch == FETCH_MULTI_ARCH_ALL ||
+					 o->multi_arch == FETCH_MULTI_ARCH_INDEX_ONLY);
 	_cleanup_free_ struct fetch_blob *blobs = NULL;
 	size_t nb = 0;
 	for (size_t i = 0; i < p.n_parsed; i++) {
@@ -333,12 +338,12 @@ static int pull_one(const struct fetch_opts *o, const struct fetch_endpoint *ep,
 	if (r >= 0) {
 		for (size_t i = 0; i < p.n_children && r >= 0; i++)
 			r = store_raw(l, &p.children[i], err);
-		if (r >= 0 && (!p.is_index || o->all_platforms))
+		if (r >= 0 && (!p.is_index || keep_index))
 			r = store_raw(l, &p.top, err);
 	}
 	if (r >= 0) {
 		struct oci_descriptor d = { 0 };
-		if (p.is_index && !o->all_platforms) {
+		if (p.is_index && !keep_index) {
 			oci_descriptor_copy(&d, &p.chosen);
 		} else {
 			d.media_type = xstrdup(p.top.media_type);
@@ -353,7 +358,9 @@ static int pull_one(const struct fetch_opts *o, const struct fetch_endpoint *ep,
 			    streq(cur.media_type, d.media_type);
 		oci_err_clear(&e2);
 		oci_descriptor_release(&cur);
-		if (!same)
+		if (!same && p.is_index && o->multi_arch == FETCH_MULTI_ARCH_INDEX_ONLY)
+			r = oci_layout_set_ref_index_only(l, ref_name, &d, err);
+		else if (!same)
 			r = oci_layout_set_ref(l, ref_name, &d, err);
 		oci_descriptor_release(&d);
 	}
@@ -371,7 +378,7 @@ static int parse_registry_ref(const char *s, struct oci_ref *ret, struct oci_err
 	return oci_ref_parse(s, ret, err);
 }
 
-static int get_platform(const struct fetch_opts *o, struct oci_platform *ret, struct oci_err **err)
+int fetch_platform_get(const struct fetch_opts *o, struct oci_platform *ret, struct oci_err **err)
 {
 	if (o->platform) {
 		if (oci_platform_parse(o->platform, ret, err) < 0)
@@ -410,7 +417,7 @@ int fetch_cmd_pull(const struct fetch_opts *o, const char *src, const char *dest
 	if (parse_registry_ref(src, &ref, err) < 0)
 		return oci_err_wrap(err, "'%s'", src);
 	_cleanup_platform_ struct oci_platform plat = { 0 };
-	if (get_platform(o, &plat, err) < 0)
+	if (fetch_platform_get(o, &plat, err) < 0)
 		return -(*err)->code;
 	if (fetch_policy_check(o, &ref, err) < 0)
 		return -(*err)->code;
@@ -430,10 +437,11 @@ int fetch_cmd_pull(const struct fetch_opts *o, const char *src, const char *dest
 		final = colon ? xstrndup(p, (size_t)(colon - p)) : xstrdup(p);
 		if (!*final)
 			return oci_err_set(err, EINVAL, "destination '%s': docker-archive: needs a file", dest);
-		if (o->all_platforms)
+		if (o->multi_arch == FETCH_MULTI_ARCH_ALL ||
+		    o->multi_arch == FETCH_MULTI_ARCH_INDEX_ONLY)
 			return oci_err_set(err, EINVAL,
-					   "destination '%s': a docker-archive holds one platform (drop --all-platforms)",
-					   dest);
+					   "destination '%s': a docker-archive holds one platform (drop --multi-arch %s)",
+					   dest, o->multi_arch == FETCH_MULTI_ARCH_ALL ? "all" : "index-only");
 		kind = DEST_DOCKER_ARCHIVE;
 		ref_name = xstrdup("latest");
 		repotag = colon ? xstrdup(colon + 1) : oci_ref_familiar(&ref);
@@ -546,7 +554,7 @@ static int inspect_one(const struct fetch_opts *o, const struct fetch_endpoint *
 						ref->digest ? "@" : ":", reference);
 	struct pull_ctx c = { .o = o, .reg = reg, .repo = ep->repo, .refstr = refstr };
 	struct pulled p = { 0 };
-	int r = resolve(&c, ref, plat, false, &p, err);
+	int r = resolve(&c, ref, plat, FETCH_MULTI_ARCH_SYSTEM, &p, err);
 	if (r < 0) {
 		pulled_release(&p);
 		return r;
@@ -643,7 +651,7 @@ int fetch_cmd_inspect(const struct fetch_opts *o, const char *src, struct sbuf *
 	if (parse_registry_ref(src, &ref, err) < 0)
 		return oci_err_wrap(err, "'%s'", src);
 	_cleanup_platform_ struct oci_platform plat = { 0 };
-	if (get_platform(o, &plat, err) < 0)
+	if (fetch_platform_get(o, &plat, err) < 0)
 		return -(*err)->code;
 	struct fetch_endpoint *eps = NULL;
 	size_t n = 0;

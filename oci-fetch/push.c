@@ -226,10 +226,13 @@ static int push_manifest(struct push_ctx *c, const struct oci_descriptor *desc, 
 		if (oci_index_parse(data, len, mt, desc->digest.str, &x, err) < 0)
 			return -(*err)->code;
 		int r = 0;
-		for (size_t i = 0; i < x.n_manifests && r >= 0; i++) {
+		/* --multi-arch index-only: the index alone (the registry may
+		 * refuse it when it lacks the manifests) */
+		bool index_only = c->o->multi_arch == FETCH_MULTI_ARCH_INDEX_ONLY;
+		for (size_t i = 0; i < x.n_manifests && r >= 0 && !index_only; i++) {
 			if (!oci_layout_has_blob(c->l, &x.manifests[i].desc.digest)) {
 				r = oci_err_set(err, ENOENT,
-						"index %s names manifest %s, which is not in '%s' (pull with --all-platforms)",
+						"index %s names manifest %s, which is not in '%s' (pull with --multi-arch all, or push with --multi-arch index-only or system)",
 						desc->digest.str, x.manifests[i].desc.digest.str, c->l->path);
 				break;
 			}
@@ -329,6 +332,39 @@ int fetch_cmd_push(const struct fetch_opts *o, const char *src, const char *dest
 	return r;
 }
 
+/* Replaces *desc (an index) by the entry of the platform to push. */
+static int pick_platform(const struct fetch_opts *o, struct oci_layout *l,
+			 struct oci_descriptor *desc, struct oci_err **err)
+{
+	_cleanup_platform_ struct oci_platform plat = { 0 };
+	if (fetch_platform_get(o, &plat, err) < 0)
+		return -(*err)->code;
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	if (oci_layout_blob_read(l, &desc->digest, 64 << 20, &data, &len, err) < 0)
+		return -(*err)->code;
+	struct oci_index x;
+	_cleanup_free_ char *what = xasprintf("index %s", desc->digest.str);
+	if (oci_index_parse(data, len, desc->media_type, what, &x, err) < 0)
+		return -(*err)->code;
+	const struct oci_index_entry *e = NULL;
+	int r = oci_index_select(&x, &plat, &e, err);
+	if (r >= 0 && !oci_layout_has_blob(l, &e->desc.digest)) {
+		_cleanup_free_ char *ps = oci_platform_string(&plat);
+		r = oci_err_set(err, ENOENT, "%s: the manifest %s for platform '%s' is not in '%s'",
+				what, e->desc.digest.str, ps, l->path);
+	} else if (r >= 0) {
+		struct oci_descriptor next = { 0 };
+		oci_descriptor_copy(&next, &e->desc);
+		oci_descriptor_release(desc);
+		*desc = next;
+	} else {
+		oci_err_wrap(err, "%s", what);
+	}
+	oci_index_release(&x);
+	return r;
+}
+
 static int push_from_layout(const struct fetch_opts *o, const char *src, const char *dest,
 			    const struct oci_ref *refp, const char *layout_path, const char *name,
 			    const char *mount_from, struct sbuf *out, struct oci_err **err)
@@ -353,6 +389,15 @@ static int push_from_layout(const struct fetch_opts *o, const char *src, const c
 		}
 		oci_descriptor_copy(&desc, &all[0]);
 		oci_descriptors_free(all, n);
+	}
+
+	/* --multi-arch system: the platform's manifest instead of the index */
+	if (o->multi_arch == FETCH_MULTI_ARCH_SYSTEM && oci_media_type_is_index(desc.media_type)) {
+		int rs = pick_platform(o, l, &desc, err);
+		if (rs < 0) {
+			oci_descriptor_release(&desc);
+			return oci_err_wrap(err, "cannot push '%s'", src);
+		}
 	}
 
 	struct fetch_endpoint *eps = NULL;
