@@ -298,6 +298,20 @@ int net_connect(struct net_ctx *ctx, const char *network, const struct net_conne
 		memcpy(e->ports, o->ports, o->n_ports * sizeof(*e->ports));
 		e->n_ports = o->n_ports;
 	}
+	e->masq_all = o->masq_all;
+	e->cond4 = o->cond4 ? oci_strv_dup(o->cond4) : NULL;
+	e->cond6 = o->cond6 ? oci_strv_dup(o->cond6) : NULL;
+	{
+		_cleanup_free_ char *x4 = NULL, *x6 = NULL;
+		if (net_port_cond_nft(e->cond4, AF_INET, &x4, err) < 0)
+			return oci_err_wrap(err, "conditionsV4");
+		if (net_port_cond_nft(e->cond6, AF_INET6, &x6, err) < 0)
+			return oci_err_wrap(err, "conditionsV6");
+	}
+	if (o->vlan)
+		net_vlan_copy(&e->vlan, o->vlan);
+	else
+		e->vlan.vid = n->vlan;
 	/* A published host port is taken once per protocol and address. */
 	for (size_t i = 0; i < e->n_ports; i++) {
 		for (size_t k = 0; k < n_eps; k++) {
@@ -332,7 +346,14 @@ int net_connect(struct net_ctx *ctx, const char *network, const struct net_conne
 	/* From here on a failure removes the veth again. */
 	e->bw = o->bw;
 	struct net_inside in = { .n = n, .e = e };
-	r = net_in_netns(nsfd, net_link_configure_inside, &in, err);
+	/* The bridge port's VLANs (the bridge filters VLANs from then on). */
+	if (e->vlan.vid || e->vlan.n_trunk) {
+		r = net_link_bridge_vlan_filtering(sk, n->bridge, err);
+		if (r >= 0)
+			r = net_link_port_vlans(sk, e->host_ifindex, false, &e->vlan, err);
+	}
+	if (r >= 0)
+		r = net_in_netns(nsfd, net_link_configure_inside, &in, err);
 	if (r >= 0 && e->bw.ingress_rate)
 		r = net_link_tbf(sk, e->host_ifindex, e->bw.ingress_rate, e->bw.ingress_burst, err);
 	e->mac = in.mac;

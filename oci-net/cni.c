@@ -7,6 +7,8 @@
  * (false makes the network internal), "isGateway", "dnsServer" (run the
  * network's DNS server; default false), "ipam": {"type": "host-local" or
  * "oci-net", "subnet", "gateway", "ranges": [[{"subnet", "gateway"}]]};
+ * "vlan", "vlanTrunk", "preserveDefaultVlan" (bridge plugin), "masqAll",
+ * "conditionsV4", "conditionsV6" (portmap plugin);
  * runtimeConfig (capabilities): "portMappings", "ips", "aliases". */
 #include <jansson.h>
 #include <netinet/in.h>
@@ -180,7 +182,7 @@ static void conf_subnet(json_t *conf, const char **subnet, const char **gateway)
 }
 
 static int ensure_network(struct net_ctx *ctx, json_t *conf, const char *name,
-			  const char *subnet_override, const char *gateway_override,
+			  const char *subnet_override, const char *gateway_override, unsigned vlan,
 			  struct oci_err **err)
 {
 	_cleanup_(net_network_freep) struct net_network *n = NULL;
@@ -240,6 +242,8 @@ static int ensure_network(struct net_ctx *ctx, json_t *conf, const char *name,
 	json_int_t mtu = json_integer_value(json_object_get(conf, "mtu"));
 	if (mtu > 0 && mtu <= 65535)
 		o.mtu = (unsigned)mtu;
+	/* vlan: the gateway (the bridge's own port) is in it too. */
+	o.vlan = vlan;
 	if ((r = net_network_new(ctx, name, &o, &n, err)) < 0 ||
 	    (r = net_network_save(ctx, n, err)) < 0)
 		return r;
@@ -398,11 +402,47 @@ static int parse_port_mappings(json_t *rc, struct net_port **ret, size_t *ret_n,
 	return 0;
 }
 
+/* conditionsV4 / conditionsV6: a list of strings (iptables match arguments). */
+static int parse_conditions(json_t *conf, const char *key, int family, char ***ret,
+			    struct oci_err **err)
+{
+	json_t *a = json_object_get(conf, key);
+	*ret = NULL;
+	if (!a || json_is_null(a))
+		return 0;
+	if (!json_is_array(a))
+		return oci_err_set(err, EINVAL, "%s must be a list of strings", key);
+	_cleanup_strv_ char **v = NULL;
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		if (!json_is_string(json_array_get(a, i)))
+			return oci_err_set(err, EINVAL, "%s[%zu] must be a string", key, i);
+		oci_strv_push(&v, json_string_value(json_array_get(a, i)));
+	}
+	_cleanup_free_ char *nft = NULL;
+	if (net_port_cond_nft(v, family, &nft, err) < 0)
+		return oci_err_wrap(err, "%s", key);
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
 static int cmd_add(struct cni *c, struct net_ctx *ctx, json_t *conf, const char *name)
 {
 	_cleanup_err_ struct oci_err *err = NULL;
 	if (!c->netns || !*c->netns)
 		return cni_error(c, CNI_ERR_ENV, "CNI_NETNS is required for ADD", NULL);
+	/* The bridge plugin's vlan, vlanTrunk, preserveDefaultVlan; the portmap
+	 * plugin's masqAll, conditionsV4, conditionsV6. */
+	_cleanup_(net_vlan_release) struct net_vlan vlan = { 0 };
+	_cleanup_strv_ char **cond4 = NULL, **cond6 = NULL;
+	json_t *masq_all = json_object_get(conf, "masqAll");
+	if (net_vlan_from_cni(conf, &vlan, &err) < 0)
+		return cni_fail(c, CNI_ERR_CONFIG, "invalid VLAN configuration", TAKE_PTR(err));
+	if (parse_conditions(conf, "conditionsV4", AF_INET, &cond4, &err) < 0 ||
+	    parse_conditions(conf, "conditionsV6", AF_INET6, &cond6, &err) < 0)
+		return cni_fail(c, CNI_ERR_CONFIG, "invalid port mapping conditions", TAKE_PTR(err));
+	if (masq_all && !json_is_boolean(masq_all))
+		return cni_error(c, CNI_ERR_CONFIG, "invalid port mapping configuration",
+				 "masqAll must be true or false");
 	/* IPAM delegation: the plugin picks the address, we do the rest. */
 	_cleanup_free_ char *ipam = NULL;
 	_cleanup_free_ char *dsub = NULL, *dgw = NULL, *dip = NULL;
@@ -429,7 +469,7 @@ static int cmd_add(struct cni *c, struct net_ctx *ctx, json_t *conf, const char 
 		dgw = gw ? xstrdup(gw) : NULL;
 		dip = net_cidr_str(&a, false);
 	}
-	if (ensure_network(ctx, conf, name, dsub, dgw, &err) < 0)
+	if (ensure_network(ctx, conf, name, dsub, dgw, vlan.vid, &err) < 0)
 		return cni_fail(c, CNI_ERR_CONFIG, "cannot set up the network", TAKE_PTR(err));
 	json_t *rc = json_object_get(conf, "runtimeConfig");
 	_cleanup_free_ struct net_port *ports = NULL;
@@ -443,7 +483,13 @@ static int cmd_add(struct cni *c, struct net_ctx *ctx, json_t *conf, const char 
 		.ports = ports,
 		.n_ports = n_ports,
 		.id = id,
+		.masq_all = json_is_true(masq_all),
+		.cond4 = cond4,
+		.cond6 = cond6,
 	};
+	/* A config without VLAN keys takes the network's VLAN. */
+	if (json_object_get(conf, "vlan") || json_object_get(conf, "vlanTrunk"))
+		o.vlan = &vlan;
 	/* runtimeConfig.ips: the first address of the network's family. */
 	json_t *ips = json_object_get(rc, "ips");
 	_cleanup_free_ char *want = NULL;

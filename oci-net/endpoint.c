@@ -24,6 +24,9 @@ void net_endpoint_free(struct net_endpoint *e)
 	free(e->host_ifname);
 	free(e->mac);
 	free(e->ports);
+	net_vlan_release(&e->vlan);
+	oci_strv_free(e->cond4);
+	oci_strv_free(e->cond6);
 	free(e->created);
 	free(e);
 }
@@ -92,6 +95,21 @@ json_t *net_endpoint_to_json(const struct net_endpoint *e)
 		json_object_set_new(b, "egressBurst", json_integer((json_int_t)e->bw.egress_burst));
 		json_object_set_new(j, "bandwidth", b);
 	}
+	net_vlan_to_json(&e->vlan, j);
+	if (e->masq_all)
+		json_object_set_new(j, "masqAll", json_true());
+	const struct {
+		const char *key;
+		char **v;
+	} conds[] = { { "conditionsV4", e->cond4 }, { "conditionsV6", e->cond6 } };
+	for (size_t i = 0; i < ARRAY_SIZE(conds); i++) {
+		if (!conds[i].v)
+			continue;
+		json_t *a = json_array();
+		for (char **p = conds[i].v; *p; p++)
+			json_array_append_new(a, json_string(*p));
+		json_object_set_new(j, conds[i].key, a);
+	}
 	set_str(j, "created", e->created);
 	return j;
 }
@@ -117,7 +135,11 @@ static int endpoint_from_json(json_t *j, const char *file, struct net_endpoint *
 	    (r = oci_json_opt_int(j, "", "hostIfindex", &idx, err)) < 0 ||
 	    (r = oci_json_opt_strv(j, "", "aliases", &e->aliases, err)) < 0 ||
 	    (r = oci_json_opt_strv(j, "", "dns", &e->dns, err)) < 0 ||
-	    (r = oci_json_opt_arr(j, "", "ports", &ports, err)) < 0)
+	    (r = oci_json_opt_arr(j, "", "ports", &ports, err)) < 0 ||
+	    (r = oci_json_opt_bool(j, "", "masqAll", &e->masq_all, err)) < 0 ||
+	    (r = oci_json_opt_strv(j, "", "conditionsV4", &e->cond4, err)) < 0 ||
+	    (r = oci_json_opt_strv(j, "", "conditionsV6", &e->cond6, err)) < 0 ||
+	    (r = net_vlan_from_cni(j, &e->vlan, err)) < 0)
 		return oci_err_wrap(err, "%s", file);
 	e->id = opt_dup(j, "id");
 	e->container = opt_dup(j, "container");

@@ -91,9 +91,17 @@ static int fw_state_load(struct net_ctx *ctx, struct fw_state *s, struct oci_err
 	return 0;
 }
 
-static void add_ports(struct sbuf *sb, const struct net_network *n, struct net_endpoint **eps)
+static int add_ports(struct sbuf *sb, struct sbuf *post, const struct net_network *n,
+		     struct net_endpoint **eps, struct oci_err **err)
 {
 	for (struct net_endpoint **e = eps; *e; e++) {
+		if (!(*e)->n_ports)
+			continue;
+		/* conditionsV4/V6 (checked at connect) go in front of each rule. */
+		_cleanup_free_ char *c4 = NULL, *c6 = NULL;
+		if (net_port_cond_nft((*e)->cond4, AF_INET, &c4, err) < 0 ||
+		    net_port_cond_nft((*e)->cond6, AF_INET6, &c6, err) < 0)
+			return oci_err_wrap(err, "endpoint '%s'", (*e)->id);
 		for (size_t i = 0; i < (*e)->n_ports; i++) {
 			const struct net_port *p = &(*e)->ports[i];
 			const char *proto = net_proto_name(p->proto);
@@ -102,6 +110,8 @@ static void add_ports(struct sbuf *sb, const struct net_network *n, struct net_e
 			if (!v6host) {
 				_cleanup_free_ char *cip = net_cidr_str(&(*e)->ip, false);
 				sbuf_addf(sb, "\t\tmeta nfproto ipv4 ");
+				if (*c4)
+					sbuf_addf(sb, "%s ", c4);
 				if (p->host_ip.family == AF_INET)
 					sbuf_addf(sb, "ip daddr %s ", hip);
 				sbuf_addf(sb, "%s dport %u dnat ip to %s:%u\n", proto, p->host_port,
@@ -110,17 +120,31 @@ static void add_ports(struct sbuf *sb, const struct net_network *n, struct net_e
 			if ((*e)->ip6.family && (v6host || !p->host_ip.family)) {
 				_cleanup_free_ char *cip6 = net_cidr_str(&(*e)->ip6, false);
 				sbuf_addf(sb, "\t\tmeta nfproto ipv6 ");
+				if (*c6)
+					sbuf_addf(sb, "%s ", c6);
 				if (v6host)
 					sbuf_addf(sb, "ip6 daddr %s ", hip);
 				sbuf_addf(sb, "%s dport %u dnat ip6 to [%s]:%u\n", proto, p->host_port,
 					  cip6, p->container_port);
 			}
 		}
+		/* masqAll: whatever reaches a published port of it comes from the gateway. */
+		if ((*e)->masq_all) {
+			_cleanup_free_ char *cip = net_cidr_str(&(*e)->ip, false);
+			sbuf_addf(post, "\t\toifname \"%s\" ct status dnat ip daddr %s masquerade\n",
+				  n->bridge, cip);
+			if ((*e)->ip6.family) {
+				_cleanup_free_ char *cip6 = net_cidr_str(&(*e)->ip6, false);
+				sbuf_addf(post,
+					  "\t\toifname \"%s\" ct status dnat ip6 daddr %s masquerade\n",
+					  n->bridge, cip6);
+			}
+		}
 	}
-	(void)n;
+	return 0;
 }
 
-static int script_from(struct fw_state *s, char **ret)
+static int script_from(struct fw_state *s, char **ret, struct oci_err **err)
 {
 	struct sbuf ports = SBUF_INIT, post = SBUF_INIT, fwd = SBUF_INIT;
 	_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
@@ -164,7 +188,12 @@ static int script_from(struct fw_state *s, char **ret)
 				sbuf_addf(&fwd, "\t\tiifname \"%s\" oifname \"%s\" drop\n", n->bridge,
 					  s->nets[k]->bridge);
 		}
-		add_ports(&ports, n, s->eps[i]);
+		if (add_ports(&ports, &post, n, s->eps[i], err) < 0) {
+			sbuf_release(&ports);
+			sbuf_release(&post);
+			sbuf_release(&fwd);
+			return -EINVAL;
+		}
 	}
 	/* MAC spoof checks: a bridge-family table of their own. */
 	struct sbuf mac = SBUF_INIT;
@@ -219,7 +248,7 @@ int net_firewall_script(struct net_ctx *ctx, char **ret, struct oci_err **err)
 	struct fw_state s = { 0 };
 	int r = fw_state_load(ctx, &s, err);
 	if (r >= 0)
-		r = script_from(&s, ret);
+		r = script_from(&s, ret, err);
 	fw_state_release(&s);
 	return r;
 }
@@ -357,11 +386,20 @@ static int ipt_apply(struct fw_state *s, struct oci_err **err)
 			  n->bridge, n->bridge);
 		for (struct net_endpoint **e = s->eps[i]; *e; e++) {
 			_cleanup_free_ char *cip = net_cidr_str(&(*e)->ip, false);
+			/* conditionsV4 are iptables matches already (checked at connect). */
+			_cleanup_sbuf_ struct sbuf cond = SBUF_INIT;
+			for (char **c = (*e)->cond4; c && *c; c++)
+				sbuf_addf(&cond, " %s", *c);
+			if ((*e)->masq_all && (*e)->n_ports)
+				sbuf_addf(&nat,
+					  "-A OCI-NET-POST -o %s -d %s -m conntrack --ctstate DNAT -j MASQUERADE\n",
+					  n->bridge, cip);
 			for (size_t p = 0; p < (*e)->n_ports; p++) {
 				const struct net_port *pt = &(*e)->ports[p];
 				if (pt->host_ip.family == AF_INET6)
 					continue;
-				sbuf_addf(&nat, "-A OCI-NET-PORTS -p %s", net_proto_name(pt->proto));
+				sbuf_addf(&nat, "-A OCI-NET-PORTS%s -p %s", cond.buf,
+					  net_proto_name(pt->proto));
 				if (pt->host_ip.family) {
 					_cleanup_free_ char *h = net_cidr_str(&pt->host_ip, false);
 					sbuf_addf(&nat, " -d %s", h);
@@ -550,7 +588,7 @@ int net_firewall_sync(struct net_ctx *ctx, struct oci_err **err)
 	_cleanup_free_ char *script = NULL;
 	int r = fw_state_load(ctx, &s, err);
 	if (r >= 0)
-		r = script_from(&s, &script);
+		r = script_from(&s, &script, err);
 	/* OCI_NET_FIREWALL=iptables forces the fallback; it is also used when
 	 * nftables is not there at all. */
 	const char *fw = secure_getenv("OCI_NET_FIREWALL");

@@ -3,6 +3,10 @@
  * and the inside configuration (loopback, address, default route, MTU). */
 #include <linux/if.h>
 #include <linux/if_addr.h>
+#include <linux/if_bridge.h>
+#include <linux/if_link.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -187,7 +191,102 @@ int net_link_bridge_ensure(struct nl_sock *sk, const struct net_network *n, stru
 		if (n->ipv6 && (r = addr_add(sk, idx, &n->gateway6, err)) < 0)
 			return oci_err_wrap(err, "bridge '%s'", n->bridge);
 	}
+	/* A VLAN network: the gateway (the bridge's own port) is in that VLAN. */
+	if (n->vlan) {
+		struct net_vlan v = { .vid = n->vlan };
+		if ((r = net_link_bridge_vlan_filtering(sk, n->bridge, err)) < 0 ||
+		    (r = net_link_port_vlans(sk, idx, true, &v, err)) < 0)
+			return r;
+	}
 	return link_up(sk, l, err);
+}
+
+/* RTM_NEWLINK on an existing bridge: linkinfo kind "bridge", data
+ * IFLA_BR_VLAN_FILTERING 1 (libnl 3.7 has no setter for it). */
+int net_link_bridge_vlan_filtering(struct nl_sock *sk, const char *bridge, struct oci_err **err)
+{
+	int idx = net_link_index(sk, bridge, err);
+	if (idx <= 0)
+		return idx < 0 ? idx : oci_err_set(err, ENODEV, "bridge '%s' is missing", bridge);
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+	if (!msg)
+		return oci_err_set(err, ENOMEM, "netlink message");
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = idx };
+	struct nlattr *info, *data;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    !(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
+	    nla_put_string(msg, IFLA_INFO_KIND, "bridge") < 0 ||
+	    !(data = nla_nest_start(msg, IFLA_INFO_DATA)) ||
+	    nla_put_u8(msg, IFLA_BR_VLAN_FILTERING, 1) < 0) {
+		nlmsg_free(msg);
+		return oci_err_set(err, ENOMEM, "netlink message");
+	}
+	nla_nest_end(msg, data);
+	nla_nest_end(msg, info);
+	int r = nl_send_sync(sk, msg);
+	if (r < 0)
+		return NL_FAIL(err, r, "turn VLAN filtering on for bridge '%s'", bridge);
+	return 0;
+}
+
+/* One RTM_SETLINK (add) or RTM_DELLINK (delete) of family AF_BRIDGE for
+ * port ifindex: IFLA_AF_SPEC with IFLA_BRIDGE_FLAGS (self) and the VLANs
+ * from..to (a range when they differ). */
+static int port_vlan(struct nl_sock *sk, int ifindex, bool self, bool del, uint16_t from,
+		     uint16_t to, uint16_t flags, struct oci_err **err)
+{
+	struct nl_msg *msg = nlmsg_alloc_simple(del ? RTM_DELLINK : RTM_SETLINK,
+						NLM_F_REQUEST | NLM_F_ACK);
+	if (!msg)
+		return oci_err_set(err, ENOMEM, "netlink message");
+	struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE, .ifi_index = ifindex };
+	struct nlattr *af;
+	struct bridge_vlan_info vi = { .flags = flags, .vid = from };
+	bool ok = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) >= 0 &&
+		  (af = nla_nest_start(msg, IFLA_AF_SPEC)) != NULL &&
+		  (!self || nla_put_u16(msg, IFLA_BRIDGE_FLAGS, BRIDGE_FLAGS_SELF) >= 0);
+	if (ok && from != to) {
+		vi.flags |= BRIDGE_VLAN_INFO_RANGE_BEGIN;
+		ok = nla_put(msg, IFLA_BRIDGE_VLAN_INFO, sizeof(vi), &vi) >= 0;
+		vi.flags = (uint16_t)(flags | BRIDGE_VLAN_INFO_RANGE_END);
+		vi.vid = to;
+	}
+	if (ok)
+		ok = nla_put(msg, IFLA_BRIDGE_VLAN_INFO, sizeof(vi), &vi) >= 0;
+	if (!ok) {
+		nlmsg_free(msg);
+		return oci_err_set(err, ENOMEM, "netlink message");
+	}
+	nla_nest_end(msg, af);
+	int r = nl_send_sync(sk, msg);
+	if (r < 0 && !(del && (r == -NLE_OBJ_NOTFOUND || r == -NLE_NOADDR))) {
+		if (from == to)
+			return NL_FAIL(err, r, "%s VLAN %u %s link %d", del ? "remove" : "add", from,
+				       del ? "from" : "on", ifindex);
+		return NL_FAIL(err, r, "add VLANs %u-%u on link %d", from, to, ifindex);
+	}
+	return 0;
+}
+
+int net_link_port_vlans(struct nl_sock *sk, int ifindex, bool self, const struct net_vlan *v,
+			struct oci_err **err)
+{
+	int r;
+	if (v->drop_default && (r = port_vlan(sk, ifindex, self, true, 1, 1, 0, err)) < 0)
+		return r;
+	if (v->vid && (r = port_vlan(sk, ifindex, self, false, (uint16_t)v->vid, (uint16_t)v->vid,
+				     BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED, err)) < 0)
+		return r;
+	/* Trunk VLANs tagged, consecutive IDs as one range. */
+	for (size_t i = 0; i < v->n_trunk;) {
+		size_t k = i;
+		while (k + 1 < v->n_trunk && v->trunk[k + 1] == v->trunk[k] + 1)
+			k++;
+		if ((r = port_vlan(sk, ifindex, self, false, v->trunk[i], v->trunk[k], 0, err)) < 0)
+			return r;
+		i = k + 1;
+	}
+	return 0;
 }
 
 int net_link_delete(struct nl_sock *sk, const char *ifname, struct oci_err **err)

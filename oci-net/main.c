@@ -23,7 +23,7 @@ static const char usage_text[] =
 	"  create NAME [--subnet CIDR] [--gateway IP] [--internal] [--ipv6 --subnet6 CIDR\n"
 	"         [--gateway6 IP]] [--bridge IFNAME] [--mtu N] [--dns-upstream IP[:PORT]]...\n"
 	"         [--no-dns] [--no-masquerade] [--no-hairpin] [--isolate-ports]\n"
-	"         [--mac-spoof-check]             define a network; prints its ID\n"
+	"         [--mac-spoof-check] [--vlan N]  define a network; prints its ID\n"
 	"  rm [-f|--force] NAME...                remove networks (with --force also\n"
 	"                                         their endpoints)\n"
 	"  ls [-q|--quiet] [--format json]        list networks\n"
@@ -131,6 +131,7 @@ enum {
 	OPT_WRITE_ETC,
 	OPT_DNS,
 	OPT_MAC,
+	OPT_VLAN,
 };
 
 struct conn_args {
@@ -339,6 +340,7 @@ static int cmd_create(struct cli *c)
 		{ "no-hairpin", no_argument, NULL, OPT_NOHAIRPIN },
 		{ "isolate-ports", no_argument, NULL, OPT_ISOLATE },
 		{ "mac-spoof-check", no_argument, NULL, OPT_MACSPOOF },
+		{ "vlan", required_argument, NULL, OPT_VLAN },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -366,6 +368,13 @@ static int cmd_create(struct cli *c)
 			if (net_parse_uint(optarg, 68, 65535, &v) < 0)
 				die_usage("--mtu '%s' is not a number from 68 to 65535", optarg);
 			o.mtu = (unsigned)v;
+			break;
+		}
+		case OPT_VLAN: {
+			uint64_t v;
+			if (net_parse_uint(optarg, 1, 4094, &v) < 0)
+				die_usage("--vlan '%s' is not a number from 1 to 4094", optarg);
+			o.vlan = (unsigned)v;
 			break;
 		}
 		case 'h': fputs(usage_text, stdout); exit(0);

@@ -68,11 +68,39 @@ struct net_port {
 	int proto; /* IPPROTO_TCP or IPPROTO_UDP */
 };
 
+/* Extra matches of the portmap plugin (conditionsV4, conditionsV6): iptables
+ * match arguments ("-s", "10.0.0.0/8", "!", "-i", "eth0") turned into an
+ * nftables expression for family (AF_INET or AF_INET6). Understood: -s/-d
+ * (--source/--destination, --src/--dst), -p (tcp, udp, sctp, icmp,
+ * icmpv6), --sport/--dport (N or N:M, after -p tcp|udp|sctp), -i/-o
+ * (--in-interface/--out-interface, a trailing '+' as wildcard), '!' before
+ * any of them, and -m tcp|udp|sctp (no-op). Anything else is refused with
+ * one line naming the option. *ret gets the expression (caller frees; ""
+ * for no arguments). */
+int net_port_cond_nft(char *const *args, int family, char **ret, struct oci_err **err);
+
 /* "[HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]" ("[::1]:80:80" for IPv6). */
 int net_port_parse(const char *s, struct net_port *ret, struct oci_err **err);
 /* Back to the same text form; caller frees. */
 char *net_port_str(const struct net_port *p);
 const char *net_proto_name(int proto);
+
+/* ---- VLANs (vlan.c; applied by link.c) ---- */
+struct net_vlan {
+	unsigned vid;        /* access VLAN: the port's PVID, untagged (0: none) */
+	uint16_t *trunk;     /* tagged VLANs (trunk port), sorted, unique */
+	size_t n_trunk;
+	bool drop_default;   /* preserveDefaultVlan false: VLAN 1 leaves the port */
+};
+void net_vlan_release(struct net_vlan *v);
+void net_vlan_copy(struct net_vlan *dst, const struct net_vlan *src);
+struct json_t;
+/* The bridge plugin's "vlan" (0 to 4094), "vlanTrunk" ([{"id"} or
+ * {"minID", "maxID"}], 1 to 4094) and "preserveDefaultVlan" (default true)
+ * of a CNI configuration; vlan and vlanTrunk exclude each other. */
+int net_vlan_from_cni(struct json_t *conf, struct net_vlan *ret, struct oci_err **err);
+/* The same keys for the endpoint file; net_vlan_from_cni reads them back. */
+void net_vlan_to_json(const struct net_vlan *v, struct json_t *j);
 
 /* ---- network definitions (network.c) ---- */
 struct net_network {
@@ -91,6 +119,7 @@ struct net_network {
 	bool isolate_ports;  /* endpoints cannot reach each other (bridge port isolation) */
 	bool mac_spoof_check; /* drop frames from an endpoint with another source MAC */
 	unsigned mtu;
+	unsigned vlan;       /* VLAN of the gateway and default of endpoints (0: none) */
 	char **dns_upstreams; /* "IP" or "IP:PORT"; NULL: the host's resolv.conf */
 	char **routes;        /* destinations routed via the gateway; NULL: the default route */
 	char *created;
@@ -110,6 +139,7 @@ struct net_create_opts {
 	bool isolate_ports;
 	bool mac_spoof_check;
 	unsigned mtu;
+	unsigned vlan;
 	char **dns_upstreams;
 	char **routes;
 };
@@ -171,6 +201,9 @@ struct net_endpoint {
 		uint64_t ingress_rate, ingress_burst; /* bits/s, bits: into the container */
 		uint64_t egress_rate, egress_burst;   /* out of it */
 	} bw;
+	struct net_vlan vlan; /* of the host end's bridge port */
+	bool masq_all;        /* published ports: masquerade every source (portmap masqAll) */
+	char **cond4, **cond6; /* published ports: iptables-style extra matches (conditionsV4/V6) */
 	char *created;
 };
 
@@ -227,6 +260,13 @@ struct net_inside {
 	char *picked;     /* out */
 };
 int net_link_configure_inside(void *arg, struct oci_err **err);
+/* Turns VLAN filtering on for a bridge (IFLA_BR_VLAN_FILTERING). */
+int net_link_bridge_vlan_filtering(struct nl_sock *sk, const char *bridge, struct oci_err **err);
+/* Puts the VLANs of v on the bridge port ifindex (self: the bridge device's
+ * own port): the access VLAN as PVID untagged, the trunk VLANs tagged, and
+ * VLAN 1 removed when v->drop_default. */
+int net_link_port_vlans(struct nl_sock *sk, int ifindex, bool self, const struct net_vlan *v,
+			struct oci_err **err);
 /* A token bucket (tbf) as the root qdisc of ifindex: rate in bits/s, burst in bits. */
 int net_link_tbf(struct nl_sock *sk, int ifindex, uint64_t rate, uint64_t burst,
 		 struct oci_err **err);
@@ -266,6 +306,9 @@ struct net_connect_opts {
 	char **dns;          /* upstream resolvers of this container ("IP[:PORT]") */
 	const char *mac;     /* MAC address of the inside interface */
 	struct net_bandwidth bw; /* rate limits (CNI bandwidth capability) */
+	const struct net_vlan *vlan; /* bridge port VLANs; NULL: the network's VLAN */
+	bool masq_all;       /* published ports: masquerade every source */
+	char **cond4, **cond6; /* published ports: extra matches (see net_port_cond_nft) */
 };
 int net_connect(struct net_ctx *ctx, const char *network, const struct net_connect_opts *o,
 		struct net_endpoint **ret, struct oci_err **err);

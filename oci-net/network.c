@@ -234,6 +234,8 @@ json_t *net_network_to_json(const struct net_network *n)
 	json_object_set_new(j, "macSpoofCheck", json_boolean(n->mac_spoof_check));
 	json_object_set_new(j, "dns", json_boolean(n->dns));
 	json_object_set_new(j, "mtu", json_integer(n->mtu));
+	if (n->vlan)
+		json_object_set_new(j, "vlan", json_integer(n->vlan));
 	if (n->dns_upstreams) {
 		json_t *a = json_array();
 		for (char **p = n->dns_upstreams; *p; p++)
@@ -270,7 +272,7 @@ int net_network_from_json(json_t *j, const char *file, struct net_network **ret,
 {
 	_cleanup_(net_network_freep) struct net_network *n = xcalloc(1, sizeof(*n));
 	const char *name = NULL, *id = NULL, *bridge = NULL, *created = NULL;
-	int64_t mtu = 0;
+	int64_t mtu = 0, vlan = 0;
 	int r;
 	n->dns = true;
 	n->masquerade = true;
@@ -287,6 +289,7 @@ int net_network_from_json(json_t *j, const char *file, struct net_network **ret,
 	    (r = oci_json_opt_bool(j, "", "macSpoofCheck", &n->mac_spoof_check, err)) < 0 ||
 	    (r = oci_json_opt_bool(j, "", "dns", &n->dns, err)) < 0 ||
 	    (r = oci_json_opt_int_range(j, "", "mtu", 0, 65535, &mtu, err)) < 0 ||
+	    (r = oci_json_opt_int_range(j, "", "vlan", 0, 4094, &vlan, err)) < 0 ||
 	    (r = oci_json_opt_strv(j, "", "dnsUpstreams", &n->dns_upstreams, err)) < 0 ||
 	    (r = oci_json_opt_strv(j, "", "routes", &n->routes, err)) < 0)
 		return oci_err_wrap(err, "%s", file);
@@ -295,6 +298,7 @@ int net_network_from_json(json_t *j, const char *file, struct net_network **ret,
 	n->bridge = xstrdup(bridge);
 	n->created = created ? xstrdup(created) : NULL;
 	n->mtu = (unsigned)mtu;
+	n->vlan = (unsigned)vlan;
 	if ((r = get_cidr(j, file, "subnet", true, true, &n->subnet, err)) < 0 ||
 	    (r = get_cidr(j, file, "gateway", false, true, &n->gateway, err)) < 0 ||
 	    (r = get_cidr(j, file, "subnet6", true, n->ipv6, &n->subnet6, err)) < 0 ||
@@ -467,6 +471,9 @@ int net_network_new(struct net_ctx *ctx, const char *name, const struct net_crea
 	n->mac_spoof_check = o->mac_spoof_check;
 	n->dns = !o->no_dns;
 	n->mtu = o->mtu ? o->mtu : 1500;
+	if (o->vlan > 4094)
+		return oci_err_set(err, EINVAL, "VLAN %u is not a number from 1 to 4094", o->vlan);
+	n->vlan = o->vlan;
 	n->created = net_now_rfc3339();
 	for (char **u = o->dns_upstreams; u && *u; u++)
 		if (!net_upstream_valid(*u))

@@ -96,6 +96,34 @@ int main(void)
 	is_str(json_string_value(json_object_get(j, "cniVersion")), "1.0.0", "error in the config's version");
 	json_decref(j);
 	env_cid = "c1";
+	/* Bad VLAN and portmap settings: code 7 before anything is made. */
+	const struct {
+		const char *extra, *msg, *details;
+	} badconf[] = {
+		{ "\"vlan\":5000", "invalid VLAN configuration", "vlan must be a number from 0 to 4094" },
+		{ "\"vlan\":10,\"vlanTrunk\":[{\"id\":11}]", "invalid VLAN configuration",
+		  "vlan and vlanTrunk cannot be set together" },
+		{ "\"conditionsV4\":[\"-j\",\"ACCEPT\"]", "invalid port mapping conditions",
+		  "conditionsV4: '-j' is not supported" },
+		{ "\"conditionsV6\":[\"-s\",\"10.0.0.1\"]", "invalid port mapping conditions",
+		  "conditionsV6: '-s 10.0.0.1': '10.0.0.1' is not an IPv6 address" },
+		{ "\"conditionsV4\":\"-s 1.2.3.4\"", "invalid port mapping conditions",
+		  "conditionsV4 must be a list of strings" },
+		{ "\"masqAll\":\"yes\"", "invalid port mapping configuration",
+		  "masqAll must be true or false" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(badconf); i++) {
+		char *conf = xasprintf("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"oci-net\",%s}",
+				       badconf[i].extra);
+		is_int(run(conf, &j), 1, "ADD with %s fails", badconf[i].extra);
+		is_int(code_of(j), 7, "code 7");
+		is_str(json_string_value(json_object_get(j, "msg")), badconf[i].msg, "msg");
+		const char *d = json_string_value(json_object_get(j, "details"));
+		ok(d && startswith(d, badconf[i].details), "details start '%s': %s", badconf[i].details,
+		   d ? d : "(none)");
+		json_decref(j);
+		free(conf);
+	}
 	env_cmd = "GC";
 	is_int(run("{\"cniVersion\":\"0.4.0\",\"name\":\"n\",\"type\":\"oci-net\"}", &j), 1,
 	       "GC with a 0.4.0 config fails");

@@ -64,6 +64,18 @@ int main(void)
 	has(s, "ip6", false);
 	free(s);
 
+	/* portmap masqAll and conditionsV4 */
+	char *cond[] = { "-s", "127.0.0.2", "!", "-i", "eth9", NULL };
+	e.cond4 = cond;
+	e.masq_all = true;
+	is_int(net_endpoint_save(&ctx, "web", &e, &err), 0, "endpoint with masqAll and conditions saved");
+	is_int(net_firewall_script(&ctx, &s, &err), 0, "script with conditions");
+	has(s, "meta nfproto ipv4 ip saddr 127.0.0.2 iifname != \"eth9\" tcp dport 8080 dnat ip to 10.231.1.2:80", true);
+	has(s, "oifname \"ocitest1\" ct status dnat ip daddr 10.231.1.2 masquerade", true);
+	free(s);
+	e.cond4 = NULL;
+	e.masq_all = false;
+
 	net_endpoint_remove(&ctx, "web", "c1", NULL);
 	is_int(net_firewall_script(&ctx, &s, &err), 0, "script after the endpoint left");
 	has(s, "8080", false);
