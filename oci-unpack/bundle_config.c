@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "log.h"
 #include "runtime_spec.h"
 #include "sbuf.h"
 #include "util.h"
@@ -43,10 +44,68 @@ static char *join_csv(char **v)
 	return sbuf_detach(&sb, NULL);
 }
 
-int unpack_bundle_config(const struct oci_image_config *c, int rootfd, json_t **ret,
-			 struct oci_err **err)
+static json_t *maps_json(const struct unpack_idmap *m, size_t n)
 {
-	json_auto_t *spec = oci_runtime_spec_default(false);
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "containerID", json_integer(m[i].inside));
+		json_object_set_new(o, "hostID", json_integer(m[i].outside));
+		json_object_set_new(o, "size", json_integer(m[i].len));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static bool ns_has(json_t *nss, const char *type)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(nss, i, v) {
+		const char *t = json_string_value(json_object_get(v, "type"));
+		if (t && streq(t, type))
+			return true;
+	}
+	return false;
+}
+
+/* The user namespace and its mappings (umoci: whenever maps are given). */
+static void set_userns(json_t *spec, const struct unpack_bundle_opts *bo)
+{
+	json_t *linux_ = json_object_get(spec, "linux");
+	if (!linux_) {
+		linux_ = json_object();
+		json_object_set_new(spec, "linux", linux_);
+	}
+	json_t *nss = json_object_get(linux_, "namespaces");
+	if (!nss) {
+		nss = json_array();
+		json_object_set_new(linux_, "namespaces", nss);
+	}
+	if (!ns_has(nss, "user")) {
+		json_t *n = json_object();
+		json_object_set_new(n, "type", json_string("user"));
+		json_array_append_new(nss, n);
+	}
+	if (bo->n_uid_map)
+		json_object_set_new(linux_, "uidMappings", maps_json(bo->uid_map, bo->n_uid_map));
+	if (bo->n_gid_map)
+		json_object_set_new(linux_, "gidMappings", maps_json(bo->gid_map, bo->n_gid_map));
+}
+
+static bool id_mapped(const struct unpack_idmap *m, size_t n, uint32_t id)
+{
+	uint32_t out;
+	return n == 0 || unpack_idmap_apply(m, n, id, &out) == 0;
+}
+
+int unpack_bundle_config(const struct oci_image_config *c, int rootfd,
+			 const struct unpack_bundle_opts *bo, json_t **ret, struct oci_err **err)
+{
+	static const struct unpack_bundle_opts none = { 0 };
+	if (!bo)
+		bo = &none;
+	json_auto_t *spec = oci_runtime_spec_default(bo->rootless);
 	json_t *proc = json_object_get(spec, "process");
 	if (!proc) {
 		proc = json_object();
@@ -72,7 +131,16 @@ int unpack_bundle_config(const struct oci_image_config *c, int rootfd, json_t **
 	json_t *user = json_object();
 	json_object_set_new(user, "uid", json_integer(u.uid));
 	json_object_set_new(user, "gid", json_integer(u.gid));
-	if (u.n_additional_gids) {
+	if (bo->rootless && (!id_mapped(bo->uid_map, bo->n_uid_map, u.uid) ||
+			     !id_mapped(bo->gid_map, bo->n_gid_map, u.gid)))
+		oci_warn("the image's user %u:%u is not in the uid and gid maps: the container "
+			 "cannot switch to it (map it with --uid-map and --gid-map, from the "
+			 "ranges of /etc/subuid and /etc/subgid)", u.uid, u.gid);
+	/* rootless with only the caller's gid mapped: setgroups is denied (umoci
+	 * drops them too) */
+	bool groups = !bo->rootless || bo->n_gid_map > 1 ||
+		      (bo->n_gid_map == 1 && bo->gid_map[0].len > 1);
+	if (u.n_additional_gids && groups) {
 		json_t *g = json_array();
 		for (size_t i = 0; i < u.n_additional_gids; i++)
 			json_array_append_new(g, json_integer(u.additional_gids[i]));
@@ -100,6 +168,17 @@ int unpack_bundle_config(const struct oci_image_config *c, int rootfd, json_t **
 	json_object_set_new(root, "path", json_string("rootfs"));
 	json_object_set_new(root, "readonly", json_false());
 	json_object_set_new(spec, "root", root);
+
+	if (bo->rootless || bo->n_uid_map || bo->n_gid_map)
+		set_userns(spec, bo);
+	if (bo->root_mount) {
+		json_t *mounts = json_object_get(spec, "mounts");
+		if (!mounts) {
+			mounts = json_array();
+			json_object_set_new(spec, "mounts", mounts);
+		}
+		json_array_insert(mounts, 0, bo->root_mount);
+	}
 
 	/* annotations: implicit ones first, Labels win over them */
 	json_t *ann = json_object();

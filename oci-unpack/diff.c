@@ -1,7 +1,8 @@
 /* oci-unpack diff BUNDLE: the upper directory's changes as an OCI layer tar
  * (image-spec layer.md), for oci-build. Overlay whiteouts (0/0 character
  * devices) become ".wh.NAME" entries and an opaque directory (the
- * trusted.overlay.opaque xattr) gets a ".wh..wh..opq" entry. Entries are
+ * trusted.overlay.opaque xattr, or user.overlay.opaque when rootless) gets
+ * a ".wh..wh..opq" entry. Entries are
  * sorted by name in each directory, so the same tree gives the same tar;
  * hardlinks within the tree are kept. */
 #include "unpack.h"
@@ -53,6 +54,10 @@ static bool is_opaque(int fd)
 {
 	char v[4];
 	ssize_t n = fgetxattr(fd, UNPACK_OVL_OPAQUE_XATTR, v, sizeof(v));
+	if (n == 1 && v[0] == 'y')
+		return true;
+	/* an overlay mounted in a user namespace (userxattr): rootless */
+	n = fgetxattr(fd, UNPACK_OVL_OPAQUE_XATTR_USER, v, sizeof(v));
 	return n == 1 && v[0] == 'y';
 }
 
@@ -69,6 +74,18 @@ static void add_xattrs(struct archive_entry *e, int fd, const char *procpath)
 		char val[65536];
 		ssize_t vn = fd >= 0 ? fgetxattr(fd, k, val, sizeof(val))
 				     : lgetxattr(procpath, k, val, sizeof(val));
+		uint32_t u, g;
+		if (vn >= 0 && streq(k, UNPACK_ROOTLESS_XATTR)) {
+			/* a rootless unpack's record of the image's owner (as umoci
+			 * repack): the owner in the tar, not an xattr of it */
+			if (unpack_rootless_xattr_decode(val, (size_t)vn, &u, &g) == 0) {
+				if (u != UNPACK_ROOTLESS_NOOP)
+					archive_entry_set_uid(e, u);
+				if (g != UNPACK_ROOTLESS_NOOP)
+					archive_entry_set_gid(e, g);
+			}
+			continue;
+		}
 		if (vn >= 0)
 			archive_entry_xattr_add_entry(e, k, val, (size_t)vn);
 	}

@@ -118,6 +118,8 @@ static void parent_cache_invalidate(struct parent_cache *pc, const char *path)
 struct dir_time {
 	char *path;
 	struct timespec ts[2];
+	mode_t mode; /* rootless: the mode to give back at the end, or 0 */
+	bool has_mode;
 };
 
 struct xctx {
@@ -151,7 +153,25 @@ static void record_dir_time(struct xctx *x, const char *path, const struct times
 	d->path = xstrdup(path);
 	d->ts[0] = ts[0];
 	d->ts[1] = ts[1];
+	d->mode = 0;
+	d->has_mode = false;
 	unpack_pathset_add_one(x->timed, path);
+}
+
+/* Rootless: a directory that its owner may not write (0555, 0500...) is
+ * made writable while the layer is written, and gets MODE back at the end
+ * (root writes anyway; an unprivileged caller could not). */
+static int keep_writable(struct xctx *x, int fd, const char *path, mode_t mode,
+			 struct oci_err **err)
+{
+	if (!x->o->rootless || geteuid() == 0 || (mode & 0700) == 0700)
+		return 0;
+	if (fchmod(fd, (mode & 07777) | 0700) < 0)
+		return oci_err_sys(err, "chmod '%s'", path);
+	struct dir_time *d = &x->dirs[x->n_dirs - 1];
+	d->mode = mode & 07777;
+	d->has_mode = true;
+	return 0;
 }
 
 /* Creates the missing directories of DIR (a clean absolute path), one
@@ -202,6 +222,11 @@ static int open_parent(struct xctx *x, const char *path, struct oci_err **err)
 	if (x->o->flat && !unpack_pathset_has(x->timed, dir) && fstat(fd, &st) == 0) {
 		struct timespec ts[2] = { st.st_atim, st.st_mtim };
 		record_dir_time(x, dir, ts);
+		int r = keep_writable(x, fd, dir, st.st_mode, err);
+		if (r < 0) {
+			close(fd);
+			return r;
+		}
 	}
 	x->pc.fd = fd;
 	x->pc.dir = TAKE_PTR(dir);
@@ -227,17 +252,20 @@ static int map_ids(struct xctx *x, struct archive_entry *e, uid_t *ret_uid, gid_
 	return 0;
 }
 
-static bool xattr_allowed(const char *name)
+static bool xattr_allowed(const struct xctx *x, const char *name)
 {
 	/* Overlay's own attributes come only from whiteout entries: a layer
 	 * must not forge redirects, metacopy or opacity. */
-	return !startswith(name, "trusted.overlay.") && !startswith(name, "user.overlay.");
+	if (startswith(name, "trusted.overlay.") || startswith(name, "user.overlay."))
+		return false;
+	/* rootless: the owner record is ours to write (umoci drops a layer's) */
+	return !(x->o->rootless && streq(name, UNPACK_ROOTLESS_XATTR));
 }
 
 /* Sets xattrs through an fd (files, dirs) or through /proc/self/fd/PARENT/NAME
  * with l*xattr (devices, fifos; never symlinks' targets). */
-static int apply_xattrs(struct archive_entry *e, int fd, int parentfd, const char *name,
-			struct oci_err **err)
+static int apply_xattrs(struct xctx *x, struct archive_entry *e, int fd, int parentfd,
+			const char *name, struct oci_err **err)
 {
 	const char *xn;
 	const void *xv;
@@ -246,7 +274,7 @@ static int apply_xattrs(struct archive_entry *e, int fd, int parentfd, const cha
 		return 0;
 	_cleanup_free_ char *proc = NULL;
 	while (archive_entry_xattr_next(e, &xn, &xv, &xs) == ARCHIVE_OK) {
-		if (!xattr_allowed(xn))
+		if (!xattr_allowed(x, xn))
 			continue;
 		int r;
 		if (fd >= 0) {
@@ -279,15 +307,54 @@ static int remove_existing(struct xctx *x, int parentfd, const char *name, struc
 	return oci_err_sys(err, "removing '%s'", name);
 }
 
+/* Rootless: the image's owner, unless 0:0, in user.rootlesscontainers
+ * (not on symlinks, which cannot have user.* xattrs); the file itself is
+ * owned by the maps' host ids of 0 (the caller's own ids when not root). */
+static int rootless_owner(struct xctx *x, struct archive_entry *e, int fd, int parentfd,
+			  const char *name, bool symlink, uid_t *ret_uid, gid_t *ret_gid,
+			  struct oci_err **err)
+{
+	la_int64_t eu = archive_entry_uid(e), eg = archive_entry_gid(e);
+	if (eu < 0 || eu > UINT32_MAX - 1 || eg < 0 || eg > UINT32_MAX - 1)
+		return oci_err_set(err, EINVAL, "'%s': invalid owner %lld:%lld",
+				   archive_entry_pathname(e), (long long)eu, (long long)eg);
+	uint32_t u, g;
+	if (unpack_idmap_apply(x->o->uid_map, x->o->n_uid_map, 0, &u) < 0 ||
+	    unpack_idmap_apply(x->o->gid_map, x->o->n_gid_map, 0, &g) < 0)
+		return oci_err_set(err, EINVAL, "the uid and gid maps must map 0 (rootless)");
+	*ret_uid = u;
+	*ret_gid = g;
+	if ((eu == 0 && eg == 0) || symlink)
+		return 0;
+	unsigned char buf[16];
+	size_t n = unpack_rootless_xattr_encode(eu ? (uint32_t)eu : UNPACK_ROOTLESS_NOOP,
+						eg ? (uint32_t)eg : UNPACK_ROOTLESS_NOOP, buf);
+	int r;
+	if (fd >= 0) {
+		r = fsetxattr(fd, UNPACK_ROOTLESS_XATTR, buf, n, 0);
+	} else {
+		_cleanup_free_ char *proc = xasprintf("/proc/self/fd/%d/%s", parentfd, name);
+		r = lsetxattr(proc, UNPACK_ROOTLESS_XATTR, buf, n, 0);
+	}
+	if (r < 0 && errno != EPERM && errno != ENOTSUP)
+		return oci_err_sys(err, "setting %s on '%s'", UNPACK_ROOTLESS_XATTR,
+				   archive_entry_pathname(e));
+	return 0;
+}
+
 static int set_owner_mode(struct xctx *x, struct archive_entry *e, int fd, int parentfd,
 			  const char *name, bool symlink, struct oci_err **err)
 {
 	uid_t uid = 0;
 	gid_t gid = 0;
-	int r = map_ids(x, e, &uid, &gid, err);
+	int r = x->o->rootless
+			? rootless_owner(x, e, fd, parentfd, name, symlink, &uid, &gid, err)
+			: map_ids(x, e, &uid, &gid, err);
 	if (r < 0)
 		return r;
-	if (fd >= 0)
+	if (x->o->rootless && geteuid() != 0)
+		r = 0; /* the caller's own files: nothing to change */
+	else if (fd >= 0)
 		r = fchown(fd, uid, gid);
 	else
 		r = fchownat(parentfd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
@@ -375,7 +442,7 @@ static int do_regular(struct xctx *x, struct archive *a, struct archive_entry *e
 	r = set_owner_mode(x, e, fd, parentfd, name, false, err);
 	if (r < 0)
 		return r;
-	r = apply_xattrs(e, fd, parentfd, name, err);
+	r = apply_xattrs(x, e, fd, parentfd, name, err);
 	if (r < 0)
 		return r;
 	struct timespec ts[2];
@@ -403,7 +470,7 @@ static int do_dir(struct xctx *x, struct archive_entry *e, const char *path, int
 	int r = set_owner_mode(x, e, fd, parentfd, name, false, err);
 	if (r < 0)
 		return r;
-	r = apply_xattrs(e, fd, parentfd, name, err);
+	r = apply_xattrs(x, e, fd, parentfd, name, err);
 	if (r < 0)
 		return r;
 	if (x->explicit_dirs)
@@ -411,7 +478,7 @@ static int do_dir(struct xctx *x, struct archive_entry *e, const char *path, int
 	struct timespec ts[2];
 	entry_times(e, ts);
 	record_dir_time(x, path, ts);
-	return 0;
+	return keep_writable(x, fd, archive_entry_pathname(e), archive_entry_perm(e), err);
 }
 
 static int make_room(struct xctx *x, int parentfd, const char *name, struct oci_err **err)
@@ -484,6 +551,12 @@ static int do_special(struct xctx *x, struct archive_entry *e, int parentfd, con
 	mode_t type = archive_entry_filetype(e);
 	if (type == AE_IFSOCK)
 		return 0; /* as tar does: sockets are not restored */
+	if (x->o->rootless && (type == AE_IFCHR || type == AE_IFBLK)) {
+		/* as umoci --rootless: an unprivileged caller cannot make them */
+		oci_warn("%s: skipping device '%s' (rootless: device nodes cannot be created)",
+			 x->o->what ? x->o->what : "layer", archive_entry_pathname(e));
+		return 0;
+	}
 	int r = make_room(x, parentfd, name, err);
 	if (r < 0)
 		return r;
@@ -501,7 +574,7 @@ static int do_special(struct xctx *x, struct archive_entry *e, int parentfd, con
 	r = set_owner_mode(x, e, -1, parentfd, name, false, err);
 	if (r < 0)
 		return r;
-	r = apply_xattrs(e, -1, parentfd, name, err);
+	r = apply_xattrs(x, e, -1, parentfd, name, err);
 	if (r < 0)
 		return r;
 	struct timespec ts[2];
@@ -539,7 +612,7 @@ static int do_whiteout(struct xctx *x, const char *path, const char *dir, const 
 		int fd = open_parent(x, path, err);
 		if (fd < 0)
 			return oci_err_wrap(err, "opaque directory '%s'", dir);
-		return unpack_opaque_overlay(fd, err);
+		return unpack_opaque_overlay(fd, x->o->rootless, err);
 	}
 	const char *target = base + strlen(UNPACK_WH_PREFIX);
 	if (!*target || streq(target, ".") || streq(target, ".."))
@@ -643,6 +716,8 @@ static int set_dir_times(struct xctx *x, struct oci_err **err)
 			oci_err_clear(err);
 			continue;
 		}
+		if (d->has_mode && fchmod(fd, d->mode) < 0)
+			return oci_err_sys(err, "chmod '%s'", d->path);
 		if (futimens(fd, d->ts) < 0)
 			return oci_err_sys(err, "setting times of '%s'", d->path);
 	}

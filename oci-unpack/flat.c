@@ -1,7 +1,8 @@
 /* --flat: the layers applied one over the other into a plain BUNDLE/rootfs,
  * whiteouts as real deletions (for filesystems or kernels without overlay,
  * and umoci-like use), with files owned by ids mapped through --uid-map and
- * --gid-map for a user-namespaced container. */
+ * --gid-map for a user-namespaced container, or rootless as umoci --rootless
+ * (see extract.c). */
 #include "unpack.h"
 
 #include <fcntl.h>
@@ -37,6 +38,7 @@ int unpack_flat(const struct unpack_opts *o, struct unpack_image *im, const char
 			return r;
 		struct unpack_extract_opts xo = {
 			.flat = true,
+			.rootless = o->rootless,
 			.uid_map = o->uid_map,
 			.n_uid_map = o->n_uid_map,
 			.gid_map = o->gid_map,

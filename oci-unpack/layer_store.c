@@ -12,6 +12,7 @@
  * whoever takes the layer's lock next removes it and extracts again. */
 #include "unpack.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -182,7 +183,7 @@ static int fix_implicit_dirs(int layersfd, int difffd, const struct unpack_image
 }
 
 static int extract_layer(int layersfd, struct unpack_image *im, size_t i, const char *hex,
-			 const atomic_bool *abort_flag, struct oci_err **err)
+			 bool rootless, const atomic_bool *abort_flag, struct oci_err **err)
 {
 	const struct oci_descriptor *d = &im->manifest.layers[i];
 	_cleanup_free_ char *what = xasprintf("layer %s", d->digest.str);
@@ -205,8 +206,8 @@ static int extract_layer(int layersfd, struct unpack_image *im, size_t i, const 
 	if (r < 0)
 		return r;
 	_cleanup_strv_ char **implicit = NULL;
-	struct unpack_extract_opts o = { .flat = false, .what = what, .ret_implicit = &implicit,
-					 .blob_size = d->size };
+	struct unpack_extract_opts o = { .flat = false, .rootless = rootless, .what = what,
+					 .ret_implicit = &implicit, .blob_size = d->size };
 	r = unpack_extract(blobfd, &d->digest, &im->config.diff_ids[i], difffd, &o, err);
 	if (r >= 0 && implicit)
 		r = fix_implicit_dirs(layersfd, difffd, im, i, implicit, abort_flag, err);
@@ -245,7 +246,7 @@ static int extract_layer(int layersfd, struct unpack_image *im, size_t i, const 
 	return 0;
 }
 
-static int layer_ensure(const char *layers_dir, struct unpack_image *im, size_t i,
+static int layer_ensure(const char *layers_dir, struct unpack_image *im, size_t i, bool rootless,
 			const atomic_bool *abort_flag, char **ret_link, struct oci_err **err)
 {
 	const char *hex = oci_digest_hex(&im->chain_ids[i]);
@@ -262,7 +263,7 @@ static int layer_ensure(const char *layers_dir, struct unpack_image *im, size_t 
 		return r;
 	_cleanup_free_ char *cf = xasprintf("%s/complete", hex);
 	if (faccessat(layersfd, cf, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
-		r = extract_layer(layersfd, im, i, hex, abort_flag, err);
+		r = extract_layer(layersfd, im, i, hex, rootless, abort_flag, err);
 		if (r < 0)
 			return r;
 	}
@@ -272,6 +273,7 @@ static int layer_ensure(const char *layers_dir, struct unpack_image *im, size_t 
 struct ensure_job {
 	const char *layers_dir;
 	struct unpack_image *im;
+	bool rootless;
 	char **links;
 	atomic_size_t next;
 	atomic_bool failed;
@@ -287,7 +289,8 @@ static void *ensure_worker(void *arg)
 		if (i >= j->im->n_layers || atomic_load(&j->failed))
 			return NULL;
 		struct oci_err *e = NULL;
-		if (layer_ensure(j->layers_dir, j->im, i, &j->failed, &j->links[i], &e) < 0) {
+		if (layer_ensure(j->layers_dir, j->im, i, j->rootless, &j->failed, &j->links[i], &e) <
+		    0) {
 			atomic_store(&j->failed, true);
 			pthread_mutex_lock(&j->mu);
 			if (!j->err)
@@ -300,10 +303,43 @@ static void *ensure_worker(void *arg)
 	}
 }
 
-int unpack_layers_ensure_all(const char *layers_dir, struct unpack_image *im, int jobs,
-			     char ***ret_links, struct oci_err **err)
+int unpack_store_check_kind(const char *layers_dir, bool rootless, struct oci_err **err)
 {
-	struct ensure_job j = { .layers_dir = layers_dir, .im = im };
+	_cleanup_close_ int fd = open(layers_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return oci_err_sys(err, "opening '%s'", layers_dir);
+	bool marked = faccessat(fd, "rootless", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	if (marked == rootless)
+		return 0;
+	/* any extracted layer (a <chain>/ directory) decides the kind */
+	bool has_layers = false;
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	_cleanup_closedir_ DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return oci_err_sys(err, "reading '%s'", layers_dir);
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strlen(de->d_name) == 64 && strspn(de->d_name, "0123456789abcdef") == 64)
+			has_layers = true;
+	if (marked && !has_layers && !rootless && unlinkat(fd, "rootless", 0) == 0)
+		return 0;
+	if (has_layers || marked)
+		return oci_err_set(err, EPERM,
+				   rootless ? "store '%s' holds layers extracted by root (trusted."
+					      "overlay. xattrs): use a store of your own (--store)"
+					    : "store '%s' holds layers extracted rootless (user.overlay. "
+					      "xattrs, files owned by one user): use another --store",
+				   layers_dir);
+	return oci_write_file_atomicat(fd, "rootless", "", 0, 0644, err);
+}
+
+int unpack_layers_ensure_all(const char *layers_dir, struct unpack_image *im, int jobs,
+			     bool rootless, char ***ret_links, struct oci_err **err)
+{
+	struct ensure_job j = { .layers_dir = layers_dir, .im = im, .rootless = rootless };
 	j.links = xcalloc(im->n_layers + 1, sizeof(char *));
 	pthread_mutex_init(&j.mu, NULL);
 	atomic_init(&j.next, 0);

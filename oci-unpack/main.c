@@ -33,15 +33,20 @@ static const char usage[] =
 	"Options:\n"
 	"      --store DIR       the store (default $OCI_ROOT or /var/lib/oci-tools)\n"
 	"      --flat            copy the layers into a plain rootfs (no overlay)\n"
-	"      --uid-map IN:OUT:LEN  with --flat, own files by mapped uids (repeatable)\n"
-	"      --gid-map IN:OUT:LEN  with --flat, own files by mapped gids (repeatable)\n"
+	"      --rootless        as umoci: files stay the caller's, their owners in the\n"
+	"                        user.rootlesscontainers xattr, no devices, a user\n"
+	"                        namespace in config.json (implied when not root)\n"
+	"      --uid-map C:H[:N] map container uids C.. to host uids H.. (repeatable):\n"
+	"                        owners (as root, with --flat) and config.json's\n"
+	"                        uidMappings; rootless default 0:$(id -u):1\n"
+	"      --gid-map C:H[:N] the same for gids\n"
 	"  -j, --jobs N          extract up to N layers at once (default 2)\n"
 	"  -o, --output FILE     diff: write the tar to FILE instead of stdout\n"
 	"  -v, --verbose         more messages (repeat for debug)\n"
 	"  -h, --help            show this help\n"
 	"      --version         show the version\n";
 
-enum { OPT_STORE = 256, OPT_FLAT, OPT_UID_MAP, OPT_GID_MAP, OPT_VERSION };
+enum { OPT_STORE = 256, OPT_FLAT, OPT_ROOTLESS, OPT_UID_MAP, OPT_GID_MAP, OPT_VERSION };
 
 static int fail(struct oci_err *err)
 {
@@ -74,6 +79,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "flat", no_argument, NULL, OPT_FLAT },
+		{ "rootless", no_argument, NULL, OPT_ROOTLESS },
 		{ "uid-map", required_argument, NULL, OPT_UID_MAP },
 		{ "gid-map", required_argument, NULL, OPT_GID_MAP },
 		{ "jobs", required_argument, NULL, 'j' },
@@ -99,6 +105,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FLAT:
 			o.flat = true;
+			break;
+		case OPT_ROOTLESS:
+			o.rootless = true;
 			break;
 		case OPT_UID_MAP:
 		case OPT_GID_MAP:
@@ -152,8 +161,22 @@ int main(int argc, char **argv)
 	if (nargs < 1)
 		return usage_error("missing IMAGE and BUNDLE");
 	const char *cmd = args[0];
-	if ((o.n_uid_map || o.n_gid_map) && !o.flat)
-		return usage_error("--uid-map and --gid-map need --flat");
+	if (o.rootless && geteuid() == 0 && !o.flat)
+		return usage_error("--rootless as root needs --flat (root's layer store is not "
+				   "rootless)");
+	if (geteuid() != 0)
+		o.rootless = true;
+	if ((o.n_uid_map || o.n_gid_map) && !o.flat && !o.rootless)
+		return usage_error("--uid-map and --gid-map need --flat or --rootless");
+	if (o.rootless) {
+		/* umoci --rootless: the caller's ids at 0 unless told otherwise */
+		struct unpack_idmap m = { 0, (uint32_t)geteuid(), 1 };
+		if (!o.n_uid_map)
+			add_map(&o.uid_map, &o.n_uid_map, &m);
+		m.outside = (uint32_t)getegid();
+		if (!o.n_gid_map)
+			add_map(&o.gid_map, &o.n_gid_map, &m);
+	}
 
 	if (streq(cmd, "mount") || streq(cmd, "umount") || streq(cmd, "rm") ||
 	    streq(cmd, "diff")) {

@@ -28,7 +28,6 @@
 #define OVL_FSCONFIG_SET_STRING 1
 #define OVL_FSCONFIG_CMD_CREATE 6
 
-#define MOUNT_DATA_MAX 4000
 
 static int mount_new_api(const char *layers_dir, char *const *lowers, const char *upper,
 			 const char *work, const char *target, struct oci_err **err)
@@ -76,7 +75,7 @@ int unpack_overlay_mount(const char *layers_dir, char *const *lowers, const char
 	bool special = strpbrk(upper, ",:\\") || strpbrk(work, ",:\\");
 	for (char *const *l = lowers; *l && !special; l++)
 		special = strpbrk(*l, ",:\\") != NULL;
-	if (data.len > MOUNT_DATA_MAX || special)
+	if (data.len > UNPACK_MOUNT_DATA_MAX || special)
 		return mount_new_api(layers_dir, lowers, upper, work, target, err);
 
 	/* The lowers are relative to layers_dir: mount from there. */
@@ -127,6 +126,10 @@ bool unpack_is_mountpoint(const char *path)
 
 int unpack_umount(const char *target, struct oci_err **err)
 {
+	/* an unprivileged caller may not even try (EPERM): nothing mounted,
+	 * nothing to do (a rootless bundle's overlay lives in the container) */
+	if (geteuid() != 0 && !unpack_is_mountpoint(target))
+		return 0;
 	if (umount2(target, UMOUNT_NOFOLLOW) < 0) {
 		if (errno == EINVAL || errno == ENOENT)
 			return 0; /* not mounted */

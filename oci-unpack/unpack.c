@@ -12,11 +12,13 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fs.h"
 #include "json.h"
 #include "log.h"
+#include "sbuf.h"
 #include "store.h"
 #include "util.h"
 
@@ -112,10 +114,26 @@ static int write_json_bundle(const char *path, json_t *v, struct oci_err **err)
 	return 0;
 }
 
+static json_t *idmap_json(const struct unpack_idmap *m, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("[I,I,I]", (json_int_t)m[i].inside,
+						   (json_int_t)m[i].outside, (json_int_t)m[i].len));
+	return a;
+}
+
 static int write_records(const char *store, const char *layers_dir, const char *bundle,
-			 const struct unpack_image *im, const char *mode, struct oci_err **err)
+			 const struct unpack_image *im, const char *mode,
+			 const struct unpack_opts *o, struct oci_err **err)
 {
 	json_auto_t *rec = json_object();
+	if (o->rootless) {
+		/* rootless: the files are the caller's; diff maps them back */
+		json_object_set_new(rec, "rootless", json_true());
+		json_object_set_new(rec, "uid_map", idmap_json(o->uid_map, o->n_uid_map));
+		json_object_set_new(rec, "gid_map", idmap_json(o->gid_map, o->n_gid_map));
+	}
 	json_object_set_new(rec, "bundle", json_string(bundle));
 	json_object_set_new(rec, "store", json_string(store));
 	json_object_set_new(rec, "image", json_string(im->name));
@@ -136,26 +154,163 @@ static int write_records(const char *store, const char *layers_dir, const char *
 	return write_json_bundle(p, rec, err);
 }
 
-static int write_config(const struct unpack_image *im, const char *bundle, struct oci_err **err)
+/* userdb: where /etc/passwd and /etc/group are read (NULL: the rootfs). */
+static int write_config(const struct unpack_image *im, const char *bundle, const char *userdb,
+			const struct unpack_bundle_opts *bo, struct oci_err **err)
 {
-	_cleanup_free_ char *rootfs = oci_path_join(bundle, "rootfs");
+	_cleanup_free_ char *rootfs = userdb ? xstrdup(userdb) : oci_path_join(bundle, "rootfs");
 	_cleanup_close_ int rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return oci_err_sys(err, "opening '%s'", rootfs);
 	json_auto_t *cfg = NULL;
-	int r = unpack_bundle_config(&im->config, rootfd, &cfg, err);
+	int r = unpack_bundle_config(&im->config, rootfd, bo, &cfg, err);
 	if (r < 0)
 		return oci_err_wrap(err, "image '%s'", im->name);
 	_cleanup_free_ char *p = oci_path_join(bundle, "config.json");
 	return write_json_bundle(p, cfg, err);
 }
 
+static void bundle_opts_of(const struct unpack_opts *o, struct unpack_bundle_opts *ret)
+{
+	*ret = (struct unpack_bundle_opts){
+		.rootless = o->rootless,
+		.uid_map = o->uid_map,
+		.n_uid_map = o->n_uid_map,
+		.gid_map = o->gid_map,
+		.n_gid_map = o->n_gid_map,
+	};
+}
+
+/* Copies the regular file lfd/etc/NAME into dir/etc/NAME; 1 when found,
+ * 0 when the layer has no such file, -1 when it hides the lower ones
+ * (a whiteout, an opaque or whited-out /etc, something else). */
+static int userdb_copy(int lfd, const char *name, const char *dir, struct oci_err **err)
+{
+	_cleanup_free_ char *path = xasprintf("/etc/%s", name);
+	struct oci_err *e2 = NULL;
+	_cleanup_close_ int fd = oci_open_in_root(lfd, path, O_RDONLY | O_NOFOLLOW, 0, &e2);
+	oci_err_free(e2);
+	e2 = NULL;
+	struct stat st;
+	if (fd >= 0) {
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+			return -1;
+		_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
+		if (oci_read_fd(fd, 4 << 20, &sb) < 0)
+			return oci_err_sys(err, "reading '%s' of a layer", path);
+		_cleanup_free_ char *to = xasprintf("%s/etc/%s", dir, name);
+		int r = oci_write_file_atomic(to, sb.buf ? sb.buf : "", sb.len, 0644, err);
+		return r < 0 ? r : 1;
+	}
+	if (fstatat(lfd, "etc", &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
+		return -1;
+	_cleanup_close_ int efd = openat(lfd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+						    O_CLOEXEC);
+	char v[2];
+	if (efd >= 0 && fgetxattr(efd, UNPACK_OVL_OPAQUE_XATTR_USER, v, sizeof(v)) == 1 &&
+	    v[0] == 'y')
+		return -1;
+	return 0;
+}
+
+/* Rootless overlay: nothing is mounted on the host, so the image's
+ * /etc/passwd and /etc/group (for User) are read from the layers, top
+ * first, as the overlay will show them, into dir/etc. */
+static int userdb_from_layers(const char *layers_dir, char *const *lowers, const char *dir,
+			      struct oci_err **err)
+{
+	_cleanup_free_ char *etc = oci_path_join(dir, "etc");
+	int r = oci_mkdir_p(etc, 0755, err);
+	if (r < 0)
+		return r;
+	static const char *const names[] = { "passwd", "group" };
+	for (size_t n = 0; n < ARRAY_SIZE(names); n++) {
+		for (char *const *l = lowers; *l; l++) {
+			_cleanup_free_ char *lp = oci_path_join(layers_dir, *l);
+			_cleanup_close_ int lfd = open(lp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (lfd < 0)
+				return oci_err_sys(err, "opening '%s'", lp);
+			r = userdb_copy(lfd, names[n], dir, err);
+			if (r < -1)
+				return r;
+			if (r != 0)
+				break;
+		}
+	}
+	return 0;
+}
+
+/* Rootless overlay bundle: the layers in the caller's store (user.overlay.
+ * xattrs), BUNDLE/upper and work, and config.json whose mounts[0] is the
+ * overlay at "/" with userxattr, mounted by the runtime inside the
+ * container's user namespace (an unprivileged user cannot mount an overlay
+ * on the host; Linux >= 5.11 lets the owner of a user namespace do it). */
+static int unpack_overlay_rootless(const struct unpack_opts *o, struct unpack_image *im,
+				   const char *store, const char *bundle, const char *layers_dir,
+				   char **links, struct oci_err **err)
+{
+	size_t n = im->n_layers;
+	_cleanup_strv_ char **lowers = xcalloc(n + 2, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		lowers[i] = xstrdup(links[n - 1 - i]);
+	static const char *const dirs[] = { "rootfs", "upper", "work", "empty" };
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		if (i == 3 && n > 0)
+			break;
+		_cleanup_free_ char *p = oci_path_join(bundle, dirs[i]);
+		if (mkdir(p, i == 1 || i == 2 ? 0700 : 0755) < 0 && errno != EEXIST)
+			return oci_err_sys(err, "creating '%s'", p);
+	}
+	if (n == 0)
+		lowers[0] = oci_path_join(bundle, "empty");
+	_cleanup_free_ char *upper = oci_path_join(bundle, "upper");
+	_cleanup_free_ char *work = oci_path_join(bundle, "work");
+	if (chmod(upper, 0755) < 0)
+		return oci_err_sys(err, "chmod '%s'", upper);
+
+	_cleanup_sbuf_ struct sbuf lo = SBUF_INIT;
+	sbuf_addstr(&lo, "lowerdir=");
+	for (char **l = lowers; *l; l++) {
+		_cleanup_free_ char *p = n ? oci_path_join(layers_dir, *l) : xstrdup(*l);
+		if (strpbrk(p, ",:\\"))
+			return oci_err_set(err, EINVAL, "'%s': a rootless overlay cannot name a path "
+					   "holding ',', ':' or '\\' (use --flat)", p);
+		sbuf_addf(&lo, "%s%s", l == lowers ? "" : ":", p);
+	}
+	if (strpbrk(upper, ",:\\"))
+		return oci_err_set(err, EINVAL, "bundle '%s': a rootless overlay cannot name a path "
+				   "holding ',', ':' or '\\' (use --flat)", bundle);
+	_cleanup_free_ char *up = xasprintf("upperdir=%s", upper);
+	_cleanup_free_ char *wk = xasprintf("workdir=%s", work);
+	/* mount(2) takes one page of options */
+	if (lo.len + strlen(up) + strlen(wk) + 64 > UNPACK_MOUNT_DATA_MAX)
+		return oci_err_set(err, E2BIG,
+				   "image '%s': the paths of its %zu layers make the overlay's options "
+				   "longer than a page (use --flat or a store with a shorter path)",
+				   im->name, n);
+	json_auto_t *m = json_pack("{s:s,s:s,s:s,s:[s,s,s,s,s,s]}", "destination", "/", "type",
+				   "overlay", "source", "overlay", "options", lo.buf, up, wk,
+				   "userxattr", "redirect_dir=nofollow", "metacopy=off");
+
+	int r = write_records(store, layers_dir, bundle, im, "overlay", o, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *udb = oci_path_join(bundle, ".userdb");
+	r = userdb_from_layers(layers_dir, lowers, udb, err);
+	struct unpack_bundle_opts bo;
+	bundle_opts_of(o, &bo);
+	bo.root_mount = m;
+	if (r >= 0)
+		r = write_config(im, bundle, udb, &bo, err);
+	struct oci_err *e2 = NULL;
+	oci_rm_rf(udb, &e2);
+	oci_err_free(e2);
+	return r;
+}
+
 static int unpack_overlay(const struct unpack_opts *o, struct unpack_image *im,
 			  const char *store, const char *bundle, struct oci_err **err)
 {
-	if (geteuid() != 0)
-		return oci_err_set(err, EPERM, "an overlay bundle needs root (the layer store keeps "
-				   "whiteouts as devices and trusted xattrs): use --flat");
 	if (im->n_layers > UNPACK_MAX_LOWERS)
 		return oci_err_set(err, E2BIG,
 				   "image '%s' has %zu layers, more than the %d an overlay can stack "
@@ -165,10 +320,15 @@ static int unpack_overlay(const struct unpack_opts *o, struct unpack_image *im,
 	int r = unpack_store_lock(layers_dir, false, &storelock, err);
 	if (r < 0)
 		return r;
-	_cleanup_strv_ char **links = NULL;
-	r = unpack_layers_ensure_all(layers_dir, im, o->jobs, &links, err);
+	r = unpack_store_check_kind(layers_dir, o->rootless, err);
 	if (r < 0)
 		return r;
+	_cleanup_strv_ char **links = NULL;
+	r = unpack_layers_ensure_all(layers_dir, im, o->jobs, o->rootless, &links, err);
+	if (r < 0)
+		return r;
+	if (o->rootless)
+		return unpack_overlay_rootless(o, im, store, bundle, layers_dir, links, err);
 
 	static const char *const dirs[] = { "rootfs", "upper", "work" };
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
@@ -176,7 +336,7 @@ static int unpack_overlay(const struct unpack_opts *o, struct unpack_image *im,
 		if (mkdir(p, i == 0 ? 0755 : 0700) < 0 && errno != EEXIST)
 			return oci_err_sys(err, "creating '%s'", p);
 	}
-	r = write_records(store, layers_dir, bundle, im, "overlay", err);
+	r = write_records(store, layers_dir, bundle, im, "overlay", o, err);
 	if (r < 0)
 		return r;
 
@@ -200,7 +360,7 @@ static int unpack_overlay(const struct unpack_opts *o, struct unpack_image *im,
 	r = unpack_overlay_mount(layers_dir, lowers, upper, work, rootfs, err);
 	if (r < 0)
 		return r;
-	r = write_config(im, bundle, err);
+	r = write_config(im, bundle, NULL, NULL, err);
 	if (r < 0) {
 		struct oci_err *e2 = NULL;
 		unpack_umount(rootfs, &e2);
@@ -233,11 +393,13 @@ int unpack_run(const struct unpack_opts *o, char **ret_bundle, struct oci_err **
 		return r;
 	}
 	if (o->flat) {
+		struct unpack_bundle_opts bo;
+		bundle_opts_of(o, &bo);
 		r = unpack_flat(o, &im, bundle, err);
 		if (r >= 0)
-			r = write_records(store, NULL, bundle, &im, "flat", err);
+			r = write_records(store, NULL, bundle, &im, "flat", o, err);
 		if (r >= 0)
-			r = write_config(&im, bundle, err);
+			r = write_config(&im, bundle, NULL, &bo, err);
 	} else {
 		r = unpack_overlay(o, &im, store, bundle, err);
 	}
@@ -335,6 +497,11 @@ int unpack_cmd_mount(const char *bundle_arg, struct oci_err **err)
 	if (!streq(mode, "overlay"))
 		return oci_err_set(err, EINVAL, "bundle '%s' is a flat bundle: nothing to mount",
 				   bundle);
+	if (json_is_true(json_object_get(rec, "rootless")))
+		return oci_err_set(err, EINVAL,
+				   "bundle '%s' is rootless: its overlay is mounted by the runtime in "
+				   "the container's user namespace (config.json mounts[0]), not on the "
+				   "host", bundle);
 	_cleanup_free_ char *rootfs = oci_path_join(bundle, "rootfs");
 	if (unpack_is_mountpoint(rootfs))
 		return 0;

@@ -15,7 +15,8 @@
 #include "layout.h"
 #include "manifest.h"
 
-/* ---- id maps (--uid-map/--gid-map "inside:outside:length") ---- */
+/* ---- id maps (--uid-map/--gid-map "inside:outside[:length]", umoci's
+ * container:host[:size]; the length defaults to 1) ---- */
 struct unpack_idmap {
 	uint32_t inside, outside, len;
 };
@@ -39,11 +40,25 @@ void unpack_pathset_clear(struct unpack_pathset *s);
 #define UNPACK_WH_PREFIX ".wh."
 #define UNPACK_WH_OPAQUE ".wh..wh..opq"
 #define UNPACK_OVL_OPAQUE_XATTR "trusted.overlay.opaque"
+/* The same for an overlay mounted in a user namespace (option userxattr). */
+#define UNPACK_OVL_OPAQUE_XATTR_USER "user.overlay.opaque"
+/* rootless-containers.io: the owner a file has in the image when the
+ * unpacker could not give it (protobuf Resource {uint32 uid = 1; uint32
+ * gid = 2}, 4294967295 for "the file's own"), as umoci --rootless writes it. */
+#define UNPACK_ROOTLESS_XATTR "user.rootlesscontainers"
+#define UNPACK_ROOTLESS_NOOP 4294967295u
+/* Encodes (uid, gid) as that protobuf message into buf (at least 12 bytes);
+ * returns its length. */
+size_t unpack_rootless_xattr_encode(uint32_t uid, uint32_t gid, unsigned char *buf);
+/* Decodes it: -EINVAL for anything else. */
+int unpack_rootless_xattr_decode(const void *buf, size_t len, uint32_t *ret_uid,
+				 uint32_t *ret_gid);
 
 /* Overlay form in a layer directory: a 0/0 character device NAME. */
 int unpack_whiteout_overlay(int parentfd, const char *name, struct oci_err **err);
-/* Overlay form of an opaque directory (the xattr on dirfd). */
-int unpack_opaque_overlay(int dirfd, struct oci_err **err);
+/* Overlay form of an opaque directory (the xattr on dirfd: user.overlay.
+ * when user_xattr, for a rootless store). */
+int unpack_opaque_overlay(int dirfd, bool user_xattr, struct oci_err **err);
 /* Flat form: removes NAME from the lower layers (a no-op when missing or
  * written by the current layer). */
 int unpack_whiteout_flat(int rootfd, const char *path, const struct unpack_pathset *cur,
@@ -56,6 +71,12 @@ int unpack_opaque_flat(int rootfd, const char *path, const struct unpack_pathset
 /* ---- extraction (extract.c) ---- */
 struct unpack_extract_opts {
 	bool flat;           /* whiteouts become deletions */
+	/* As umoci --rootless: files stay the caller's (owned by the maps' host
+	 * ids of 0 when root), the image's owner other than 0:0 goes into the
+	 * user.rootlesscontainers xattr, device nodes are skipped with a
+	 * warning, opaque directories get user.overlay.opaque, and directories
+	 * stay writable by their owner until the end of the layer. */
+	bool rootless;
 	const struct unpack_idmap *uid_map, *gid_map;
 	size_t n_uid_map, n_gid_map;
 	const char *what;    /* "layer sha256:..." in messages */
@@ -96,7 +117,11 @@ void unpack_image_release(struct unpack_image *im);
  * layer's lock, up to jobs at a time. (*ret_links)[i] is layer i's short
  * link name ("l/XXXX"). */
 int unpack_layers_ensure_all(const char *layers_dir, struct unpack_image *im, int jobs,
-			     char ***ret_links, struct oci_err **err);
+			     bool rootless, char ***ret_links, struct oci_err **err);
+/* A store's layers are either all extracted by root (trusted.overlay.
+ * xattrs) or all rootless (user.overlay.: layers/rootless exists): refuses
+ * the other kind, marks an empty store. */
+int unpack_store_check_kind(const char *layers_dir, bool rootless, struct oci_err **err);
 /* Store-wide lock: shared for unpack and rm, exclusive for gc. */
 int unpack_store_lock(const char *layers_dir, bool exclusive, int *ret_fd, struct oci_err **err);
 
@@ -104,6 +129,9 @@ int unpack_store_lock(const char *layers_dir, bool exclusive, int *ret_fd, struc
 #define UNPACK_MAX_LOWERS 500
 
 /* ---- overlay (overlay.c) ---- */
+/* Mount options longer than this go through the new mount API (one page
+ * is the limit of mount(2)'s data). */
+#define UNPACK_MOUNT_DATA_MAX 4000
 /* Mounts an overlay at target: lowers (top first) are paths relative to
  * layers_dir (short links), upper and work absolute. */
 int unpack_overlay_mount(const char *layers_dir, char *const *lowers, const char *upper,
@@ -125,10 +153,20 @@ int unpack_user_resolve(int rootfd, const char *spec, struct unpack_user *ret,
 void unpack_user_release(struct unpack_user *u);
 
 /* ---- config.json (bundle_config.c) ---- */
+/* How the bundle is made, for config.json. */
+struct unpack_bundle_opts {
+	bool rootless; /* `runc spec --rootless`'s defaults */
+	/* when set: linux.uidMappings/gidMappings and a user namespace */
+	const struct unpack_idmap *uid_map, *gid_map;
+	size_t n_uid_map, n_gid_map;
+	/* when set: the rootfs is this overlay mount (borrowed), mounts[0] at "/",
+	 * made by the runtime in the container's user namespace */
+	json_t *root_mount;
+};
 /* Builds config.json for the image from the default spec. rootfd: the
  * bundle's rootfs (for User). */
-int unpack_bundle_config(const struct oci_image_config *c, int rootfd, json_t **ret,
-			 struct oci_err **err);
+int unpack_bundle_config(const struct oci_image_config *c, int rootfd,
+			 const struct unpack_bundle_opts *bo, json_t **ret, struct oci_err **err);
 
 /* ---- commands (unpack.c, flat.c, diff.c, gc.c) ---- */
 struct unpack_opts {
@@ -136,6 +174,7 @@ struct unpack_opts {
 	const char *image;
 	const char *bundle;
 	bool flat;
+	bool rootless; /* --rootless, or not root */
 	struct unpack_idmap *uid_map, *gid_map;
 	size_t n_uid_map, n_gid_map;
 	int jobs;

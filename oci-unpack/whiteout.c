@@ -20,19 +20,20 @@
 
 int unpack_idmap_parse(const char *s, struct unpack_idmap *ret, struct oci_err **err)
 {
-	long long v[3];
+	long long v[3] = { 0, 0, 1 };
 	const char *p = s;
-	for (int i = 0; i < 3; i++) {
+	int n = 0;
+	for (; p && n < 3; n++) {
 		const char *end = strchr(p, ':');
-		if ((i < 2) != (end != NULL))
-			return oci_err_set(err, EINVAL,
-					   "invalid id map '%s': expected INSIDE:OUTSIDE:LENGTH", s);
 		_cleanup_free_ char *part = end ? xstrndup(p, (size_t)(end - p)) : xstrdup(p);
-		if (oci_parse_int64(part, i == 2 ? 1 : 0, UINT32_MAX, &v[i]) < 0)
+		if (oci_parse_int64(part, n == 2 ? 1 : 0, UINT32_MAX, &v[n]) < 0)
 			return oci_err_set(err, EINVAL, "invalid id map '%s': bad number '%s'", s,
 					   part);
 		p = end ? end + 1 : NULL;
 	}
+	if (n < 2 || p)
+		return oci_err_set(err, EINVAL,
+				   "invalid id map '%s': expected CONTAINER:HOST[:SIZE]", s);
 	if (v[0] + v[2] - 1 > (long long)UINT32_MAX || v[1] + v[2] - 1 > (long long)UINT32_MAX)
 		return oci_err_set(err, ERANGE, "invalid id map '%s': range overflows", s);
 	ret->inside = (uint32_t)v[0];
@@ -170,10 +171,64 @@ int unpack_whiteout_overlay(int parentfd, const char *name, struct oci_err **err
 	return 0;
 }
 
-int unpack_opaque_overlay(int dirfd, struct oci_err **err)
+int unpack_opaque_overlay(int dirfd, bool user_xattr, struct oci_err **err)
 {
-	if (fsetxattr(dirfd, UNPACK_OVL_OPAQUE_XATTR, "y", 1, 0) < 0)
-		return oci_err_sys(err, "setting %s", UNPACK_OVL_OPAQUE_XATTR);
+	const char *name = user_xattr ? UNPACK_OVL_OPAQUE_XATTR_USER : UNPACK_OVL_OPAQUE_XATTR;
+	if (fsetxattr(dirfd, name, "y", 1, 0) < 0)
+		return oci_err_sys(err, "setting %s", name);
+	return 0;
+}
+
+/* ---- user.rootlesscontainers ---- */
+
+static size_t put_varint(unsigned char *p, uint32_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (unsigned char)v;
+	return n;
+}
+
+size_t unpack_rootless_xattr_encode(uint32_t uid, uint32_t gid, unsigned char *buf)
+{
+	size_t n = 0;
+	buf[n++] = 0x08; /* field 1, varint */
+	n += put_varint(buf + n, uid);
+	buf[n++] = 0x10; /* field 2, varint */
+	n += put_varint(buf + n, gid);
+	return n;
+}
+
+int unpack_rootless_xattr_decode(const void *buf, size_t len, uint32_t *ret_uid,
+				 uint32_t *ret_gid)
+{
+	const unsigned char *p = buf;
+	uint32_t v[2] = { 0, 0 }; /* proto3: a missing field is 0 */
+	size_t i = 0;
+	while (i < len) {
+		unsigned tag = p[i++];
+		if (tag != 0x08 && tag != 0x10)
+			return -EINVAL;
+		uint64_t x = 0;
+		int shift = 0;
+		for (;;) {
+			if (i >= len || shift > 63)
+				return -EINVAL;
+			unsigned char b = p[i++];
+			x |= (uint64_t)(b & 0x7f) << shift;
+			shift += 7;
+			if (!(b & 0x80))
+				break;
+		}
+		if (x > UINT32_MAX)
+			return -EINVAL;
+		v[tag == 0x08 ? 0 : 1] = (uint32_t)x;
+	}
+	*ret_uid = v[0];
+	*ret_gid = v[1];
 	return 0;
 }
 

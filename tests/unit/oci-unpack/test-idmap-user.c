@@ -2,6 +2,7 @@
  * /etc/passwd and /etc/group. */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,13 +25,38 @@ static void test_idmap(void)
 	ok(unpack_idmap_apply(m, 2, 65537, &id) == 0 && id == 5001, "65537 -> 5001");
 	ok(unpack_idmap_apply(m, 2, 70000, &id) < 0, "an id outside the maps fails");
 	ok(unpack_idmap_apply(NULL, 0, 42, &id) == 0 && id == 42, "no map: identity");
-	static const char *const bad[] = { "", "1:2", "1:2:3:4", "a:2:3", "1:2:0", "-1:2:3",
-					   "4294967295:0:2" };
+	/* umoci's container:host[:size]: the size defaults to 1 */
+	ok(unpack_idmap_parse("0:1000", &m[0], &err) == 0 && m[0].inside == 0 &&
+		   m[0].outside == 1000 && m[0].len == 1,
+	   "CONTAINER:HOST is a map of one id");
+	static const char *const bad[] = { "",	      "1",	"1:2:3:4", "a:2:3", "1:2:0",
+					   "-1:2:3", "4294967295:0:2", "1:2:", ":2", "1::3" };
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		int r = unpack_idmap_parse(bad[i], &m[0], &err);
 		ok(r < 0 && err && strstr(err->msg, bad[i]), "'%s' is refused, naming it", bad[i]);
 		oci_err_clear(&err);
 	}
+}
+
+static void test_rootless_xattr(void)
+{
+	unsigned char buf[16];
+	uint32_t u = 1, g = 1;
+	/* umoci writes 1000:1000 as 08 e8 07 10 e8 07 */
+	size_t n = unpack_rootless_xattr_encode(1000, 1000, buf);
+	ok(n == 6 && memcmp(buf, "\x08\xe8\x07\x10\xe8\x07", 6) == 0, "1000:1000 encoded");
+	ok(unpack_rootless_xattr_decode(buf, n, &u, &g) == 0 && u == 1000 && g == 1000,
+	   "and decoded");
+	n = unpack_rootless_xattr_encode(UNPACK_ROOTLESS_NOOP, 5, buf);
+	ok(n == 8 && unpack_rootless_xattr_decode(buf, n, &u, &g) == 0 &&
+		   u == UNPACK_ROOTLESS_NOOP && g == 5,
+	   "the no-op id (4294967295) takes five bytes and comes back");
+	ok(unpack_rootless_xattr_decode("\x10\x07", 2, &u, &g) == 0 && u == 0 && g == 7,
+	   "a missing field is 0 (proto3)");
+	ok(unpack_rootless_xattr_decode("\x08", 1, &u, &g) < 0, "a cut varint is refused");
+	ok(unpack_rootless_xattr_decode("\x18\x01", 2, &u, &g) < 0, "an unknown field is refused");
+	ok(unpack_rootless_xattr_decode("\x08\xff\xff\xff\xff\x1f", 6, &u, &g) < 0,
+	   "a value over 32 bits is refused");
 }
 
 static void test_pathset(void)
@@ -141,6 +167,7 @@ static void test_user(void)
 int main(void)
 {
 	test_idmap();
+	test_rootless_xattr();
 	test_pathset();
 	test_user();
 	done_testing();
