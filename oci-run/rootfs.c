@@ -640,6 +640,15 @@ int run_rootfs_prepare(const struct run_spec *s, const struct run_rootfs_opts *o
 				  err);
 		if (r < 0)
 			return oci_err_wrap(err, "mounts[%zu]", i);
+		if (streq(s->mounts[i].destination, "/")) {
+			/* a mount over the root itself (runc takes it too: oci-unpack's
+			 * rootless overlay): the next mounts, /dev and pivot_root go
+			 * on top of it, not on the directory it covers */
+			close(rootfd);
+			rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (rootfd < 0)
+				return oci_err_sys(err, "open rootfs '%s'", s->root_path);
+		}
 	}
 	return setup_dev(rootfd, s, o, err);
 }
