@@ -151,16 +151,75 @@ struct fetch_regconf_entry {
 	struct fetch_regconf_mirror *mirrors;
 	size_t n_mirrors;
 };
+struct fetch_regconf_alias {
+	char *name;   /* a short name, without tag or digest */
+	char *value;  /* a fully-qualified name without tag or digest; "" erases */
+	char *origin; /* the file that set it */
+};
+enum fetch_short_name_mode {
+	FETCH_SHORT_NAME_UNSET = 0, /* permissive */
+	FETCH_SHORT_NAME_ENFORCING,
+	FETCH_SHORT_NAME_PERMISSIVE,
+	FETCH_SHORT_NAME_DISABLED,
+};
 struct fetch_regconf {
 	struct fetch_regconf_entry *entries;
 	size_t n;
+	/* unqualified-search-registries (has_search: the key was set, maybe to []) */
+	char **search;
+	bool has_search;
+	char *search_origin;
+	enum fetch_short_name_mode short_name_mode;
+	char *mode_origin;
+	struct fetch_regconf_alias *aliases; /* [aliases] */
+	size_t n_aliases;
 };
 /* Parses the registries.conf (TOML, the subset: [[registry]] and
  * [[registry.mirror]] tables with string and boolean keys). */
 int fetch_regconf_parse(const char *text, const char *name, struct fetch_regconf *ret,
 			struct oci_err **err);
+/* The registries.conf that o names (--registries-conf, else
+ * $CONTAINERS_REGISTRIES_CONF: that file alone), else the user's
+ * ($XDG_CONFIG_HOME or ~/.config/containers/registries.conf) with the *.conf
+ * of its registries.conf.d, else /etc/containers/registries.conf with
+ * /etc/containers/registries.conf.d/ and then the user's registries.conf.d/
+ * (containers-registries.conf.d(5): later files override keys, add aliases
+ * and replace [[registry]] tables of the same prefix). */
 int fetch_regconf_load(const struct fetch_opts *o, struct fetch_regconf *ret, struct oci_err **err);
 void fetch_regconf_release(struct fetch_regconf *c);
+/* Moves what src sets into dst, as a drop-in file over the files before. */
+void fetch_regconf_merge(struct fetch_regconf *dst, struct fetch_regconf *src);
+
+/* ---- shortnames.c: short-name resolution (containers-registries.conf(5)) ---- */
+/* A name without a registry: no '/', or a first component without '.' or
+ * ':' that is not "localhost" and is lowercase (Docker's rule). */
+bool fetch_is_short_name(const char *s);
+enum fetch_short_why {
+	FETCH_SHORT_QUALIFIED = 0, /* not a short name: as given */
+	FETCH_SHORT_DOCKER,	   /* no alias, no search list: docker.io (Docker's rule) */
+	FETCH_SHORT_ALIAS,	   /* an [aliases] entry */
+	FETCH_SHORT_SEARCH,	   /* unqualified-search-registries */
+};
+struct fetch_short_resolved {
+	char **candidates; /* references to try, in order, tag or digest kept */
+	enum fetch_short_why why;
+	char *origin;	   /* the file of the alias or of the search list */
+};
+void fetch_short_resolved_release(struct fetch_short_resolved *r);
+/* Resolves INPUT (no transport prefix) under conf and the aliases of
+ * cache (short-name-aliases.conf, which wins over conf's; may be NULL).
+ * An alias gives one candidate; else unqualified-search-registries give
+ * one per registry (several only in permissive or disabled mode: oci-fetch
+ * never prompts, so enforcing with several is an error naming them); a
+ * configuration without that key keeps Docker's docker.io; an empty list
+ * is an error. */
+int fetch_short_name_resolve(const struct fetch_regconf *conf, const struct fetch_regconf *cache,
+			     const char *input, struct fetch_short_resolved *ret,
+			     struct oci_err **err);
+/* The same under the files of o, and $XDG_CACHE_HOME (else
+ * ~/.cache)/containers/short-name-aliases.conf. */
+int fetch_short_name_resolve_for(const struct fetch_opts *o, const char *input,
+				 struct fetch_short_resolved *ret, struct oci_err **err);
 /* The entry whose prefix matches "domain/path" longest, or NULL. */
 const struct fetch_regconf_entry *fetch_regconf_find(const struct fetch_regconf *c,
 						     const char *name);

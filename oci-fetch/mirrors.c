@@ -4,29 +4,147 @@
  * order, then the registry itself. Only the TOML this file uses is read:
  * tables, arrays of tables, strings, booleans (arrays are skipped). */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fetch.h"
 #include "fs.h"
 #include "util.h"
 
+static void entry_release(struct fetch_regconf_entry *e)
+{
+	free(e->prefix);
+	free(e->location);
+	for (size_t k = 0; k < e->n_mirrors; k++) {
+		free(e->mirrors[k].location);
+		free(e->mirrors[k].pull_from_mirror);
+	}
+	free(e->mirrors);
+	memset(e, 0, sizeof(*e));
+}
+
 void fetch_regconf_release(struct fetch_regconf *c)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		struct fetch_regconf_entry *e = &c->entries[i];
-		free(e->prefix);
-		free(e->location);
-		for (size_t k = 0; k < e->n_mirrors; k++) {
-			free(e->mirrors[k].location);
-			free(e->mirrors[k].pull_from_mirror);
-		}
-		free(e->mirrors);
-	}
+	for (size_t i = 0; i < c->n; i++)
+		entry_release(&c->entries[i]);
 	free(c->entries);
+	oci_strv_free(c->search);
+	free(c->search_origin);
+	free(c->mode_origin);
+	for (size_t i = 0; i < c->n_aliases; i++) {
+		free(c->aliases[i].name);
+		free(c->aliases[i].value);
+		free(c->aliases[i].origin);
+	}
+	free(c->aliases);
 	memset(c, 0, sizeof(*c));
+}
+
+/* 1 when the array text s (from its '[') is closed, 0 when it goes on. */
+static int array_closed(const char *s)
+{
+	int depth = 0;
+	char q = 0;
+	for (const char *p = s; *p; p++) {
+		if (q) {
+			if (q == '"' && *p == '\\' && p[1])
+				p++;
+			else if (*p == q)
+				q = 0;
+		} else if (*p == '"' || *p == '\'') {
+			q = *p;
+		} else if (*p == '#') {
+			while (p[1] && p[1] != '\n')
+				p++;
+		} else if (*p == '[') {
+			depth++;
+		} else if (*p == ']' && --depth == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Collects an array value that may span lines: from first (just after
+ * '=') to its closing ']', consuming the lines it takes. */
+static int collect_array(const char *first, const char **line, int *lineno, struct sbuf *out)
+{
+	sbuf_addstr(out, first);
+	while (!array_closed(out->buf)) {
+		if (!*line || !**line)
+			return -EINVAL;
+		const char *nl = strchr(*line, '\n');
+		sbuf_addch(out, '\n');
+		sbuf_add(out, *line, nl ? (size_t)(nl - *line) : strlen(*line));
+		*line = nl ? nl + 1 : NULL;
+		(*lineno)++;
+	}
+	return 0;
+}
+
+/* Parses "[ "a", 'b', ]" into a list of strings. */
+static int parse_string_array(const char *s, char ***ret)
+{
+	const char *p = s;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	if (*p != '[')
+		return -EINVAL;
+	p++;
+	char **v = NULL;
+	bool need_comma = false;
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '#') {
+			if (*p == '#')
+				while (p[1] && p[1] != '\n')
+					p++;
+			p++;
+		}
+		if (*p == ']') {
+			p++;
+			break;
+		}
+		if (*p == ',' && need_comma) {
+			need_comma = false;
+			p++;
+			continue;
+		}
+		if (need_comma || (*p != '"' && *p != '\'')) {
+			oci_strv_free(v);
+			return -EINVAL;
+		}
+		struct sbuf sb = SBUF_INIT;
+		char q = *p++;
+		for (; *p && *p != q; p++) {
+			if (q == '"' && *p == '\\' && p[1])
+				p++;
+			sbuf_addch(&sb, *p);
+		}
+		if (*p != q) {
+			sbuf_release(&sb);
+			oci_strv_free(v);
+			return -EINVAL;
+		}
+		p++;
+		char *str = sbuf_detach(&sb, NULL);
+		oci_strv_push(&v, str);
+		free(str);
+		need_comma = true;
+	}
+	while (*p == ' ' || *p == '\t' || *p == '\r')
+		p++;
+	if (*p && *p != '#') {
+		oci_strv_free(v);
+		return -EINVAL;
+	}
+	if (!v)
+		v = xcalloc(1, sizeof(*v));
+	*ret = v;
+	return 0;
 }
 
 void fetch_endpoints_free(struct fetch_endpoint *e, size_t n)
@@ -116,11 +234,36 @@ static int parse_value(const char *p, enum val_type *type, char **str, bool *b, 
 	return 0;
 }
 
+/* "name" of [aliases]: a short name, no tag or digest. */
+static bool alias_name_ok(const char *s)
+{
+	struct oci_err *e = NULL;
+	struct oci_ref r = { 0 };
+	bool ok = *s && fetch_is_short_name(s) && !strchr(s, ':') && !strchr(s, '@') &&
+		  oci_ref_parse_repo(s, &r, &e) >= 0;
+	oci_ref_release(&r);
+	oci_err_clear(&e);
+	return ok;
+}
+
+/* its value: registry/path, no tag or digest */
+static bool alias_value_ok(const char *s)
+{
+	const char *slash = strrchr(s, '/');
+	struct oci_err *e = NULL;
+	struct oci_ref r = { 0 };
+	bool ok = slash && !fetch_is_short_name(s) && !strchr(slash, ':') && !strchr(s, '@') &&
+		  oci_ref_parse_repo(s, &r, &e) >= 0;
+	oci_ref_release(&r);
+	oci_err_clear(&e);
+	return ok;
+}
+
 int fetch_regconf_parse(const char *text, const char *name, struct fetch_regconf *ret,
 			struct oci_err **err)
 {
 	struct fetch_regconf c = { 0 };
-	enum { SEC_TOP, SEC_REGISTRY, SEC_MIRROR, SEC_OTHER } sec = SEC_TOP;
+	enum { SEC_TOP, SEC_REGISTRY, SEC_MIRROR, SEC_ALIASES, SEC_OTHER } sec = SEC_TOP;
 	int lineno = 0, depth = 0;
 	_cleanup_strv_ char **keys = NULL; /* keys of the current table (TOML: no duplicates) */
 	const char *line = text;
@@ -179,6 +322,8 @@ int fetch_regconf_parse(const char *text, const char *name, struct fetch_regconf
 				memset(&en->mirrors[en->n_mirrors], 0, sizeof(en->mirrors[0]));
 				en->n_mirrors++;
 				sec = SEC_MIRROR;
+			} else if (!arr && streq(tt, "aliases")) {
+				sec = SEC_ALIASES;
 			} else {
 				sec = SEC_OTHER;
 			}
@@ -214,6 +359,34 @@ int fetch_regconf_parse(const char *text, const char *name, struct fetch_regconf
 			}
 		}
 		oci_strv_push(&keys, key);
+		if (sec == SEC_TOP && streq(key, "unqualified-search-registries")) {
+			_cleanup_sbuf_ struct sbuf arr = SBUF_INIT;
+			char **v = NULL;
+			int at = lineno;
+			if (collect_array(p + 1, &line, &lineno, &arr) < 0 ||
+			    parse_string_array(arr.buf, &v) < 0) {
+				fetch_regconf_release(&c);
+				return oci_err_set(err, EINVAL,
+						   "%s:%d: unqualified-search-registries must be an array of strings",
+						   name, at);
+			}
+			for (size_t i = 0; v[i]; i++) {
+				if (!*v[i] || strchr(v[i], '/')) {
+					int r = oci_err_set(err, EINVAL,
+							    "%s:%d: unqualified-search-registries: '%s' is not a host[:port]",
+							    name, at, v[i]);
+					oci_strv_free(v);
+					fetch_regconf_release(&c);
+					return r;
+				}
+			}
+			oci_strv_free(c.search);
+			c.search = v;
+			c.has_search = true;
+			free(c.search_origin);
+			c.search_origin = xstrdup(name);
+			continue;
+		}
 		enum val_type vt;
 		_cleanup_free_ char *sv = NULL;
 		bool bv = false;
@@ -222,7 +395,38 @@ int fetch_regconf_parse(const char *text, const char *name, struct fetch_regconf
 			return oci_err_set(err, EINVAL, "%s:%d: invalid value for '%s'", name, lineno,
 					   key);
 		}
-		if (sec == SEC_REGISTRY) {
+		if (sec == SEC_TOP && streq(key, "short-name-mode")) {
+			enum fetch_short_name_mode m = FETCH_SHORT_NAME_UNSET;
+			if (vt == VAL_STRING && streq(sv, "enforcing"))
+				m = FETCH_SHORT_NAME_ENFORCING;
+			else if (vt == VAL_STRING && streq(sv, "permissive"))
+				m = FETCH_SHORT_NAME_PERMISSIVE;
+			else if (vt == VAL_STRING && streq(sv, "disabled"))
+				m = FETCH_SHORT_NAME_DISABLED;
+			else if (!(vt == VAL_STRING && !*sv)) {
+				fetch_regconf_release(&c);
+				return oci_err_set(err, EINVAL,
+						   "%s:%d: short-name-mode must be enforcing, permissive or disabled",
+						   name, lineno);
+			}
+			c.short_name_mode = m;
+			free(c.mode_origin);
+			c.mode_origin = m ? xstrdup(name) : NULL;
+		} else if (sec == SEC_ALIASES) {
+			const char *bad = vt != VAL_STRING ? "its value must be a string"
+					  : !alias_name_ok(key) ? "the name must be a short name without tag or digest"
+					  : *sv && !alias_value_ok(sv) ? "the value must be a fully-qualified name without tag or digest"
+									: NULL;
+			if (bad) {
+				int r = oci_err_set(err, EINVAL, "%s:%d: alias '%s': %s", name, lineno, key,
+						    bad);
+				fetch_regconf_release(&c);
+				return r;
+			}
+			c.aliases = xrealloc(c.aliases, (c.n_aliases + 1) * sizeof(*c.aliases));
+			c.aliases[c.n_aliases++] = (struct fetch_regconf_alias){
+				.name = xstrdup(key), .value = TAKE_PTR(sv), .origin = xstrdup(name) };
+		} else if (sec == SEC_REGISTRY) {
 			struct fetch_regconf_entry *en = &c.entries[c.n - 1];
 			if (streq(key, "prefix") && vt == VAL_STRING)
 				en->prefix = TAKE_PTR(sv);
@@ -275,35 +479,139 @@ int fetch_regconf_parse(const char *text, const char *name, struct fetch_regconf
 	return 0;
 }
 
-int fetch_regconf_load(const struct fetch_opts *o, struct fetch_regconf *ret, struct oci_err **err)
+void fetch_regconf_merge(struct fetch_regconf *dst, struct fetch_regconf *src)
 {
-	memset(ret, 0, sizeof(*ret));
-	_cleanup_free_ char *file = NULL;
-	if (o->registries_conf) {
-		file = xstrdup(o->registries_conf);
-	} else {
-		const char *e = secure_getenv("CONTAINERS_REGISTRIES_CONF");
-		if (e && *e) {
-			file = xstrdup(e);
+	/* [[registry]] tables: the same prefix replaces, others are added */
+	for (size_t i = 0; i < src->n; i++) {
+		struct fetch_regconf_entry *e = &src->entries[i];
+		size_t k;
+		for (k = 0; k < dst->n; k++)
+			if (streq(dst->entries[k].prefix, e->prefix))
+				break;
+		if (k == dst->n) {
+			dst->entries = xrealloc(dst->entries, (dst->n + 1) * sizeof(*dst->entries));
+			dst->n++;
 		} else {
-			const char *x = secure_getenv("XDG_CONFIG_HOME");
-			const char *h = secure_getenv("HOME");
-			_cleanup_free_ char *user = x && *x ? xasprintf("%s/containers/registries.conf", x)
-							  : h && *h ? xasprintf("%s/.config/containers/registries.conf", h)
-								    : NULL;
-			if (user && access(user, F_OK) == 0)
-				file = TAKE_PTR(user);
-			else if (access("/etc/containers/registries.conf", F_OK) == 0)
-				file = xstrdup("/etc/containers/registries.conf");
-			else
-				return 0;
+			entry_release(&dst->entries[k]);
 		}
+		dst->entries[k] = *e;
 	}
+	free(src->entries);
+	src->entries = NULL;
+	src->n = 0;
+	if (src->has_search) {
+		oci_strv_free(dst->search);
+		free(dst->search_origin);
+		dst->search = TAKE_PTR(src->search);
+		dst->search_origin = TAKE_PTR(src->search_origin);
+		dst->has_search = true;
+	}
+	if (src->short_name_mode) {
+		dst->short_name_mode = src->short_name_mode;
+		free(dst->mode_origin);
+		dst->mode_origin = TAKE_PTR(src->mode_origin);
+	}
+	/* aliases: a later file overrides; "" erases */
+	for (size_t i = 0; i < src->n_aliases; i++) {
+		struct fetch_regconf_alias *a = &src->aliases[i];
+		size_t k;
+		for (k = 0; k < dst->n_aliases; k++)
+			if (streq(dst->aliases[k].name, a->name))
+				break;
+		if (k == dst->n_aliases) {
+			dst->aliases = xrealloc(dst->aliases, (dst->n_aliases + 1) * sizeof(*dst->aliases));
+			dst->n_aliases++;
+		} else {
+			free(dst->aliases[k].name);
+			free(dst->aliases[k].value);
+			free(dst->aliases[k].origin);
+		}
+		dst->aliases[k] = *a;
+	}
+	free(src->aliases);
+	src->aliases = NULL;
+	src->n_aliases = 0;
+	fetch_regconf_release(src);
+}
+
+static int load_file(const char *file, struct fetch_regconf *into, struct oci_err **err)
+{
 	_cleanup_free_ char *text = NULL;
 	size_t len;
 	if (oci_read_file(file, 4 << 20, &text, &len, err) < 0)
 		return oci_err_wrap(err, "registries configuration");
-	return fetch_regconf_parse(text, file, ret, err);
+	struct fetch_regconf c = { 0 };
+	if (fetch_regconf_parse(text, file, &c, err) < 0)
+		return -(*err)->code;
+	fetch_regconf_merge(into, &c);
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The *.conf files of DIR, in alphanumerical order (none when DIR is absent). */
+static int load_dir(const char *dir, struct fetch_regconf *into, struct oci_err **err)
+{
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	if (!d) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		return oci_err_sys(err, "registries configuration: open '%s'", dir);
+	}
+	_cleanup_strv_ char **names = NULL;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && endswith(de->d_name, ".conf"))
+			oci_strv_push(&names, de->d_name);
+	size_t n = oci_strv_len(names);
+	if (n)
+		qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *f = xasprintf("%s/%s", dir, names[i]);
+		struct stat st;
+		if (stat(f, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (load_file(f, into, err) < 0)
+			return -(*err)->code;
+	}
+	return 0;
+}
+
+int fetch_regconf_load(const struct fetch_opts *o, struct fetch_regconf *ret, struct oci_err **err)
+{
+	memset(ret, 0, sizeof(*ret));
+	const char *e = secure_getenv("CONTAINERS_REGISTRIES_CONF");
+	if (o->registries_conf || (e && *e)) {
+		/* a file named on purpose is read alone */
+		int r = load_file(o->registries_conf ? o->registries_conf : e, ret, err);
+		if (r < 0)
+			fetch_regconf_release(ret);
+		return r;
+	}
+	const char *x = secure_getenv("XDG_CONFIG_HOME");
+	const char *h = secure_getenv("HOME");
+	_cleanup_free_ char *user_base = x && *x ? xasprintf("%s/containers", x)
+				       : h && *h ? xasprintf("%s/.config/containers", h)
+						 : NULL;
+	_cleanup_free_ char *user = user_base ? xasprintf("%s/registries.conf", user_base) : NULL;
+	_cleanup_free_ char *user_d = user_base ? xasprintf("%s/registries.conf.d", user_base) : NULL;
+	int r = 0;
+	if (user && access(user, F_OK) == 0) {
+		r = load_file(user, ret, err);
+	} else {
+		if (access("/etc/containers/registries.conf", F_OK) == 0)
+			r = load_file("/etc/containers/registries.conf", ret, err);
+		if (r >= 0)
+			r = load_dir("/etc/containers/registries.conf.d", ret, err);
+	}
+	if (r >= 0 && user_d)
+		r = load_dir(user_d, ret, err);
+	if (r < 0)
+		fetch_regconf_release(ret);
+	return r;
 }
 
 static size_t prefix_match(const char *prefix, const char *name)

@@ -410,8 +410,8 @@ int fetch_platform_get(const struct fetch_opts *o, struct oci_platform *ret, str
 
 enum dest_kind { DEST_LAYOUT, DEST_ARCHIVE, DEST_DIR, DEST_DOCKER_ARCHIVE };
 
-int fetch_cmd_pull(const struct fetch_opts *o, const char *src, const char *dest,
-		   struct sbuf *out, struct oci_err **err)
+static int pull_ref(const struct fetch_opts *o, const char *src, const char *dest,
+		    struct sbuf *out, struct oci_err **err)
 {
 	_cleanup_ref_ struct oci_ref ref = { 0 };
 	if (parse_registry_ref(src, &ref, err) < 0)
@@ -522,6 +522,71 @@ int fetch_cmd_pull(const struct fetch_opts *o, const char *src, const char *dest
 		oci_err_clear(&e2);
 	}
 	return r;
+}
+
+/* Runs fn for each candidate of a short name (one, unless
+ * unqualified-search-registries give several) until one works. */
+static int with_short_name(const struct fetch_opts *o, const char *src,
+			   int (*fn)(const struct fetch_opts *o, const char *ref, void *arg,
+				     struct oci_err **err),
+			   void *arg, struct oci_err **err)
+{
+	/* docker://NAME is Docker's NAME (as skopeo's docker transport) */
+	if (startswith(src, "docker://") || !fetch_is_short_name(src))
+		return fn(o, src, arg, err);
+	_cleanup_(fetch_short_resolved_release) struct fetch_short_resolved res = { 0 };
+	if (fetch_short_name_resolve_for(o, src, &res, err) < 0)
+		return -(*err)->code;
+	if (res.why == FETCH_SHORT_DOCKER)
+		return fn(o, res.candidates[0], arg, err);
+	if (res.why == FETCH_SHORT_ALIAS) {
+		oci_info("short name '%s': alias '%s' (%s)", src, res.candidates[0], res.origin);
+		if (fn(o, res.candidates[0], arg, err) < 0)
+			return oci_err_wrap(err, "short name '%s' (alias '%s' in '%s')", src,
+					    res.candidates[0], res.origin);
+		return 0;
+	}
+	size_t n = oci_strv_len(res.candidates);
+	_cleanup_sbuf_ struct sbuf why = SBUF_INIT;
+	int code = ENOENT;
+	for (size_t i = 0; i < n; i++) {
+		oci_info("short name '%s': trying '%s' (unqualified-search-registries of '%s')", src,
+			 res.candidates[i], res.origin);
+		if (fn(o, res.candidates[i], arg, err) >= 0)
+			return 0;
+		/* a usage error is the same for every candidate */
+		if ((*err)->code == EINVAL && strstr((*err)->msg, "--"))
+			return -(*err)->code;
+		if ((*err)->code != ENOENT)
+			code = (*err)->code;
+		sbuf_addf(&why, "%s%s", why.len ? "; " : "", (*err)->msg);
+		oci_err_clear(err);
+	}
+	_cleanup_sbuf_ struct sbuf regs = SBUF_INIT;
+	for (size_t i = 0; i < n; i++)
+		sbuf_addf(&regs, "%s'%.*s'", i ? ", " : "", (int)strcspn(res.candidates[i], "/"),
+			  res.candidates[i]);
+	return oci_err_set(err, code,
+			   "short name '%s': not pulled from any of the unqualified-search-registries of '%s' (%s): %s",
+			   src, res.origin, regs.buf, why.buf);
+}
+
+struct pull_arg {
+	const char *dest;
+	struct sbuf *out;
+};
+
+static int pull_fn(const struct fetch_opts *o, const char *ref, void *varg, struct oci_err **err)
+{
+	struct pull_arg *a = varg;
+	return pull_ref(o, ref, a->dest, a->out, err);
+}
+
+int fetch_cmd_pull(const struct fetch_opts *o, const char *src, const char *dest,
+		   struct sbuf *out, struct oci_err **err)
+{
+	struct pull_arg a = { .dest = dest, .out = out };
+	return with_short_name(o, src, pull_fn, &a, err);
 }
 
 /* ---- inspect ---- */
@@ -644,8 +709,8 @@ static int inspect_one(const struct fetch_opts *o, const struct fetch_endpoint *
 	return 0;
 }
 
-int fetch_cmd_inspect(const struct fetch_opts *o, const char *src, struct sbuf *out,
-		      struct oci_err **err)
+static int inspect_ref(const struct fetch_opts *o, const char *src, struct sbuf *out,
+		       struct oci_err **err)
 {
 	_cleanup_ref_ struct oci_ref ref = { 0 };
 	if (parse_registry_ref(src, &ref, err) < 0)
@@ -679,6 +744,18 @@ int fetch_cmd_inspect(const struct fetch_opts *o, const char *src, struct sbuf *
 	if (!endswith(s, "\n"))
 		sbuf_addch(out, '\n');
 	return 0;
+}
+
+static int inspect_fn(const struct fetch_opts *o, const char *ref, void *out,
+		      struct oci_err **err)
+{
+	return inspect_ref(o, ref, out, err);
+}
+
+int fetch_cmd_inspect(const struct fetch_opts *o, const char *src, struct sbuf *out,
+		      struct oci_err **err)
+{
+	return with_short_name(o, src, inspect_fn, out, err);
 }
 
 /* ---- tags ---- */
