@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "fs.h"
+#include "json.h"
 #include "util.h"
 
 DEFINE_CLEANUP(struct archive *, archive_write_free)
@@ -31,6 +32,9 @@ struct inode_seen {
 
 struct dctx {
 	struct archive *a;
+	/* rootless bundle: host ids → container ids (its --uid-map/--gid-map) */
+	struct unpack_idmap *uid_map, *gid_map;
+	size_t n_uid_map, n_gid_map;
 	struct inode_seen *seen;
 	size_t n_seen, alloc_seen;
 	char *buf;
@@ -48,6 +52,18 @@ static int afail(struct archive *a, const char *path, struct oci_err **err)
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The container's id of a host id (the id itself without maps; 65534, the
+ * overflow id, for one outside them). */
+static uint32_t host_to_container(const struct unpack_idmap *m, size_t n, uint32_t id)
+{
+	if (n == 0)
+		return id;
+	for (size_t i = 0; i < n; i++)
+		if (id >= m[i].outside && id - m[i].outside < m[i].len)
+			return m[i].inside + (id - m[i].outside);
+	return 65534;
 }
 
 static bool is_opaque(int fd)
@@ -121,8 +137,8 @@ static int add_one(struct dctx *c, int dirfd, const char *name, const char *pref
 
 	_cleanup_(archive_entry_freep) struct archive_entry *e = archive_entry_new();
 	archive_entry_set_pathname(e, path);
-	archive_entry_set_uid(e, st.st_uid);
-	archive_entry_set_gid(e, st.st_gid);
+	archive_entry_set_uid(e, host_to_container(c->uid_map, c->n_uid_map, st.st_uid));
+	archive_entry_set_gid(e, host_to_container(c->gid_map, c->n_gid_map, st.st_gid));
 	archive_entry_set_perm(e, st.st_mode & 07777);
 	archive_entry_set_mtime(e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 
@@ -246,7 +262,7 @@ static int walk(struct dctx *c, int dirfd, const char *prefix, struct oci_err **
 	return 0;
 }
 
-int unpack_diff_dir(const char *upper, int outfd, struct oci_err **err)
+static int diff_dir(const char *upper, int outfd, struct dctx *c0, struct oci_err **err)
 {
 	_cleanup_close_ int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ufd < 0)
@@ -256,7 +272,9 @@ int unpack_diff_dir(const char *upper, int outfd, struct oci_err **err)
 	archive_write_set_bytes_in_last_block(a, 1);
 	if (archive_write_open_fd(a, outfd) != ARCHIVE_OK)
 		return afail(a, "-", err);
-	struct dctx c = { .a = a, .buf = xmalloc(COPY_BLOCK) };
+	struct dctx c = *c0;
+	c.a = a;
+	c.buf = xmalloc(COPY_BLOCK);
 	int r = walk(&c, ufd, "", err);
 	for (size_t i = 0; i < c.n_seen; i++)
 		free(c.seen[i].path);
@@ -269,6 +287,28 @@ int unpack_diff_dir(const char *upper, int outfd, struct oci_err **err)
 	return 0;
 }
 
+int unpack_diff_dir(const char *upper, int outfd, struct oci_err **err)
+{
+	struct dctx c = { 0 };
+	return diff_dir(upper, outfd, &c, err);
+}
+
+/* The [[container, host, size]...] of a rootless bundle's record. */
+static void record_maps(json_t *a, struct unpack_idmap **ret, size_t *ret_n)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v) {
+		json_int_t in, out, len;
+		if (json_unpack(v, "[III]", &in, &out, &len) < 0 || in < 0 || out < 0 || len < 1 ||
+		    in > UINT32_MAX || out > UINT32_MAX || len > UINT32_MAX)
+			continue;
+		*ret = xrealloc(*ret, (*ret_n + 1) * sizeof(**ret));
+		(*ret)[(*ret_n)++] = (struct unpack_idmap){ (uint32_t)in, (uint32_t)out,
+							    (uint32_t)len };
+	}
+}
+
 int unpack_diff(const char *bundle, int outfd, struct oci_err **err)
 {
 	_cleanup_free_ char *upper = oci_path_join(bundle, "upper");
@@ -277,5 +317,20 @@ int unpack_diff(const char *bundle, int outfd, struct oci_err **err)
 		return oci_err_set(err, ENOENT,
 				   "bundle '%s' has no upper directory (not an overlay bundle "
 				   "made by oci-unpack)", bundle);
-	return unpack_diff_dir(upper, outfd, err);
+	struct dctx c = { 0 };
+	_cleanup_free_ char *recp = oci_path_join(bundle, UNPACK_RECORD);
+	json_auto_t *rec = NULL;
+	if (access(recp, F_OK) == 0) {
+		int r = oci_json_load_file(recp, 0, &rec, err);
+		if (r < 0)
+			return r;
+	}
+	if (rec && json_is_true(json_object_get(rec, "rootless"))) {
+		record_maps(json_object_get(rec, "uid_map"), &c.uid_map, &c.n_uid_map);
+		record_maps(json_object_get(rec, "gid_map"), &c.gid_map, &c.n_gid_map);
+	}
+	int r = diff_dir(upper, outfd, &c, err);
+	free(c.uid_map);
+	free(c.gid_map);
+	return r;
 }
