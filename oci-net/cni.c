@@ -11,6 +11,7 @@
  * "conditionsV4", "conditionsV6" (portmap plugin);
  * runtimeConfig (capabilities): "portMappings", "ips", "aliases". */
 #include <jansson.h>
+#include <netlink/socket.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -580,8 +581,25 @@ static int cmd_check(struct cni *c, struct net_ctx *ctx, json_t *conf, const cha
 	if (!e)
 		return cni_error(c, CNI_ERR_UNKNOWN_CONTAINER, "container is not attached",
 				 c->container);
-	if (net_link_index_quiet(e->host_ifname) <= 0)
+	int hidx = net_link_index_quiet(e->host_ifname);
+	if (hidx <= 0)
 		return cni_error(c, CNI_ERR_IO, "host interface is missing", e->host_ifname);
+	/* An access port must still have its VLAN as PVID. */
+	if (e->vlan.vid) {
+		struct nl_sock *sk = NULL;
+		r = net_nl_open(&sk, &err);
+		if (r >= 0)
+			r = net_link_port_pvid(sk, hidx, &err);
+		if (sk)
+			nl_socket_free(sk);
+		if (r < 0)
+			return cni_fail(c, CNI_ERR_IO, "cannot read the port's VLANs", TAKE_PTR(err));
+		if ((unsigned)r != e->vlan.vid) {
+			_cleanup_free_ char *d = xasprintf("'%s' has PVID %d instead of VLAN %u",
+							   e->host_ifname, r, e->vlan.vid);
+			return cni_error(c, CNI_ERR_IO, "host interface is not in its VLAN", d);
+		}
+	}
 	struct net_target nt = { .netns = c->netns };
 	_cleanup_close_ int fd = -1;
 	uint64_t dev, ino;

@@ -10,6 +10,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/qdisc.h>
 #include <netlink/route/qdisc/tbf.h>
@@ -287,6 +288,22 @@ int net_link_port_vlans(struct nl_sock *sk, int ifindex, bool self, const struct
 		i = k + 1;
 	}
 	return 0;
+}
+
+int net_link_port_pvid(struct nl_sock *sk, int ifindex, struct oci_err **err)
+{
+	/* A dump of family AF_BRIDGE carries the ports' VLANs (RTEXT_FILTER_BRVLAN). */
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	int r = rtnl_link_alloc_cache(sk, AF_BRIDGE, &cache);
+	if (r < 0)
+		return NL_FAIL(err, r, "list bridge ports");
+	_cleanup_(rtnl_link_putp) struct rtnl_link *l = rtnl_link_get(cache, ifindex);
+	if (!l)
+		return oci_err_set(err, ENODEV, "link %d is not a bridge port", ifindex);
+	if (!rtnl_link_bridge_has_vlan(l))
+		return 0;
+	r = rtnl_link_bridge_pvid(l);
+	return r > 0 ? r : 0;
 }
 
 int net_link_delete(struct nl_sock *sk, const char *ifname, struct oci_err **err)

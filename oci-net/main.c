@@ -31,7 +31,7 @@ static const char usage_text[] =
 	"  connect NAME (CONTAINER_ID | --pid PID | --netns PATH) [--ip IP] [--ip6 IP]\n"
 	"         [--alias NAME]... [-p [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]]...\n"
 	"         [--name NAME] [--ifname IFNAME] [--mac-address MAC] [--dns IP[:PORT]]...\n"
-	"         [--etc-dir DIR]\n"
+	"         [--etc-dir DIR] [--vlan N]\n"
 	"         [--format json]\n"
 	"                                         attach a namespace; prints its address\n"
 	"  disconnect NAME (CONTAINER_ID | --pid PID | --netns PATH)\n"
@@ -143,6 +143,7 @@ struct conn_args {
 	char **dns;
 	struct net_port *ports;
 	size_t n_ports;
+	struct net_vlan vlan;
 };
 
 static void conn_args_release(struct conn_args *a)
@@ -178,6 +179,7 @@ static void parse_conn(int argc, char **argv, bool want_network, struct conn_arg
 		{ "etc", no_argument, NULL, OPT_WRITE_ETC },
 		{ "dns", required_argument, NULL, OPT_DNS },
 		{ "mac-address", required_argument, NULL, OPT_MAC },
+		{ "vlan", required_argument, NULL, OPT_VLAN },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -214,6 +216,14 @@ static void parse_conn(int argc, char **argv, bool want_network, struct conn_arg
 			break;
 		case OPT_DNS: oci_strv_push(&a->dns, optarg); break;
 		case OPT_MAC: a->o.mac = optarg; break;
+		case OPT_VLAN: {
+			uint64_t v;
+			if (net_parse_uint(optarg, 0, 4094, &v) < 0)
+				die_usage("--vlan '%s' is not a number from 0 to 4094", optarg);
+			a->vlan.vid = (unsigned)v;
+			a->o.vlan = &a->vlan;
+			break;
+		}
 		case OPT_WRITE_ETC:
 			if (!hook)
 				die_usage("unknown option '--etc' (use --etc-dir DIR)");

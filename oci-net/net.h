@@ -267,6 +267,8 @@ int net_link_bridge_vlan_filtering(struct nl_sock *sk, const char *bridge, struc
  * VLAN 1 removed when v->drop_default. */
 int net_link_port_vlans(struct nl_sock *sk, int ifindex, bool self, const struct net_vlan *v,
 			struct oci_err **err);
+/* The PVID of bridge port ifindex (0: none), or -errno. */
+int net_link_port_pvid(struct nl_sock *sk, int ifindex, struct oci_err **err);
 /* A token bucket (tbf) as the root qdisc of ifindex: rate in bits/s, burst in bits. */
 int net_link_tbf(struct nl_sock *sk, int ifindex, uint64_t rate, uint64_t burst,
 		 struct oci_err **err);
