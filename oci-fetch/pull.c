@@ -538,7 +538,7 @@ static int with_short_name(const struct fetch_opts *o, const char *src,
 	if (fetch_short_name_resolve_for(o, src, &res, err) < 0)
 		return -(*err)->code;
 	if (res.why == FETCH_SHORT_DOCKER)
-		return fn(o, res.candidates[0], arg, err);
+		return fn(o, src, arg, err); /* the same, with messages naming src */
 	if (res.why == FETCH_SHORT_ALIAS) {
 		oci_info("short name '%s': alias '%s' (%s)", src, res.candidates[0], res.origin);
 		if (fn(o, res.candidates[0], arg, err) < 0)
