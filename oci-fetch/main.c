@@ -11,6 +11,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "sbuf.h"
+#include "sigstore.h"
 #include "util.h"
 
 #define PROG "oci-fetch"
@@ -31,6 +32,8 @@ static const char usage[] =
 	"  tags REPO              list the tags of REPO\n"
 	"  referrers REF          print the referrers of REF (signatures, SBOMs...) as an\n"
 	"                         image index (--artifact-type T: only those)\n"
+	"  sign REF               sign REF's manifest (an index: and its manifests) with\n"
+	"                         --key FILE and push the sigstore signature (.sig tag)\n"
 	"  login REGISTRY         check and save credentials (-u USER --password-stdin)\n"
 	"  logout REGISTRY        remove saved credentials (--all: every registry)\n"
 	"\n"
@@ -61,6 +64,8 @@ static const char usage[] =
 	"      --chunk-size BYTES     push: upload blobs larger than this in chunks\n"
 	"      --page-size N          tags: ask for N tags per request (default 1000)\n"
 	"      --artifact-type TYPE   referrers: only those of this artifactType\n"
+	"      --key FILE             sign: PEM private key (ECDSA, RSA or Ed25519)\n"
+	"      --sign-identity REF    sign: the identity claimed (default: REF)\n"
 	"      --raw                  inspect: print the manifest or index as served\n"
 	"      --config               inspect: print the image config as served\n"
 	"  -u, --username USER        login: user name\n"
@@ -101,6 +106,8 @@ enum {
 	OPT_CONFIG,
 	OPT_POLICY,
 	OPT_INSECURE_POLICY,
+	OPT_KEY,
+	OPT_SIGN_IDENTITY,
 	OPT_MULTI_ARCH,
 };
 
@@ -128,6 +135,8 @@ static const struct option long_opts[] = {
 	{ "raw", no_argument, NULL, OPT_RAW },
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "insecure-policy", no_argument, NULL, OPT_INSECURE_POLICY },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "sign-identity", required_argument, NULL, OPT_SIGN_IDENTITY },
 	{ "config", no_argument, NULL, OPT_CONFIG },
 	{ "username", required_argument, NULL, 'u' },
 	{ "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
@@ -200,6 +209,7 @@ int main(int argc, char **argv)
 				.progress = -1, .chunk_size = 0 };
 	bool logout_all = false;
 	const char *artifact_type = NULL;
+	const char *key_file = NULL, *sign_identity = NULL;
 	int verbose = 0;
 	oci_log_init(PROG);
 
@@ -254,6 +264,8 @@ int main(int argc, char **argv)
 		case OPT_RAW: o.inspect_raw = true; break;
 		case OPT_POLICY: o.policy = optarg; break;
 		case OPT_INSECURE_POLICY: o.insecure_policy = true; break;
+		case OPT_KEY: key_file = optarg; break;
+		case OPT_SIGN_IDENTITY: sign_identity = optarg; break;
 		case OPT_CONFIG: o.inspect_config = true; break;
 		case OPT_PAGE_SIZE: o.page_size = (int)parse_num("--page-size", optarg, 1, 100000); break;
 		case 'u': o.username = optarg; break;
@@ -328,6 +340,15 @@ int main(int argc, char **argv)
 	} else if (streq(cmd, "referrers")) {
 		need_args(cmd, nargs - 1, 1, 1);
 		r = fetch_cmd_referrers(&o, args[1], artifact_type, &out, &err);
+	} else if (streq(cmd, "sign")) {
+		need_args(cmd, nargs - 1, 1, 1);
+		if (!key_file) {
+			fprintf(stderr, PROG ": error: 'sign' needs --key FILE\n");
+			fprintf(stderr, "Try '" PROG " --help' for more information.\n");
+			oci_strv_free(args);
+			return 2;
+		}
+		r = fetch_cmd_sign(&o, key_file, sign_identity, args[1], &out, &err);
 	} else if (streq(cmd, "login")) {
 		need_args(cmd, nargs - 1, 1, 1);
 		r = fetch_cmd_login(&o, args[1], &err);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fetch.h"
 #include "fs.h"
@@ -13,6 +14,7 @@
 #include "json.h"
 #include "log.h"
 #include "manifest.h"
+#include "sigstore.h"
 #include "store.h"
 #include "util.h"
 
@@ -308,7 +310,8 @@ static int open_registry(const struct fetch_opts *o, const struct fetch_endpoint
 
 static int pull_one(const struct fetch_opts *o, const struct fetch_endpoint *ep,
 		    const struct oci_ref *ref, const struct oci_platform *plat, struct oci_layout *l,
-		    const char *ref_name, struct oci_digest *ret_digest, struct oci_err **err)
+		    const char *ref_name, const struct fetch_policy *pol, struct oci_digest *ret_digest,
+		    struct oci_err **err)
 {
 	_cleanup_(fetch_registry_freep) struct fetch_registry *reg = NULL;
 	if (open_registry(o, ep, &reg, err) < 0)
@@ -319,6 +322,15 @@ static int pull_one(const struct fetch_opts *o, const struct fetch_endpoint *ep,
 	struct pull_ctx c = { .o = o, .reg = reg, .repo = ep->repo, .refstr = refstr, .layout = l };
 	struct pulled p = { 0 };
 	int r = resolve(&c, ref, plat, o->multi_arch, &p, err);
+	if (r < 0) {
+		pulled_release(&p);
+		return r;
+	}
+	/* the trust policy's signatures of each manifest pulled, before any blob */
+	for (size_t i = 0; pol && r >= 0 && i < (p.n_children ? p.n_children : 1); i++) {
+		const struct raw_manifest *m = p.n_children ? &p.children[i] : &p.top;
+		r = fetch_policy_verify(pol, reg, ep->repo, &m->digest, m->data, m->len, err);
+	}
 	if (r < 0) {
 		pulled_release(&p);
 		return r;
@@ -419,7 +431,8 @@ static int pull_ref(const struct fetch_opts *o, const char *src, const char *des
 	_cleanup_platform_ struct oci_platform plat = { 0 };
 	if (fetch_platform_get(o, &plat, err) < 0)
 		return -(*err)->code;
-	if (fetch_policy_check(o, &ref, err) < 0)
+	_cleanup_(fetch_policy_freep) struct fetch_policy *pol = NULL;
+	if (fetch_policy_load(o, &ref, &pol, err) < 0)
 		return -(*err)->code;
 
 	enum dest_kind kind = DEST_LAYOUT;
@@ -477,6 +490,8 @@ static int pull_ref(const struct fetch_opts *o, const char *src, const char *des
 		if (oci_mkdtemp(prefix, &layout_path, err) < 0)
 			return oci_err_wrap(err, "destination '%s'", dest);
 	}
+	/* a layout this pull creates is removed again when the pull fails */
+	bool created = kind == DEST_LAYOUT && dest && access(layout_path, F_OK) < 0;
 	_cleanup_(oci_layout_freep) struct oci_layout *l = NULL;
 	int r = oci_layout_open(layout_path, true, &l, err);
 
@@ -487,7 +502,7 @@ static int pull_ref(const struct fetch_opts *o, const char *src, const char *des
 	struct oci_digest digest;
 	const struct fetch_endpoint *used = NULL;
 	for (size_t i = 0; r >= 0 && i < n; i++) {
-		r = pull_one(o, &eps[i], &ref, &plat, l, ref_name, &digest, err);
+		r = pull_one(o, &eps[i], &ref, &plat, l, ref_name, pol, &digest, err);
 		if (r >= 0) {
 			used = &eps[i];
 			break;
@@ -516,7 +531,8 @@ static int pull_ref(const struct fetch_opts *o, const char *src, const char *des
 		sbuf_addf(out, "%s\n", digest.str);
 	}
 	fetch_endpoints_free(eps, n);
-	if (kind != DEST_LAYOUT) {
+	if (kind != DEST_LAYOUT || (r < 0 && created)) {
+		oci_layout_free(TAKE_PTR(l));
 		struct oci_err *e2 = NULL;
 		oci_rm_rf(layout_path, &e2);
 		oci_err_clear(&e2);
