@@ -196,8 +196,12 @@ int net_link_bridge_ensure(struct nl_sock *sk, const struct net_network *n, stru
 	if (n->vlan) {
 		struct net_vlan v = { .vid = n->vlan };
 		if ((r = net_link_bridge_vlan_filtering(sk, n->bridge, err)) < 0 ||
-		    (r = net_link_port_vlans(sk, idx, true, &v, err)) < 0)
+		    (r = net_link_port_vlans(sk, idx, true, &v, err)) < 0) {
+			/* A bridge made just now goes again. */
+			if (created)
+				net_link_delete(sk, n->bridge, NULL);
 			return r;
+		}
 	}
 	return link_up(sk, l, err);
 }
@@ -225,6 +229,10 @@ int net_link_bridge_vlan_filtering(struct nl_sock *sk, const char *bridge, struc
 	nla_nest_end(msg, data);
 	nla_nest_end(msg, info);
 	int r = nl_send_sync(sk, msg);
+	if (r == -NLE_OPNOTSUPP)
+		return oci_err_set(err, EOPNOTSUPP,
+				   "bridge '%s': this kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)",
+				   bridge);
 	if (r < 0)
 		return NL_FAIL(err, r, "turn VLAN filtering on for bridge '%s'", bridge);
 	return 0;
