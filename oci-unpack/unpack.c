@@ -471,6 +471,11 @@ int unpack_cmd_rm(const char *store_opt, const char *bundle_arg, struct oci_err 
 		return -(*err)->code;
 	_cleanup_free_ char *layers_dir = oci_store_layers_dir(store);
 	_cleanup_free_ char *recp = unpack_bundle_record_path(layers_dir, bundle);
+	if (geteuid() != 0) {
+		/* overlay leaves work/work with mode 0 (root removes it anyway) */
+		_cleanup_free_ char *ww = oci_path_join(bundle, "work/work");
+		(void)!chmod(ww, 0700);
+	}
 	r = oci_rm_rf(bundle, err);
 	if (r < 0)
 		return r;
