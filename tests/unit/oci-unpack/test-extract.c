@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <grp.h>
+#include <stdio.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -22,8 +25,10 @@ struct ent {
 	int mode;
 };
 
-/* Writes a tar of the entries to PATH and returns its sha256. */
-static void make_tar(const char *path, const struct ent *e, size_t n, struct oci_digest *ret)
+/* Writes a tar of the entries to PATH (owned by uids[i]:gids[i] when
+ * given, else 0:0) and returns its sha256. */
+static void make_tar_owned(const char *path, const struct ent *e, size_t n, const int *uids,
+			   const int *gids, struct oci_digest *ret)
 {
 	struct archive *a = archive_write_new();
 	archive_write_set_format_pax_restricted(a);
@@ -33,6 +38,8 @@ static void make_tar(const char *path, const struct ent *e, size_t n, struct oci
 		archive_entry_set_pathname(ae, e[i].name);
 		archive_entry_set_mtime(ae, 1704067200, 0);
 		archive_entry_set_perm(ae, e[i].mode ? e[i].mode : 0644);
+		archive_entry_set_uid(ae, uids ? uids[i] : 0);
+		archive_entry_set_gid(ae, gids ? gids[i] : 0);
 		switch (e[i].type) {
 		case 'd':
 			archive_entry_set_filetype(ae, AE_IFDIR);
@@ -59,6 +66,11 @@ static void make_tar(const char *path, const struct ent *e, size_t n, struct oci
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	oci_digest_fd(OCI_DIGEST_SHA256, fd, ret, NULL, NULL);
 	close(fd);
+}
+
+static void make_tar(const char *path, const struct ent *e, size_t n, struct oci_digest *ret)
+{
+	make_tar_owned(path, e, n, NULL, NULL, ret);
 }
 
 static int extract(const char *tar, const struct oci_digest *diff_id, const char *root, bool flat,
@@ -101,6 +113,76 @@ static bool exists(const char *root, const char *name)
 	bool r = lstat(p, &st) == 0;
 	free(p);
 	return r;
+}
+
+static char *xattr_hex(const char *root, const char *name, const char *key)
+{
+	char *p = oci_path_join(root, name);
+	unsigned char v[64];
+	ssize_t n = lgetxattr(p, key, v, sizeof(v));
+	free(p);
+	char *hex = xcalloc(2 * sizeof(v) + 1, 1);
+	for (ssize_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", v[i]);
+	return hex;
+}
+
+/* Rootless extraction by an unprivileged process (65534, in a child): a
+ * directory its owner may not write still gets its files and keeps 0555,
+ * owners go to user.rootlesscontainers, the opaque marker is
+ * user.overlay.opaque. */
+static void test_rootless(const char *dir)
+{
+	if (geteuid() != 0) {
+		for (int i = 0; i < 4; i++)
+			skip("needs root to run the extraction as another user", "rootless %d", i);
+		return;
+	}
+	static const struct ent e[] = {
+		{ "ro/", 'd', NULL, 0555 },	       { "ro/owned", 'f', "x", 0640 },
+		{ "ro/rootfile", 'f', "y", 0644 },     { "op/", 'd', NULL, 0755 },
+		{ "op/.wh..wh..opq", 'f', NULL, 0644 },
+	};
+	static const int uids[] = { 0, 1000, 0, 0, 0 }, gids[] = { 0, 1001, 0, 5, 0 };
+	char *tar = oci_path_join(dir, "rl.tar"), *root = oci_path_join(dir, "rl");
+	struct oci_digest d;
+	make_tar_owned(tar, e, ARRAY_SIZE(e), uids, gids, &d);
+	mkdir(root, 0755);
+	(void)!chown(root, 65534, 65534);
+	chmod(dir, 0755);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+		    setresuid(65534, 65534, 65534) < 0)
+			_exit(3);
+		int fd = open(tar, O_RDONLY | O_CLOEXEC);
+		int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		struct unpack_extract_opts o = { .rootless = true, .what = "rootless layer" };
+		struct oci_err *err = NULL;
+		int r = unpack_extract(fd, NULL, &d, rootfd, &o, &err);
+		if (r < 0)
+			fprintf(stderr, "# %s\n", err->msg);
+		_exit(r < 0 ? 1 : 0);
+	}
+	int st = -1;
+	waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "rootless: extracted as uid 65534");
+	char *ro = oci_path_join(root, "ro");
+	struct stat s1, s2;
+	ok(stat(ro, &s1) == 0 && (s1.st_mode & 07777) == 0555 && exists(root, "ro/owned") &&
+		   exists(root, "ro/rootfile"),
+	   "rootless: the 0555 directory got its files and keeps its mode");
+	char *hex = xattr_hex(root, "ro/owned", "user.rootlesscontainers");
+	char *none = xattr_hex(root, "ro/rootfile", "user.rootlesscontainers");
+	char *opq = oci_path_join(root, "op");
+	char v[4] = "";
+	ssize_t vn = getxattr(opq, "user.overlay.opaque", v, sizeof(v));
+	ok(streq(hex, "08e80710e907") && !*none && stat(opq, &s2) == 0 && s2.st_uid == 65534 &&
+		   s1.st_uid == 65534,
+	   "rootless: 1000:1001 recorded (%s), 0:0 not, files the caller's", hex);
+	ok(vn == 1 && v[0] == 'y' && getxattr(opq, "trusted.overlay.opaque", v, sizeof(v)) < 0,
+	   "rootless: user.overlay.opaque=y, no trusted.overlay.opaque");
+	free(hex), free(none), free(opq), free(ro), free(tar), free(root);
 }
 
 int main(void)
@@ -234,6 +316,8 @@ int main(void)
 	}
 	archive_read_free(ar);
 	ok(wh && opqwh && file && !device, "diff: .wh.gone, opq/.wh..wh..opq, opq/new, no devices");
+
+	test_rootless(dir);
 
 	oci_rm_rf(dir, &err);
 	free(tar1), free(tar2), free(layer1), free(layer2), free(flat), free(l3), free(out);
