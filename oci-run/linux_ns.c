@@ -8,10 +8,9 @@
 #include <linux/nsfs.h>
 
 #include <pwd.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
+#include "../common/exec.h" /* not oci-run/exec.h (oci-run exec) */
 #include "fs.h"
 #include "log.h"
 #include "sbuf.h"
@@ -272,53 +271,6 @@ int run_ns_prepare_userns(struct run_spec *s, uid_t euid, gid_t egid, struct oci
 	return 0;
 }
 
-/* Runs ARGV (a path) with stdin from /dev/null, stdout and stderr into
- * one pipe; *ret_out gets the first line it said. Returns the exit status
- * (128+signo), or <0 when it could not be started. */
-static int run_capture_line(char **argv, char **ret_out, struct oci_err **err)
-{
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return oci_err_sys(err, "pipe");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return oci_err_sys(err, "fork");
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (null < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
-			_exit(127);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		syscall(SYS_close_range, 3, ~0U, 0); /* what the caller passed us too */
-		execv(argv[0], argv);
-		dprintf(2, "exec: %s\n", strerror(errno));
-		_exit(127);
-	}
-	close(p[1]);
-	_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
-	char buf[1024];
-	ssize_t n;
-	while ((n = read(p[0], buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		if (sb.len < 4096)
-			sbuf_add(&sb, buf, (size_t)n);
-	}
-	close(p[0]);
-	int ws = 0;
-	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-		;
-	const char *text = sb.len ? sb.buf : "";
-	*ret_out = xstrndup(text, strcspn(text, "\n"));
-	return WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
-}
-
 /* Runs newuidmap/newgidmap PID MAPPINGS; its complaint goes into the error. */
 static int write_map_helper(const struct id_kind *k, pid_t pid, const struct run_idmap *m, size_t n,
 			    struct oci_err **err)
@@ -327,15 +279,23 @@ static int write_map_helper(const struct id_kind *k, pid_t pid, const struct run
 	if (!helper)
 		return oci_err_set(err, ENOENT, "'%s' is not in PATH", k->helper);
 	_cleanup_strv_ char **argv = run_subid_helper_argv(helper, pid, m, n);
-	_cleanup_free_ char *said = NULL;
-	int r = run_capture_line(argv, &said, err);
+	const struct oci_exec x = {.argv = argv,
+				   .search = "",
+				   .out_mode = OCI_EXEC_CAPTURE,
+				   .err_mode = OCI_EXEC_CAPTURE,
+				   .max_capture = 4096};
+	_cleanup_exec_result_ struct oci_exec_result res = {0};
+	int r = oci_exec_run(&x, &res, err);
 	if (r < 0)
-		return oci_err_wrap(err, "run '%s'", helper);
-	if (r == 0)
+		return r;
+	if (res.status == 0)
 		return 0;
+	/* the helper's complaint: the first line it wrote, stderr first */
+	const char *said = res.errout && *res.errout ? res.errout : res.out ? res.out : "";
 	if (*said)
-		return oci_err_set(err, EPERM, "'%s' refused them: %s", helper, said);
-	return oci_err_set(err, EPERM, "'%s' refused them (exit status %d)", helper, r);
+		return oci_err_set(err, EPERM, "'%s' refused them: %.*s", helper,
+				   (int)strcspn(said, "\n"), said);
+	return oci_err_set(err, EPERM, "'%s' refused them (exit status %d)", helper, res.status);
 }
 
 static int deny_setgroups(pid_t pid, struct oci_err **err)
