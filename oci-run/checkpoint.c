@@ -693,26 +693,6 @@ static void sh_quote(struct sbuf *sb, const char *s)
 	sbuf_addch(sb, '\'');
 }
 
-static int write_pid(const char *file, pid_t pid, struct oci_err **err)
-{
-	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-	_cleanup_free_ char *abs = abs_path(file);
-	return oci_write_file_atomic(abs, buf, (size_t)n, 0644, err);
-}
-
-static char *now_rfc3339(void)
-{
-	struct timespec ts;
-	struct tm tm;
-	char buf[64];
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, sizeof(buf) - n, ".%09ldZ", ts.tv_nsec);
-	return xstrdup(buf);
-}
-
 /* What restore sets up, undone on failure. */
 struct restore_ctx {
 	const struct run_global *g;
@@ -944,7 +924,7 @@ static int do_restore(struct restore_ctx *c, const struct run_criu_opts *o, cons
 	unlinkat(dirfd, "criu-action", 0);
 
 	struct run_state st = {0};
-	_cleanup_free_ char *created = now_rfc3339();
+	_cleanup_free_ char *created = run_now_rfc3339();
 	char owner[32] = "";
 	if (geteuid() != 0)
 		snprintf(owner, sizeof(owner), "%u", (unsigned)geteuid());
@@ -1031,7 +1011,7 @@ int run_restore(const struct run_global *g, const char *id, const struct run_cri
 	r = do_restore(&c, o, bundle, cfg, cfglen, img, criu, &pid, err);
 	restore_undo(&c, r == 0);
 	if (r == 0 && o->pid_file) {
-		r = write_pid(o->pid_file, pid, err);
+		r = run_write_pid_file(o->pid_file, pid, err);
 		if (r < 0) {
 			struct oci_err *e = NULL;
 			if (run_delete(g, id, true, &e) < 0)

@@ -108,7 +108,7 @@ static int join_prepared_cgroup(struct init_ctx *c, struct oci_err **err)
 	return 0;
 }
 
-static char *now_rfc3339(void)
+char *run_now_rfc3339(void)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -353,7 +353,7 @@ struct created {
 	int console_master; /* run with a terminal and no console socket */
 };
 
-static int write_pid_file(const char *file, pid_t pid, struct oci_err **err)
+int run_write_pid_file(const char *file, pid_t pid, struct oci_err **err)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
@@ -455,7 +455,7 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 	_cleanup_strv_ char **cg_tasks = NULL;
 	_cleanup_close_ int cg_v2_fd = -1;
 	struct run_state st = {0};
-	_cleanup_free_ char *created = now_rfc3339();
+	_cleanup_free_ char *created = run_now_rfc3339();
 	st.id = (char *)id;
 	st.bundle = bundle;
 	st.rootfs = s->root_path;
@@ -631,7 +631,7 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 	if (r < 0)
 		goto fail;
 	if (o->pid_file) {
-		r = write_pid_file(o->pid_file, init_pid, err);
+		r = run_write_pid_file(o->pid_file, init_pid, err);
 		if (r < 0)
 			goto fail;
 	}

@@ -56,5 +56,10 @@ char *run_hook_state_json(const char *id, const char *bundle, pid_t pid, enum ru
 int run_wait_foreground(pid_t pid, int master, const sigset_t *mask);
 /* Connects to the unix socket and sends a pidfd of pid (SCM_RIGHTS). */
 int run_send_pidfd(const char *socket_path, pid_t pid, struct oci_err **err);
+/* --pid-file: pid in decimal, written atomically (a relative FILE is taken
+ * from the current directory). */
+int run_write_pid_file(const char *file, pid_t pid, struct oci_err **err);
+/* Now as RFC 3339 with nanoseconds, UTC (state.json's "created"). */
+char *run_now_rfc3339(void);
 
 #endif

@@ -318,9 +318,7 @@ int run_exec(const struct run_global *g, const char *id, const struct run_exec_o
 			if (r < 0)
 				break;
 			if (o->pid_file) {
-				char buf[32];
-				int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-				r = oci_write_file_atomic(o->pid_file, buf, (size_t)n, 0644, err);
+				r = run_write_pid_file(o->pid_file, pid, err);
 				if (r < 0)
 					break;
 			}
