@@ -336,7 +336,7 @@ int fetch_policy_verify(const struct fetch_policy *p, struct fetch_registry *reg
 			else
 				reason = xasprintf("none of the %zu signatures was accepted: %s", n_sigs,
 						   why.buf);
-			r = oci_err_set(err, EACCES,
+			r = oci_err_set(err, EKEYREJECTED,
 					"'%s' is rejected by policy '%s' (%s): sigstoreSigned: manifest %s: %s",
 					p->image, p->file, p->where, digest->str, reason);
 		}

@@ -490,7 +490,8 @@ static int pull_ref(const struct fetch_opts *o, const char *src, const char *des
 		if (oci_mkdtemp(prefix, &layout_path, err) < 0)
 			return oci_err_wrap(err, "destination '%s'", dest);
 	}
-	/* a layout this pull creates is removed again when the pull fails */
+	/* a layout this pull creates is removed again when the trust policy
+	 * refuses the image (other failures keep it: partial blobs resume) */
 	bool created = kind == DEST_LAYOUT && dest && access(layout_path, F_OK) < 0;
 	_cleanup_(oci_layout_freep) struct oci_layout *l = NULL;
 	int r = oci_layout_open(layout_path, true, &l, err);
@@ -531,7 +532,7 @@ static int pull_ref(const struct fetch_opts *o, const char *src, const char *des
 		sbuf_addf(out, "%s\n", digest.str);
 	}
 	fetch_endpoints_free(eps, n);
-	if (kind != DEST_LAYOUT || (r < 0 && created)) {
+	if (kind != DEST_LAYOUT || (r < 0 && created && (*err)->code == EKEYREJECTED)) {
 		oci_layout_free(TAKE_PTR(l));
 		struct oci_err *e2 = NULL;
 		oci_rm_rf(layout_path, &e2);

@@ -144,8 +144,9 @@ int fetch_policy_load(const struct fetch_opts *o, const struct oci_ref *ref,
 		      struct fetch_policy **ret, struct oci_err **err);
 /* Checks the signatures of one image manifest (DIGEST, the bytes MANIFEST
  * as served) in REPO of REG against every requirement of P (P may be NULL).
- * The error is one line naming the image, the policy file, its scope, the
- * manifest and the reason. */
+ * A refusal is -EKEYREJECTED, one line naming the image, the policy file,
+ * its scope, the manifest and the reason; other errors (the registry) keep
+ * their codes. */
 int fetch_policy_verify(const struct fetch_policy *p, struct fetch_registry *reg, const char *repo,
 			const struct oci_digest *digest, const char *manifest, size_t len,
 			struct oci_err **err);
