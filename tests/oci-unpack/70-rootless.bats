@@ -182,6 +182,13 @@ print(os.getxattr(sys.argv[1], "user.rootlesscontainers").hex(),
 				assert_output_contains has-wget
 				;;
 			esac
+			if [ $i = tiny ]; then
+				# the same bundle with runc --rootless's runtime
+				run "${AS_USER[@]}" runc --root "$W/run/runc" run --bundle "$b" "r-$mode"
+				assert_status 0
+				[ "${lines[0]}" = 0 ] || fail "runc, $mode: $output"
+				assert_output_contains "0:0 755 /bin/busybox"
+			fi
 			if [ $mode = overlay ]; then
 				[ "$(stat -c %u "$b/upper/made")" = $RUID ]
 				[ "$(stat -c '%F %t:%T' "$b/upper/bin/true")" = "character special file 0:0" ]
