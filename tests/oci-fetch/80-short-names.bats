@@ -76,7 +76,7 @@ search_conf() {
 	[ ! -e "$T/o/index.json" ] || [ "$(jq '.manifests | length' "$T/o/index.json")" = 0 ]
 }
 
-@test "enforcing: several search registries are an error naming them (no TTY); one is fine" {
+@test "enforcing: several search registries are an error naming them, on a terminal too; one is fine" {
 	search_conf "$T/r.conf" enforcing
 	run oci-fetch -q --registries-conf "$T/r.conf" pull shortapp "oci:$T/o:x" </dev/null
 	assert_status 1
@@ -84,6 +84,11 @@ search_conf() {
 	assert_output_contains "short name 'shortapp' is ambiguous"
 	assert_output_contains "'$REGISTRY/shortapp' or '$SECOND/shortapp'"
 	assert_output_contains "enforcing in '$T/r.conf'"
+	# on a terminal too: oci-fetch never prompts (podman would)
+	run script -qec "oci-fetch -q --registries-conf '$T/r.conf' pull shortapp 'oci:$T/o:x'" /dev/null </dev/null
+	assert_status 1
+	assert_output_contains "short name 'shortapp' is ambiguous"
+	[ ! -e "$T/o/index.json" ] || [ "$(jq '.manifests | length' "$T/o/index.json")" = 0 ]
 	printf 'unqualified-search-registries = ["%s"]\nshort-name-mode = "enforcing"\n' "$SECOND" >"$T/one.conf"
 	run --separate-stderr oci-fetch -q --registries-conf "$T/one.conf" pull shortapp "oci:$T/o:x"
 	assert_status 0
