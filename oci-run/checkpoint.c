@@ -959,21 +959,12 @@ int run_restore(const struct run_global *g, const char *id, const struct run_cri
 		return oci_err_set(err, EINVAL,
 				   "--manage-cgroups-mode: '%s' is not soft, full, strict or ignore",
 				   o->cgroups_mode);
-	_cleanup_free_ char *bundle = realpath(o->bundle ? o->bundle : ".", NULL);
-	if (!bundle)
-		return oci_err_sys(err, "bundle '%s'", o->bundle ? o->bundle : ".");
-	_cleanup_free_ char *cfgpath = oci_path_join(bundle, "config.json");
-	_cleanup_free_ char *cfg = NULL;
+	_cleanup_free_ char *bundle = NULL, *cfg = NULL;
 	size_t cfglen = 0;
-	r = oci_read_file(cfgpath, 64u << 20, &cfg, &cfglen, err);
-	if (r < 0)
-		return r;
 	_cleanup_(run_spec_freep) struct run_spec *s = NULL;
-	r = run_spec_parse(cfg, cfglen, bundle, &s, err);
+	r = run_load_bundle(o->bundle, &bundle, &cfg, &cfglen, &s, err);
 	if (r < 0)
 		return r;
-	if (!s->has_process)
-		return oci_err_set(err, EINVAL, "config.json: process: required field is missing");
 	if (o->console_socket || s->process.terminal)
 		return oci_err_set(err, ENOTSUP,
 				   "restore: a container with a terminal (process.terminal, "

@@ -393,19 +393,16 @@ static void kill_and_reap(pid_t a, pid_t init)
 	}
 }
 
-static int do_create(const struct run_global *g, const char *id, const struct run_create_opts *o,
-		     bool foreground, struct created *ret, struct oci_err **err)
+int run_load_bundle(const char *dir, char **ret_bundle, char **ret_cfg, size_t *ret_cfglen,
+		    struct run_spec **ret, struct oci_err **err)
 {
-	int r = run_check_id(id, err);
-	if (r < 0)
-		return r;
-	_cleanup_free_ char *bundle = realpath(o->bundle ? o->bundle : ".", NULL);
+	_cleanup_free_ char *bundle = realpath(dir ? dir : ".", NULL);
 	if (!bundle)
-		return oci_err_sys(err, "bundle '%s'", o->bundle ? o->bundle : ".");
+		return oci_err_sys(err, "bundle '%s'", dir ? dir : ".");
 	_cleanup_free_ char *cfgpath = oci_path_join(bundle, "config.json");
 	_cleanup_free_ char *cfg = NULL;
 	size_t cfglen;
-	r = oci_read_file(cfgpath, 64u << 20, &cfg, &cfglen, err);
+	int r = oci_read_file(cfgpath, 64u << 20, &cfg, &cfglen, err);
 	if (r < 0)
 		return r;
 	_cleanup_(run_spec_freep) struct run_spec *s = NULL;
@@ -414,6 +411,25 @@ static int do_create(const struct run_global *g, const char *id, const struct ru
 		return r;
 	if (!s->has_process)
 		return oci_err_set(err, EINVAL, "config.json: process: required field is missing");
+	*ret_bundle = TAKE_PTR(bundle);
+	*ret_cfg = TAKE_PTR(cfg);
+	*ret_cfglen = cfglen;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+static int do_create(const struct run_global *g, const char *id, const struct run_create_opts *o,
+		     bool foreground, struct created *ret, struct oci_err **err)
+{
+	int r = run_check_id(id, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *bundle = NULL, *cfg = NULL;
+	size_t cfglen = 0;
+	_cleanup_(run_spec_freep) struct run_spec *s = NULL;
+	r = run_load_bundle(o->bundle, &bundle, &cfg, &cfglen, &s, err);
+	if (r < 0)
+		return r;
 	/* rootless: a user namespace and mappings when the config has none */
 	if ((r = run_ns_prepare_userns(s, geteuid(), getegid(), err)) < 0)
 		return oci_err_wrap(err, "config.json");

@@ -49,6 +49,11 @@ char *run_features_json(void);
 struct run_state;
 struct run_spec;
 enum run_status;
+/* The bundle DIR (NULL: the current directory) as an absolute path, its
+ * config.json's bytes (for the state directory's copy) and the parsed
+ * config (a process is required). */
+int run_load_bundle(const char *dir, char **ret_bundle, char **ret_cfg, size_t *ret_cfglen,
+		    struct run_spec **ret, struct oci_err **err);
 int run_load_spec_copy(int dirfd, const char *bundle, struct run_spec **ret, struct oci_err **err);
 int run_pidfd_for(const struct run_state *st, struct oci_err **err);
 char *run_hook_state_json(const char *id, const char *bundle, pid_t pid, enum run_status st,
