@@ -491,8 +491,10 @@ static int pull_ref(const struct fetch_opts *o, const char *src, const char *des
 			return oci_err_wrap(err, "destination '%s'", dest);
 	}
 	/* a layout this pull creates is removed again when the trust policy
-	 * refuses the image (other failures keep it: partial blobs resume) */
+	 * refused the image somewhere (other failures keep it: partial blobs
+	 * resume) */
 	bool created = kind == DEST_LAYOUT && dest && access(layout_path, F_OK) < 0;
+	bool refused = false;
 	_cleanup_(oci_layout_freep) struct oci_layout *l = NULL;
 	int r = oci_layout_open(layout_path, true, &l, err);
 
@@ -508,6 +510,7 @@ static int pull_ref(const struct fetch_opts *o, const char *src, const char *des
 			used = &eps[i];
 			break;
 		}
+		refused = refused || (*err)->code == EKEYREJECTED;
 		if (i + 1 < n) {
 			oci_warn("mirror '%s' failed: %s; trying %s", eps[i].host, (*err)->msg,
 				 eps[i + 1].is_mirror ? "the next mirror" : "the registry");
@@ -532,7 +535,7 @@ static int pull_ref(const struct fetch_opts *o, const char *src, const char *des
 		sbuf_addf(out, "%s\n", digest.str);
 	}
 	fetch_endpoints_free(eps, n);
-	if (kind != DEST_LAYOUT || (r < 0 && created && (*err)->code == EKEYREJECTED)) {
+	if (kind != DEST_LAYOUT || (r < 0 && created && refused)) {
 		oci_layout_free(TAKE_PTR(l));
 		struct oci_err *e2 = NULL;
 		oci_rm_rf(layout_path, &e2);

@@ -14,6 +14,7 @@ load fetch-helpers
 setup_file() {
 	"$OCI_TEST_TOP/tests/fixtures/build.sh" "$OCI_TEST_FIXTURES" >/dev/null
 	registry_start
+	registry_start --prefix MIRROR
 	export K=$BATS_FILE_TMPDIR/keys
 	mkdir -p "$K"
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$K/ec.pem" 2>/dev/null
@@ -28,6 +29,7 @@ setup_file() {
 
 teardown_file() {
 	registry_stop
+	registry_stop MIRROR
 }
 
 # push_image REPO[:TAG] [FIXTURE]: pushes a fixture, prints its digest
@@ -367,6 +369,8 @@ nothing_pulled() {
 	run --separate-stderr oci-fetch -q --policy "$T/policy.json" --multi-arch all pull "$REGISTRY/sig/multi:1" "oci:$T/all:t"
 	assert_status 0
 	validate_layout "$T/all"
+	run --separate-stderr oci-fetch -q --policy "$T/policy.json" --multi-arch index-only pull "$REGISTRY/sig/multi:1" "oci:$T/io:t"
+	assert_status 0
 	# the index signed alone (cosign without --recursive) is not enough for a platform
 	d=$(push_image sig/multi-top:1 multiarch)
 	payload "$d" "$REGISTRY/sig/multi-top:1" >"$T/pl"
@@ -376,6 +380,61 @@ nothing_pulled() {
 	assert_one_line
 	assert_output_contains "no signature exists"
 	nothing_pulled "$T/out2"
+	run oci-fetch -q --policy "$T/policy.json" --multi-arch all pull "$REGISTRY/sig/multi-top:1" "oci:$T/out3:t"
+	assert_status 1
+	nothing_pulled "$T/out3"
+	# the index alone is what index-only pulls: its signature is the one checked
+	run --separate-stderr oci-fetch -q --policy "$T/policy.json" --multi-arch index-only pull "$REGISTRY/sig/multi-top:1" "oci:$T/io2:t"
+	assert_status 0
+	[ "$output" = "$d" ]
+}
+
+@test "copy from a registry checks the policy too: an unsigned image is not copied" {
+	local d
+	d=$(push_image sig/tocopy:1)
+	policy "$(key_req "$K/ec.pub")"
+	run oci-fetch -q --policy "$T/policy.json" copy "docker://$REGISTRY/sig/tocopy:1" "docker://$REGISTRY/sig/copied:1"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "no signature exists"
+	run skopeo inspect --tls-verify=false --raw "docker://$REGISTRY/sig/copied:1"
+	[ "$status" -ne 0 ] || fail "the refused image was copied"
+	oci-fetch -q sign --key "$K/ec.pem" "$REGISTRY/sig/tocopy:1" >/dev/null
+	run --separate-stderr oci-fetch -q --policy "$T/policy.json" copy "docker://$REGISTRY/sig/tocopy:1" "docker://$REGISTRY/sig/copied:1"
+	assert_status 0
+	[ "$(skopeo_digest sig/copied:1)" = "$d" ]
+}
+
+@test "through a mirror: the signatures are read from the mirror, the identity is the registry's name" {
+	local d
+	# the registry itself (127.0.0.1:9) is down; the mirror holds the image
+	cat >"$T/registries.conf" <<EOC
+[[registry]]
+prefix = "127.0.0.1:9/lib"
+location = "127.0.0.1:9/lib"
+
+[[registry.mirror]]
+location = "$MIRROR/lib"
+insecure = true
+EOC
+	printf '{"default":[{"type":"reject"}],"transports":{"docker":{"127.0.0.1:9/lib":[%s]}}}\n' \
+		"$(key_req "$K/ec.pub")" >"$T/policy.json"
+	d=$(registry_push_fixture --prefix MIRROR lib/mtiny "$OCI_TEST_FIXTURES/tiny")
+	oci-fetch -q sign --key "$K/ec.pem" --sign-identity 127.0.0.1:9/lib/mtiny:latest "$MIRROR/lib/mtiny" >/dev/null
+	run --separate-stderr oci-fetch -q --retry-times 0 --registries-conf "$T/registries.conf" --policy "$T/policy.json" \
+		pull 127.0.0.1:9/lib/mtiny "oci:$T/m:t"
+	assert_status 0
+	[ "$output" = "$d" ]
+	grep -q "GET /v2/lib/mtiny/manifests/sha256-${d#sha256:}.sig?ns=127.0.0.1:9 " "$MIRROR_LOG" ||
+		fail "the signature was not read from the mirror"
+	# a signature claiming the mirror's own name is not the registry's
+	registry_push_fixture --prefix MIRROR lib/mname "$OCI_TEST_FIXTURES/tiny" >/dev/null
+	oci-fetch -q sign --key "$K/ec.pem" "$MIRROR/lib/mname" >/dev/null
+	run oci-fetch -q --retry-times 0 --registries-conf "$T/registries.conf" --policy "$T/policy.json" \
+		pull 127.0.0.1:9/lib/mname "oci:$T/m2:t"
+	assert_status 1
+	assert_output_contains "signature for identity '$MIRROR/lib/mname:latest' is not accepted"
+	nothing_pulled "$T/m2"
 }
 
 @test "keyless sigstore, Rekor and signedBy are refused in one line before any download" {
