@@ -33,7 +33,9 @@ char *fetch_policy_path(const struct fetch_opts *o)
 }
 
 /* The scopes of "host/a/b:tag" from the most specific: the full reference,
- * the repository, each namespace above it, the host, then "". */
+ * the repository, each namespace above it, the host, the wildcard domains
+ * above the host ("*.b.example.com", "*.example.com", "*.com" for
+ * a.b.example.com, a port kept as containers/image keeps it), then "". */
 static json_t *find_requirements(json_t *scopes, const char *full, const char *name,
 				 const char **ret_scope)
 {
@@ -52,6 +54,14 @@ static json_t *find_requirements(json_t *scopes, const char *full, const char *n
 		if (!slash)
 			break;
 		*slash = 0;
+	}
+	/* s is the host now */
+	for (const char *dot = strchr(s, '.'); dot; dot = strchr(dot + 1, '.')) {
+		_cleanup_free_ char *w = xasprintf("*%s", dot);
+		if ((v = json_object_get(scopes, w))) {
+			*ret_scope = json_object_iter_key(json_object_iter_at(scopes, w));
+			return v;
+		}
 	}
 	if ((v = json_object_get(scopes, ""))) {
 		*ret_scope = "";

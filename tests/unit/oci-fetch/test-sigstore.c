@@ -573,6 +573,22 @@ static void test_policy(struct keypair *kp, const char *tmpdir)
 	policy_case("{\"type\":\"signedBy\",\"keyType\":\"GPGKeys\",\"keyPath\":\"/k\"}", -ENOTSUP,
 		    "requires 'signedBy' for 'example.com/ns/app:1': oci-fetch does not verify GPG");
 	policy_case("{\"type\":\"signedBaseLayer\"}", -EINVAL, "unknown requirement type 'signedBaseLayer'");
+	/* wildcard domains, after the host, before the transport's "" */
+	s = xasprintf("{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":{"
+		      "\"*.example.com\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"}],"
+		      "\"*.b.example.com:5000\":[{\"type\":\"insecureAcceptAnything\"}],"
+		      "\"b.example.com\":[{\"type\":\"insecureAcceptAnything\"}],"
+		      "\"\":[{\"type\":\"insecureAcceptAnything\"}]}}}", b64);
+	p = NULL;
+	ok(eval(s, "a.b.example.com/x:1", &p, &err) == 0 && p && streq(p->where, "transports.docker.\"*.example.com\""),
+	   "*.example.com applies to a.b.example.com (%s)", p ? p->where : err ? err->msg : "none");
+	fetch_policy_free(p);
+	p = NULL;
+	ok(eval(s, "a.b.example.com:5000/x:1", &p, &err) == 0 && !p, "*.b.example.com:5000 applies with the port");
+	ok(eval(s, "b.example.com/x:1", &p, &err) == 0 && !p, "the host itself wins over a wildcard");
+	ok(eval(s, "example.com/x:1", &p, &err) == 0 && !p, "*.example.com is not example.com");
+	ok(eval(s, "other.org/x:1", &p, &err) == 0 && !p, "others get the transport's \"\"");
+	free(s);
 	/* reject after a signature requirement still rejects */
 	s = xasprintf("{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"},{\"type\":\"reject\"}", b64);
 	policy_case(s, -EACCES, "is rejected by policy 'p.json'");
