@@ -4,8 +4,10 @@
 # PID 1 of a container (made by oci-run itself, /usr from the host, a unit
 # of its own as the only target) and runs oci-run --systemd-cgroup inside
 # it, where systemd is PID 1. systemd there sees this host's hybrid cgroup
-# layout through a cgroup namespace. Every test checks what systemd says
-# (systemctl show) and what cgroupfs holds.
+# layout through a cgroup namespace; /sys, /proc/sys and the rest of the
+# default read-only and masked paths stay so, so that what systemd starts
+# there (dbus, systemd-sysctl) cannot change the host. Every test checks
+# what systemd says (systemctl show) and what cgroupfs holds.
 load ../lib/common
 load ../lib/bundle
 
@@ -39,8 +41,7 @@ setup_file() {
 			"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_SETFCAP",
 			"CAP_KILL", "CAP_NET_BIND_SERVICE"] | unique)
 		| .root.readonly = false
-		| .mounts |= map(select(.destination != "/sys/fs/cgroup")
-			| if .destination == "/sys" then .options |= map(select(. != "ro")) else . end)
+		| .mounts |= map(select(.destination != "/sys/fs/cgroup"))
 		| .mounts += [
 			{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
 			 "options": ["nosuid", "noexec", "nodev", "rw"]},
@@ -49,7 +50,6 @@ setup_file() {
 			{"destination": $bin, "type": "bind", "source": $bin, "options": ["rbind", "ro"]},
 			{"destination": $nested, "type": "bind", "source": $nested, "options": ["rbind", "rw"]}]
 		| del(.linux.seccomp)
-		| .linux.maskedPaths = [] | .linux.readonlyPaths = []
 		| .linux.namespaces |= (. + [{"type": "cgroup"}] | unique_by(.type))
 		| .linux.cgroupsPath = $cg' "$b/config.json" >"$b/config.json.new"
 	mv "$b/config.json.new" "$b/config.json"
