@@ -293,22 +293,6 @@ int unpack_diff_dir(const char *upper, int outfd, struct oci_err **err)
 	return diff_dir(upper, outfd, &c, err);
 }
 
-/* The [[container, host, size]...] of a rootless bundle's record. */
-static void record_maps(json_t *a, struct unpack_idmap **ret, size_t *ret_n)
-{
-	size_t i;
-	json_t *v;
-	json_array_foreach(a, i, v) {
-		json_int_t in, out, len;
-		if (json_unpack(v, "[III]", &in, &out, &len) < 0 || in < 0 || out < 0 || len < 1 ||
-		    in > UINT32_MAX || out > UINT32_MAX || len > UINT32_MAX)
-			continue;
-		*ret = xrealloc(*ret, (*ret_n + 1) * sizeof(**ret));
-		(*ret)[(*ret_n)++] = (struct unpack_idmap){ (uint32_t)in, (uint32_t)out,
-							    (uint32_t)len };
-	}
-}
-
 int unpack_diff(const char *bundle, int outfd, struct oci_err **err)
 {
 	_cleanup_free_ char *upper = oci_path_join(bundle, "upper");
@@ -326,8 +310,8 @@ int unpack_diff(const char *bundle, int outfd, struct oci_err **err)
 			return r;
 	}
 	if (rec && json_is_true(json_object_get(rec, "rootless"))) {
-		record_maps(json_object_get(rec, "uid_map"), &c.uid_map, &c.n_uid_map);
-		record_maps(json_object_get(rec, "gid_map"), &c.gid_map, &c.n_gid_map);
+		unpack_record_maps(json_object_get(rec, "uid_map"), &c.uid_map, &c.n_uid_map);
+		unpack_record_maps(json_object_get(rec, "gid_map"), &c.gid_map, &c.n_gid_map);
 	}
 	int r = diff_dir(upper, outfd, &c, err);
 	free(c.uid_map);

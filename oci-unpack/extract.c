@@ -285,8 +285,9 @@ static int apply_xattrs(struct xctx *x, struct archive_entry *e, int fd, int par
 			r = lsetxattr(proc, xn, xv, xs, 0);
 		}
 		if (r < 0) {
-			/* user.* xattrs cannot exist on symlinks or devices. */
-			if (errno == EPERM && fd < 0)
+			/* user.* xattrs cannot exist on symlinks or devices;
+			 * a user namespace may not set trusted.* */
+			if (errno == EPERM && (fd < 0 || x->o->userns))
 				continue;
 			if (errno == ENOTSUP)
 				continue;
@@ -551,7 +552,7 @@ static int do_special(struct xctx *x, struct archive_entry *e, int parentfd, con
 	mode_t type = archive_entry_filetype(e);
 	if (type == AE_IFSOCK)
 		return 0; /* as tar does: sockets are not restored */
-	if (x->o->rootless && (type == AE_IFCHR || type == AE_IFBLK)) {
+	if ((x->o->rootless || x->o->userns) && (type == AE_IFCHR || type == AE_IFBLK)) {
 		/* as umoci --rootless: an unprivileged caller cannot make them */
 		oci_warn("%s: skipping device '%s' (rootless: device nodes cannot be created)",
 			 x->o->what ? x->o->what : "layer", archive_entry_pathname(e));

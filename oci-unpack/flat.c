@@ -39,6 +39,7 @@ int unpack_flat(const struct unpack_opts *o, struct unpack_image *im, const char
 		struct unpack_extract_opts xo = {
 			.flat = true,
 			.rootless = o->rootless,
+			.userns = o->userns,
 			.uid_map = o->uid_map,
 			.n_uid_map = o->n_uid_map,
 			.gid_map = o->gid_map,

@@ -129,8 +129,11 @@ static int write_records(const char *store, const char *layers_dir, const char *
 {
 	json_auto_t *rec = json_object();
 	if (o->rootless) {
-		/* rootless: the files are the caller's; diff maps them back */
+		/* rootless: the files are the caller's (or the maps' ids, made in
+		 * a user namespace: rm enters it again); diff maps them back */
 		json_object_set_new(rec, "rootless", json_true());
+		if (o->userns)
+			json_object_set_new(rec, "userns", json_true());
 		json_object_set_new(rec, "uid_map", idmap_json(o->uid_map, o->n_uid_map));
 		json_object_set_new(rec, "gid_map", idmap_json(o->gid_map, o->n_gid_map));
 	}
@@ -370,12 +373,24 @@ static int unpack_overlay(const struct unpack_opts *o, struct unpack_image *im,
 	return 0;
 }
 
-int unpack_run(const struct unpack_opts *o, char **ret_bundle, struct oci_err **err)
+int unpack_run(const struct unpack_opts *o_in, char **ret_bundle, struct oci_err **err)
 {
+	struct unpack_opts oo = *o_in;
+	const struct unpack_opts *o = &oo;
 	_cleanup_free_ char *store = NULL;
 	int r = oci_store_path(o->store, &store, err);
 	if (r < 0)
 		return r;
+	if (o->flat && o->rootless && geteuid() != 0 &&
+	    unpack_maps_need_userns(o->uid_map, o->n_uid_map, o->gid_map, o->n_gid_map, geteuid(),
+				    getegid())) {
+		/* the files get the maps' ids: extracted as root of a user
+		 * namespace with those maps, chowned as in the image */
+		r = unpack_userns_enter(o->uid_map, o->n_uid_map, o->gid_map, o->n_gid_map, err);
+		if (r < 0)
+			return r;
+		oo.userns = true;
+	}
 	struct unpack_image im = { 0 };
 	r = unpack_image_open(store, o->image, &im, err);
 	if (r < 0)
@@ -395,7 +410,14 @@ int unpack_run(const struct unpack_opts *o, char **ret_bundle, struct oci_err **
 	if (o->flat) {
 		struct unpack_bundle_opts bo;
 		bundle_opts_of(o, &bo);
-		r = unpack_flat(o, &im, bundle, err);
+		struct unpack_opts ox = *o;
+		if (o->userns) {
+			/* inside, the image's ids are the namespace's */
+			ox.rootless = false;
+			ox.uid_map = ox.gid_map = NULL;
+			ox.n_uid_map = ox.n_gid_map = 0;
+		}
+		r = unpack_flat(&ox, &im, bundle, err);
 		if (r >= 0)
 			r = write_records(store, NULL, bundle, &im, "flat", o, err);
 		if (r >= 0)
@@ -425,6 +447,21 @@ int unpack_run(const struct unpack_opts *o, char **ret_bundle, struct oci_err **
 		return r;
 	*ret_bundle = TAKE_PTR(bundle);
 	return 0;
+}
+
+void unpack_record_maps(json_t *a, struct unpack_idmap **ret, size_t *ret_n)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v) {
+		json_int_t in, out, len;
+		if (json_unpack(v, "[III]", &in, &out, &len) < 0 || in < 0 || out < 0 || len < 1 ||
+		    in > UINT32_MAX || out > UINT32_MAX || len > UINT32_MAX)
+			continue;
+		*ret = xrealloc(*ret, (*ret_n + 1) * sizeof(**ret));
+		(*ret)[(*ret_n)++] = (struct unpack_idmap){ (uint32_t)in, (uint32_t)out,
+							    (uint32_t)len };
+	}
 }
 
 /* Reads BUNDLE/oci-unpack.json (NULL when absent). */
@@ -471,6 +508,17 @@ int unpack_cmd_rm(const char *store_opt, const char *bundle_arg, struct oci_err 
 		return -(*err)->code;
 	_cleanup_free_ char *layers_dir = oci_store_layers_dir(store);
 	_cleanup_free_ char *recp = unpack_bundle_record_path(layers_dir, bundle);
+	if (geteuid() != 0 && rec && json_is_true(json_object_get(rec, "userns"))) {
+		/* its files have the maps' ids: remove them from the same user
+		 * namespace */
+		_cleanup_free_ struct unpack_idmap *um = NULL, *gm = NULL;
+		size_t nu = 0, ng = 0;
+		unpack_record_maps(json_object_get(rec, "uid_map"), &um, &nu);
+		unpack_record_maps(json_object_get(rec, "gid_map"), &gm, &ng);
+		r = unpack_userns_enter(um, nu, gm, ng, err);
+		if (r < 0)
+			return oci_err_wrap(err, "removing '%s'", bundle);
+	}
 	if (geteuid() != 0) {
 		/* overlay leaves work/work with mode 0 (root removes it anyway) */
 		_cleanup_free_ char *ww = oci_path_join(bundle, "work/work");

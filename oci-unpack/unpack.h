@@ -77,6 +77,10 @@ struct unpack_extract_opts {
 	 * warning, opaque directories get user.overlay.opaque, and directories
 	 * stay writable by their owner until the end of the layer. */
 	bool rootless;
+	/* Root of a user namespace (userns.c): ids are chowned as they are,
+	 * device nodes are skipped with a warning, xattrs the namespace may
+	 * not set (trusted.*) are left out. */
+	bool userns;
 	const struct unpack_idmap *uid_map, *gid_map;
 	size_t n_uid_map, n_gid_map;
 	const char *what;    /* "layer sha256:..." in messages */
@@ -168,6 +172,17 @@ struct unpack_bundle_opts {
 int unpack_bundle_config(const struct oci_image_config *c, int rootfd,
 			 const struct unpack_bundle_opts *bo, json_t **ret, struct oci_err **err);
 
+/* ---- a user namespace of the maps (userns.c) ---- */
+/* Whether the maps are more than the caller's own uid and gid (and so
+ * take a user namespace made by newuidmap/newgidmap). */
+bool unpack_maps_need_userns(const struct unpack_idmap *uid_map, size_t n_uid,
+			     const struct unpack_idmap *gid_map, size_t n_gid, uid_t euid, gid_t egid);
+/* Makes the calling (single-threaded) process root of a new user namespace
+ * with these maps, written by newuidmap and newgidmap; the maps must hold
+ * the caller's own uid and gid, and 0. */
+int unpack_userns_enter(const struct unpack_idmap *uid_map, size_t n_uid,
+			const struct unpack_idmap *gid_map, size_t n_gid, struct oci_err **err);
+
 /* ---- commands (unpack.c, flat.c, diff.c, gc.c) ---- */
 struct unpack_opts {
 	const char *store; /* --store or NULL */
@@ -175,6 +190,7 @@ struct unpack_opts {
 	const char *bundle;
 	bool flat;
 	bool rootless; /* --rootless, or not root */
+	bool userns;   /* extracting in a user namespace of the maps (userns.c) */
 	struct unpack_idmap *uid_map, *gid_map;
 	size_t n_uid_map, n_gid_map;
 	int jobs;
@@ -193,6 +209,10 @@ int unpack_diff(const char *bundle, int outfd, struct oci_err **err);
 int unpack_diff_dir(const char *upper, int outfd, struct oci_err **err);
 int unpack_gc(const char *store, size_t *ret_removed, uint64_t *ret_bytes, struct oci_err **err);
 int unpack_ls(const char *store, FILE *out, struct oci_err **err);
+
+/* The maps of a rootless bundle's record ([[container, host, size]...]),
+ * appended to *ret. */
+void unpack_record_maps(json_t *a, struct unpack_idmap **ret, size_t *ret_n);
 
 /* Bundle records in the store (layers/bundles/<sha256 of path>). */
 char *unpack_bundle_record_path(const char *layers_dir, const char *bundle);

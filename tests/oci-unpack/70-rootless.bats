@@ -12,6 +12,10 @@ load unpack-helpers
 
 RUID=1000
 ROOTLESS_TREE="$OCI_TEST_TOP/tests/oci-unpack/rootless-tree.py"
+# /etc/subuid and /etc/subgid are edited under the lock that
+# tests/oci-run/96-rootless-userns.bats takes, and put back byte for byte
+SUBID_LOCK=/run/oci-run-test-subid.lock
+SUBID_SAVE=/var/tmp/oci-run-test-subid
 
 setup() {
 	common_setup
@@ -32,7 +36,52 @@ setup() {
 
 teardown() {
 	cleanup_containers "$W/run/oci-run"
+	local rc=0
+	subid_restore || rc=1
 	unpack_teardown
+	[ $rc -eq 0 ] || fail "could not restore /etc/subuid and /etc/subgid from '$SUBID_SAVE'"
+}
+
+# subid_add UIDLINE GIDLINE: the lock, a copy of the files (or the copy a
+# killed run left put back first), then the lines added.
+subid_add() {
+	exec {SUBID_FD}>"$SUBID_LOCK" || return 1
+	flock -w 900 "$SUBID_FD" || fail "lock '$SUBID_LOCK' is busy" || return 1
+	if [ -d "$SUBID_SAVE" ]; then
+		subid_restore_files || return 1
+	fi
+	mkdir -p "$SUBID_SAVE.new" &&
+		cp -p /etc/subuid /etc/subgid "$SUBID_SAVE.new/" &&
+		mv "$SUBID_SAVE.new" "$SUBID_SAVE" || return 1
+	local f line
+	for f in subuid subgid; do
+		[ $f = subuid ] && line=$1 || line=$2
+		{
+			cat "$SUBID_SAVE/$f"
+			[ ! -s "$SUBID_SAVE/$f" ] || [ -z "$(tail -c1 "$SUBID_SAVE/$f")" ] || echo
+			echo "$line"
+		} >"/etc/$f"
+	done
+}
+
+subid_restore_files() {
+	cp -p "$SUBID_SAVE/subuid" /etc/subuid &&
+		cp -p "$SUBID_SAVE/subgid" /etc/subgid &&
+		cmp -s "$SUBID_SAVE/subuid" /etc/subuid &&
+		cmp -s "$SUBID_SAVE/subgid" /etc/subgid &&
+		rm -rf "$SUBID_SAVE"
+}
+
+subid_restore() {
+	local rc=0
+	if [ -n "${SUBID_FD:-}" ]; then
+		if [ -d "$SUBID_SAVE" ]; then
+			subid_restore_files || rc=1
+		fi
+		exec {SUBID_FD}>&-
+		SUBID_FD=
+	fi
+	return $rc
 }
 
 # expected NAME: the fixture's expected tree without its device nodes.
@@ -92,8 +141,9 @@ print(os.getxattr(sys.argv[1], "user.rootlesscontainers").hex(),
 	[ "$(jq -r '.mounts[] | select(.destination == "/sys") | .source' "$c")" = /sys ]
 	jq -e '[.mounts[].options[]? | select(startswith("gid="))] | length == 0' "$c" >/dev/null ||
 		fail "a gid= option is left: $(jq -c .mounts "$c")"
-	# umoci's container:host[:size], several ranges, kept in order
-	run "${AS_USER[@]}" oci-unpack --flat --uid-map 0:1000 --uid-map 1:200000:65536 \
+	# umoci's container:host[:size], several ranges, kept in order (an
+	# overlay bundle: the maps go to config.json only)
+	run "${AS_USER[@]}" oci-unpack --uid-map 0:1000 --uid-map 1:200000:65536 \
 		--gid-map 0:1000:1 --gid-map 1:300000:65536 "oci:$W/img/layered:latest" "$W/l"
 	assert_status 0
 	[[ "$output" != *warning* ]] || fail "$output"
@@ -330,4 +380,63 @@ print(os.getxattr(sys.argv[1], "user.rootlesscontainers").hex(),
 		case $d in */l/ | */bundles/) continue ;; esac
 		[ -e "$d/complete" ] || fail "incomplete layer left: $d"
 	done
+}
+
+@test "rootless --flat with subordinate ranges: extracted in a user namespace of the maps, the image's owners are real, the image's user runs" {
+	subid_add "$RUID:200000:65536" "$RUID:300000:65536"
+	maps=(--uid-map 0:$RUID:1 --uid-map 1:200000:65536 --gid-map 0:$RUID:1 --gid-map 1:300000:65536)
+	run "${AS_USER[@]}" oci-unpack --flat "${maps[@]}" "oci:$W/img/layered:latest" "$W/m"
+	assert_status 0
+	[[ "$output" != *warning* ]] || fail "$output"
+	r=$W/m/rootfs
+	# host ids through the maps (container 1000 = 200000 + 999), no owner xattr
+	[ "$(stat -c %u:%g "$r/bin/busybox")" = "$RUID:$RUID" ]
+	[ "$(stat -c %u:%g "$r/home/app/owned.txt")" = 200999:300999 ]
+	[ "$(stat -c %u:%g "$r/data")" = 200999:300999 ]
+	[ -z "$(xattr_get user.rootlesscontainers "$r/home/app/owned.txt")" ]
+	[ "$(stat -c %a "$r/opt/app/setuid-bin")" = 4755 ]
+	[ "$(xattr_get user.oci-test "$r/opt/app/xattr.txt")" = fixture ]
+	# the image's own user (app, 1000) runs and owns its files
+	bundle_args "$W/m" sh -c 'id -u; stat -c "%u:%g %n" /home/app/owned.txt /bin/busybox
+		echo more >>/home/app/owned.txt && echo appended; cat /proc/self/uid_map'
+	chown "$RUID:$RUID" "$W/m/config.json"
+	run "${AS_USER[@]}" oci-run run --bundle "$W/m" c1
+	assert_status 0
+	[ "${lines[0]}" = 1000 ] || fail "$output"
+	assert_output_contains "1000:1000 /home/app/owned.txt"
+	assert_output_contains "0:0 /bin/busybox"
+	assert_output_contains appended
+	assert_output_matches "^ +1 +200000 +65536$"
+	# devices: skipped with a warning there too
+	run "${AS_USER[@]}" oci-unpack --flat "${maps[@]}" "oci:$W/img/special:latest" "$W/s"
+	assert_status 0
+	assert_output_contains "skipping device 'dev/null'"
+	[ -p "$W/s/rootfs/run/fifo" ]
+	# rm enters the same namespace to remove files the caller does not own
+	run "${AS_USER[@]}" oci-unpack rm "$W/m"
+	assert_status 0
+	[ ! -e "$W/m" ]
+}
+
+@test "rootless --flat with ranges the helpers refuse or cannot write: one-line errors, nothing left" {
+	subid_add "$RUID:200000:10" "$RUID:300000:65536"
+	run "${AS_USER[@]}" oci-unpack --flat --uid-map 0:$RUID:1 --uid-map 1:200000:65536 \
+		--gid-map 0:$RUID:1 "oci:$W/img/tiny:latest" "$W/m"
+	assert_status 1
+	assert_one_line
+	assert_output_matches "^oci-unpack: error: 'newuidmap' refused the uid map \(see /etc/subuid\): .*newuidmap"
+	[ ! -e "$W/m" ]
+	# no helper in PATH
+	run setpriv --reuid "$RUID" --regid "$RUID" --clear-groups env -u OCI_ROOT "HOME=$W/home" \
+		PATH=/nonexistent "$OCI_TEST_BIN/oci-unpack" --flat --uid-map 0:$RUID:1 \
+		--uid-map 1:200000:10 "oci:$W/img/tiny:latest" "$W/m"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "mapping more than your own uid takes 'newuidmap' (package uidmap), and it is not in PATH"
+	[ ! -e "$W/m" ]
+	# maps that leave out the caller
+	run "${AS_USER[@]}" oci-unpack --flat --uid-map 0:200000:10 "oci:$W/img/tiny:latest" "$W/m"
+	assert_status 1
+	assert_one_line
+	assert_output_contains "the uid map must map your own uid $RUID"
 }
