@@ -304,7 +304,7 @@ static int remove_existing(struct xctx *x, int parentfd, const char *name, struc
 	if (unlinkat(parentfd, name, 0) == 0 || errno == ENOENT)
 		return 0;
 	if (errno == EISDIR || errno == EPERM)
-		return oci_rm_rfat(parentfd, name, err);
+		return unpack_rm_rfat(parentfd, name, err);
 	return oci_err_sys(err, "removing '%s'", name);
 }
 
@@ -597,6 +597,9 @@ static void keep_dir_time(struct xctx *x, const char *dir)
 	if (fd >= 0 && fstat(fd, &st) == 0) {
 		struct timespec ts[2] = { st.st_atim, st.st_mtim };
 		record_dir_time(x, dir, ts);
+		/* rootless: a lower layer's 0555 directory lets us delete in it */
+		if (keep_writable(x, fd, dir, st.st_mode, &e) < 0)
+			oci_err_free(e);
 	}
 }
 
@@ -632,7 +635,7 @@ static int do_whiteout(struct xctx *x, const char *path, const char *dir, const 
 		 * but a directory made only to hold other whiteouts gives way */
 		if (!S_ISDIR(st.st_mode) || unpack_pathset_has(x->explicit_dirs, tpath))
 			return 0;
-		int r = oci_rm_rfat(parentfd, name, err);
+		int r = unpack_rm_rfat(parentfd, name, err);
 		if (r < 0)
 			return r;
 	}

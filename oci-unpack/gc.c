@@ -268,7 +268,7 @@ int unpack_gc(const char *store_opt, size_t *ret_removed, uint64_t *ret_bytes,
 		/* `complete` goes first: a half-removed layer is never taken as whole */
 		_cleanup_free_ char *cf = xasprintf("%s/complete", hex);
 		unlinkat(layersfd, cf, 0);
-		r = oci_rm_rfat(layersfd, hex, err);
+		r = unpack_rm_rfat(layersfd, hex, err);
 		if (r < 0) {
 			user_map_release(&m);
 			return r;

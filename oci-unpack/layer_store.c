@@ -189,7 +189,7 @@ static int extract_layer(int layersfd, struct unpack_image *im, size_t i, const 
 	_cleanup_free_ char *what = xasprintf("layer %s", d->digest.str);
 	oci_debug("extracting layer %s (chain %s)", d->digest.str, hex);
 
-	int r = oci_rm_rfat(layersfd, hex, err);
+	int r = unpack_rm_rfat(layersfd, hex, err);
 	if (r < 0)
 		return oci_err_wrap(err, "removing the partial layer %s", hex);
 	if (mkdirat(layersfd, hex, 0700) < 0)
@@ -213,7 +213,7 @@ static int extract_layer(int layersfd, struct unpack_image *im, size_t i, const 
 		r = fix_implicit_dirs(layersfd, difffd, im, i, implicit, abort_flag, err);
 	if (r < 0) {
 		struct oci_err *e2 = NULL;
-		oci_rm_rfat(layersfd, hex, &e2);
+		unpack_rm_rfat(layersfd, hex, &e2);
 		oci_err_free(e2);
 		return r;
 	}

@@ -432,13 +432,13 @@ int unpack_run(const struct unpack_opts *o_in, char **ret_bundle, struct oci_err
 		_cleanup_free_ char *rec = unpack_bundle_record_path(layers_dir, bundle);
 		unlink(rec);
 		if (created) {
-			oci_rm_rf(bundle, &e2);
+			unpack_rm_rf(bundle, &e2);
 		} else {
 			_cleanup_closedir_ DIR *d = opendir(bundle);
 			struct dirent *de;
 			while (d && (de = readdir(d)))
 				if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-					oci_rm_rfat(dirfd(d), de->d_name, &e2), oci_err_clear(&e2);
+					unpack_rm_rfat(dirfd(d), de->d_name, &e2), oci_err_clear(&e2);
 		}
 		oci_err_free(e2);
 	}
@@ -524,7 +524,7 @@ int unpack_cmd_rm(const char *store_opt, const char *bundle_arg, struct oci_err 
 		_cleanup_free_ char *ww = oci_path_join(bundle, "work/work");
 		(void)!chmod(ww, 0700);
 	}
-	r = oci_rm_rf(bundle, err);
+	r = unpack_rm_rf(bundle, err);
 	if (r < 0)
 		return r;
 	if (unlink(recp) < 0 && errno != ENOENT)

@@ -36,6 +36,13 @@ void unpack_pathset_add_one(struct unpack_pathset *s, const char *path);
 bool unpack_pathset_has(const struct unpack_pathset *s, const char *path);
 void unpack_pathset_clear(struct unpack_pathset *s);
 
+/* ---- removal (whiteout.c) ---- */
+/* oci_rm_rfat/oci_rm_rf that, for an unprivileged caller refused on the
+ * way, makes the tree's directories owner-writable and tries again (an
+ * image's 0555 directories, extracted rootless). */
+int unpack_rm_rfat(int dirfd, const char *name, struct oci_err **err);
+int unpack_rm_rf(const char *path, struct oci_err **err);
+
 /* ---- whiteouts (whiteout.c) ---- */
 #define UNPACK_WH_PREFIX ".wh."
 #define UNPACK_WH_OPAQUE ".wh..wh..opq"

@@ -162,6 +162,59 @@ void unpack_pathset_add(struct unpack_pathset *s, const char *path)
 	}
 }
 
+/* ---- removal by an unprivileged owner ---- */
+
+/* Gives u+rwx to the directories below (and at) dirfd/name that lack it,
+ * so that their owner can empty them; errors are left to the removal. */
+static void make_writable(int parentfd, const char *name, int depth)
+{
+	struct stat st;
+	if (depth > 4096 || fstatat(parentfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISDIR(st.st_mode))
+		return;
+	if ((st.st_mode & 0700) != 0700 &&
+	    fchmodat(parentfd, name, (st.st_mode & 07777) | 0700, 0) < 0)
+		return;
+	int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && !streq(de->d_name, ".") && !streq(de->d_name, ".."))
+			make_writable(dirfd(d), de->d_name, depth + 1);
+	closedir(d);
+}
+
+int unpack_rm_rfat(int dirfd, const char *name, struct oci_err **err)
+{
+	int r = oci_rm_rfat(dirfd, name, err);
+	if (r >= 0 || geteuid() == 0 || !*err || ((*err)->code != EACCES && (*err)->code != EPERM))
+		return r;
+	/* a 0555 or 0500 directory of an image, extracted rootless */
+	oci_err_clear(err);
+	make_writable(dirfd, name, 0);
+	return oci_rm_rfat(dirfd, name, err);
+}
+
+int unpack_rm_rf(const char *path, struct oci_err **err)
+{
+	_cleanup_free_ char *clean = oci_path_clean(path);
+	char *slash = strrchr(clean, '/');
+	if (!slash || !slash[1])
+		return oci_rm_rf(path, err);
+	_cleanup_free_ char *parent = slash == clean ? xstrdup("/")
+						     : xstrndup(clean, (size_t)(slash - clean));
+	_cleanup_close_ int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return oci_rm_rf(path, err);
+	return unpack_rm_rfat(pfd, slash + 1, err);
+}
+
 /* ---- overlay form ---- */
 
 int unpack_whiteout_overlay(int parentfd, const char *name, struct oci_err **err)
@@ -250,7 +303,7 @@ int unpack_whiteout_flat(int rootfd, const char *path, const struct unpack_paths
 	}
 	if (!*name)
 		return 0;
-	int r = oci_rm_rfat(parentfd, name, err);
+	int r = unpack_rm_rfat(parentfd, name, err);
 	if (r < 0)
 		return oci_err_wrap(err, "whiteout '%s'", path);
 	return 0;
@@ -277,7 +330,7 @@ static int opaque_clean(int dirfd, const char *path, const struct unpack_pathset
 							      : xasprintf("%s/%s", path, de->d_name);
 		int r;
 		if (!cur || !unpack_pathset_has(cur, child)) {
-			r = oci_rm_rfat(dirfd, de->d_name, err);
+			r = unpack_rm_rfat(dirfd, de->d_name, err);
 			if (r < 0)
 				return r;
 			continue;

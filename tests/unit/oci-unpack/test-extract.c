@@ -134,7 +134,7 @@ static char *xattr_hex(const char *root, const char *name, const char *key)
 static void test_rootless(const char *dir)
 {
 	if (geteuid() != 0) {
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 6; i++)
 			skip("needs root to run the extraction as another user", "rootless %d", i);
 		return;
 	}
@@ -182,7 +182,55 @@ static void test_rootless(const char *dir)
 	   "rootless: 1000:1001 recorded (%s), 0:0 not, files the caller's", hex);
 	ok(vn == 1 && v[0] == 'y' && getxattr(opq, "trusted.overlay.opaque", v, sizeof(v)) < 0,
 	   "rootless: user.overlay.opaque=y, no trusted.overlay.opaque");
-	free(hex), free(none), free(opq), free(ro), free(tar), free(root);
+	free(hex), free(none), free(opq), free(ro), free(root);
+
+	/* flat: a later layer deletes and adds in the lower layer's 0555
+	 * directory; then the owner removes the whole tree */
+	static const struct ent e2[] = {
+		{ "ro/.wh.rootfile", 'f', NULL, 0644 },
+		{ "ro/new", 'f', "n", 0644 },
+	};
+	char *tar2 = oci_path_join(dir, "rl2.tar"), *flat = oci_path_join(dir, "rlflat");
+	struct oci_digest d2;
+	make_tar(tar2, e2, ARRAY_SIZE(e2), &d2);
+	mkdir(flat, 0755);
+	(void)!chown(flat, 65534, 65534);
+	pid = fork();
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+		    setresuid(65534, 65534, 65534) < 0)
+			_exit(3);
+		struct oci_err *err = NULL;
+		int rootfd = open(flat, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		const char *tars[] = { tar, tar2 };
+		const struct oci_digest *ds[] = { &d, &d2 };
+		for (int i = 0; i < 2; i++) {
+			int fd = open(tars[i], O_RDONLY | O_CLOEXEC);
+			struct unpack_extract_opts o = { .rootless = true, .flat = true,
+							 .what = "rootless layer" };
+			if (unpack_extract(fd, NULL, ds[i], rootfd, &o, &err) < 0) {
+				fprintf(stderr, "# %s\n", err->msg);
+				_exit(1);
+			}
+			close(fd);
+		}
+		char *ro2 = oci_path_join(flat, "ro");
+		struct stat s3;
+		if (stat(ro2, &s3) < 0 || (s3.st_mode & 07777) != 0555 || exists(flat, "ro/rootfile") ||
+		    !exists(flat, "ro/new"))
+			_exit(2);
+		if (unpack_rm_rfat(rootfd, "ro", &err) < 0) {
+			fprintf(stderr, "# %s\n", err->msg);
+			_exit(4);
+		}
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	   "rootless flat: a whiteout and a file in a lower 0555 directory, which stays 0555, "
+	   "and the owner removes it (status %d)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	ok(exists(dir, "rlflat") && !exists(flat, "ro"), "rootless flat: the 0555 tree is gone");
+	free(tar), free(tar2), free(flat);
 }
 
 int main(void)
