@@ -26,10 +26,13 @@
 #include "util.h"
 
 bool unpack_maps_need_userns(const struct unpack_idmap *uid_map, size_t n_uid,
-			     const struct unpack_idmap *gid_map, size_t n_gid, uid_t euid, gid_t egid)
+			     const struct unpack_idmap *gid_map, size_t n_gid, uid_t euid,
+			     gid_t egid)
 {
-	bool uid_self = n_uid == 0 || (n_uid == 1 && uid_map[0].len == 1 && uid_map[0].outside == euid);
-	bool gid_self = n_gid == 0 || (n_gid == 1 && gid_map[0].len == 1 && gid_map[0].outside == egid);
+	bool uid_self =
+	    n_uid == 0 || (n_uid == 1 && uid_map[0].len == 1 && uid_map[0].outside == euid);
+	bool gid_self =
+	    n_gid == 0 || (n_gid == 1 && gid_map[0].len == 1 && gid_map[0].outside == egid);
 	return !(uid_self && gid_self);
 }
 
@@ -54,17 +57,22 @@ static int run_helper(const char *helper, pid_t pid, const struct unpack_idmap *
 		argv[k++] = xasprintf("%u", m[i].outside);
 		argv[k++] = xasprintf("%u", m[i].len);
 	}
-	struct oci_exec x = { .argv = argv, .search = "", .err_mode = OCI_EXEC_CAPTURE,
-			      .out_mode = OCI_EXEC_CAPTURE, .max_capture = 4096,
-			      .timeout_ms = 30000 };
-	struct oci_exec_result res = { 0 };
+	struct oci_exec x = {.argv = argv,
+			     .search = "",
+			     .err_mode = OCI_EXEC_CAPTURE,
+			     .out_mode = OCI_EXEC_CAPTURE,
+			     .max_capture = 4096,
+			     .timeout_ms = 30000};
+	struct oci_exec_result res = {0};
 	struct oci_err *err = NULL;
 	int r = oci_exec_run(&x, &res, &err);
 	_cleanup_sbuf_ struct sbuf msg = SBUF_INIT;
 	if (r < 0) {
 		if (err->code == ENOENT)
-			sbuf_addf(&msg, "mapping more than your own %s takes '%s' (package uidmap), "
-				  "and it is not in PATH", what, helper);
+			sbuf_addf(&msg,
+				  "mapping more than your own %s takes '%s' (package uidmap), "
+				  "and it is not in PATH",
+				  what, helper);
 		else
 			sbuf_addstr(&msg, err->msg);
 	} else if (res.status != 0) {
@@ -138,7 +146,8 @@ int unpack_userns_enter(const struct unpack_idmap *uid_map, size_t n_uid,
 				   msg.len ? msg.buf : "the uid and gid maps could not be written");
 	/* root of the namespace: chown to any mapped id works from here */
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-		return oci_err_set(err, EINVAL, "the uid and gid maps must map 0 (root of the "
+		return oci_err_set(err, EINVAL,
+				   "the uid and gid maps must map 0 (root of the "
 				   "container)");
 	if (setgroups(0, NULL) < 0)
 		return oci_err_sys(err, "setgroups");
