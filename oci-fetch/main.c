@@ -66,7 +66,8 @@ static const char usage[] =
 	"      --page-size N          tags: ask for N tags per request (default 1000)\n"
 	"      --artifact-type TYPE   referrers: only those of this artifactType\n"
 	"      --key FILE             sign: PEM private key (ECDSA, RSA or Ed25519)\n"
-	"      --sign-identity REF    sign: the identity claimed (default: REF)\n"
+	"      --sign-identity REF    sign, push, copy: the identity claimed (default: REF)\n"
+	"      --sign-by-sigstore-private-key FILE  push, copy: sign what was pushed\n"
 	"      --raw                  inspect: print the manifest or index as served\n"
 	"      --config               inspect: print the image config as served\n"
 	"  -u, --username USER        login: user name\n"
@@ -109,6 +110,7 @@ enum {
 	OPT_INSECURE_POLICY,
 	OPT_KEY,
 	OPT_SIGN_IDENTITY,
+	OPT_SIGN_BY_SIGSTORE,
 	OPT_MULTI_ARCH,
 };
 
@@ -138,6 +140,7 @@ static const struct option long_opts[] = {
 	{ "insecure-policy", no_argument, NULL, OPT_INSECURE_POLICY },
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "sign-identity", required_argument, NULL, OPT_SIGN_IDENTITY },
+	{ "sign-by-sigstore-private-key", required_argument, NULL, OPT_SIGN_BY_SIGSTORE },
 	{ "config", no_argument, NULL, OPT_CONFIG },
 	{ "username", required_argument, NULL, 'u' },
 	{ "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
@@ -210,7 +213,7 @@ int main(int argc, char **argv)
 				.progress = -1, .chunk_size = 0 };
 	bool logout_all = false;
 	const char *artifact_type = NULL;
-	const char *key_file = NULL, *sign_identity = NULL;
+	const char *key_file = NULL, *sign_identity = NULL, *sign_key = NULL;
 	int verbose = 0;
 	oci_log_init(PROG);
 
@@ -267,6 +270,7 @@ int main(int argc, char **argv)
 		case OPT_INSECURE_POLICY: o.insecure_policy = true; break;
 		case OPT_KEY: key_file = optarg; break;
 		case OPT_SIGN_IDENTITY: sign_identity = optarg; break;
+		case OPT_SIGN_BY_SIGSTORE: sign_key = optarg; break;
 		case OPT_CONFIG: o.inspect_config = true; break;
 		case OPT_PAGE_SIZE: o.page_size = (int)parse_num("--page-size", optarg, 1, 100000); break;
 		case 'u': o.username = optarg; break;
@@ -329,9 +333,15 @@ int main(int argc, char **argv)
 	} else if (streq(cmd, "push")) {
 		need_args(cmd, nargs - 1, 2, 2);
 		r = fetch_cmd_push(&o, args[1], args[2], &out, &err);
+		if (r >= 0 && sign_key)
+			r = fetch_sign_pushed(&o, sign_key, sign_identity, args[2], &out, &err);
 	} else if (streq(cmd, "copy")) {
 		need_args(cmd, nargs - 1, 2, 2);
-		r = fetch_cmd_copy(&o, args[1], args[2], &out, &err);
+		r = sign_key ? fetch_sign_dest_check(args[2], &err) : 0;
+		if (r >= 0)
+			r = fetch_cmd_copy(&o, args[1], args[2], &out, &err);
+		if (r >= 0 && sign_key)
+			r = fetch_sign_pushed(&o, sign_key, sign_identity, args[2], &out, &err);
 	} else if (streq(cmd, "inspect")) {
 		need_args(cmd, nargs - 1, 1, 1);
 		r = fetch_cmd_inspect(&o, args[1], &out, &err);

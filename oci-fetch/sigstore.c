@@ -1014,3 +1014,43 @@ int fetch_cmd_sign(const struct fetch_opts *o, const char *key_file, const char 
 	fetch_key_free(key);
 	return r;
 }
+
+int fetch_sign_dest_check(const char *dest, struct oci_err **err)
+{
+	if (startswith(dest, "oci:") || startswith(dest, "oci-archive:") || startswith(dest, "dir:") ||
+	    startswith(dest, "docker-archive:"))
+		return oci_err_set(err, EINVAL,
+				   "--sign-by-sigstore-private-key needs a registry destination, not '%s'",
+				   dest);
+	return 0;
+}
+
+int fetch_sign_pushed(const struct fetch_opts *o, const char *key_file, const char *identity,
+		      const char *dest, const struct sbuf *pushed, struct oci_err **err)
+{
+	if (fetch_sign_dest_check(dest, err) < 0)
+		return -(*err)->code;
+	/* the digest push printed: a line, or the "digest" of its JSON */
+	_cleanup_free_ char *dstr = NULL;
+	if (pushed->buf[0] == '{') {
+		json_auto_t *j = json_loadb(pushed->buf, pushed->len, 0, NULL);
+		const char *v = json_string_value(json_object_get(j, "digest"));
+		dstr = v ? xstrdup(v) : NULL;
+	} else {
+		dstr = xstrndup(pushed->buf, strcspn(pushed->buf, "\n"));
+	}
+	struct oci_digest d;
+	if (!dstr || oci_digest_parse(dstr, &d, err) < 0)
+		return oci_err_wrap(err, "sign '%s': no digest from the push", dest);
+	_cleanup_ref_ struct oci_ref ref = { 0 };
+	const char *s = startswith(dest, "docker://") ? dest + 9 : dest;
+	if (oci_ref_parse(s, &ref, err) < 0)
+		return oci_err_wrap(err, "'%s'", dest);
+	_cleanup_free_ char *name = oci_ref_name(&ref);
+	_cleanup_free_ char *ident = identity ? xstrdup(identity) : oci_ref_string(&ref);
+	_cleanup_free_ char *by_digest = xasprintf("%s@%s", name, d.str);
+	struct sbuf signed_list = SBUF_INIT;
+	int r = fetch_cmd_sign(o, key_file, ident, by_digest, &signed_list, err);
+	sbuf_release(&signed_list);
+	return r;
+}

@@ -159,4 +159,13 @@ int fetch_policy_verify(const struct fetch_policy *p, struct fetch_registry *reg
 int fetch_cmd_sign(const struct fetch_opts *o, const char *key_file, const char *identity,
 		   const char *ref, struct sbuf *out, struct oci_err **err);
 
+/* A local destination (oci:, oci-archive:, dir:, docker-archive:) cannot
+ * be signed: -EINVAL naming the option. */
+int fetch_sign_dest_check(const char *dest, struct oci_err **err);
+/* push and copy --sign-by-sigstore-private-key: signs the manifest just
+ * pushed to DEST (its digest is what the push printed into PUSHED), as
+ * DEST (with its tag) unless IDENTITY is given. */
+int fetch_sign_pushed(const struct fetch_opts *o, const char *key_file, const char *identity,
+		      const char *dest, const struct sbuf *pushed, struct oci_err **err);
+
 #endif

@@ -482,3 +482,32 @@ EOC
 	assert_one_line
 	assert_output_contains "manifest unknown"
 }
+
+@test "push and copy --sign-by-sigstore-private-key sign what they pushed (skopeo's option)" {
+	policy "$(key_req "$K/ec.pub")"
+	run --separate-stderr oci-fetch -q --sign-by-sigstore-private-key "$K/ec.pem" \
+		push "oci:$OCI_TEST_FIXTURES/layered:latest" "$REGISTRY/sig/pushed:v1"
+	assert_status 0
+	[ "$output" = "$(fixture_digest layered)" ]
+	run --separate-stderr oci-fetch -q --policy "$T/policy.json" pull "$REGISTRY/sig/pushed:v1" "oci:$T/p:t"
+	assert_status 0
+	# copy between registries (the source needs no policy here), JSON output
+	run --separate-stderr oci-fetch -q --insecure-policy --format json --sign-by-sigstore-private-key "$K/ec.pem" \
+		copy "docker://$REGISTRY/sig/pushed:v1" "docker://$REGISTRY/sig/copied-signed:v2"
+	assert_status 0
+	[ "$(jq -r .digest <<<"$output")" = "$(fixture_digest layered)" ]
+	run --separate-stderr oci-fetch -q --policy "$T/policy.json" pull "$REGISTRY/sig/copied-signed:v2" "oci:$T/c:t"
+	assert_status 0
+	# the identity is the destination's tag: pulled under another tag it is refused
+	run --separate-stderr oci-fetch -q --insecure-policy copy "docker://$REGISTRY/sig/copied-signed:v2" "docker://$REGISTRY/sig/copied-signed:v3"
+	assert_status 0
+	run oci-fetch -q --policy "$T/policy.json" pull "$REGISTRY/sig/copied-signed:v3" "oci:$T/c3:t"
+	assert_status 1
+	assert_output_contains "signature for identity '$REGISTRY/sig/copied-signed:v2' is not accepted"
+	# a local destination cannot be signed: usage error, nothing written
+	run oci-fetch -q --sign-by-sigstore-private-key "$K/ec.pem" copy "docker://$REGISTRY/sig/pushed:v1" "oci:$T/local:t"
+	assert_status 2
+	assert_one_line
+	assert_output_contains "--sign-by-sigstore-private-key needs a registry destination, not 'oci:$T/local:t'"
+	[ ! -e "$T/local" ]
+}
