@@ -710,6 +710,7 @@ char *fetch_sigstore_tag(const struct oci_digest *d)
 #define SIG_MAX_MANIFEST (4 << 20)
 #define SIG_MAX_LAYER (4 << 20)
 #define SIG_MAX_LAYERS 1000
+#define SIG_MAX_TOTAL (64 << 20)
 
 static int get_blob(struct fetch_registry *reg, const char *repo, const char *where,
 		    struct fetch_sig_layer *l, struct oci_err **err)
@@ -783,6 +784,7 @@ int fetch_sigstore_get(struct fetch_registry *reg, const char *repo, const struc
 		s.layers = xcalloc(json_array_size(layers) + 1, sizeof(*s.layers));
 	size_t i;
 	json_t *lj;
+	int64_t total = 0;
 	json_array_foreach(r >= 0 ? layers : NULL, i, lj) {
 		_cleanup_free_ char *path = xasprintf("%s: layers[%zu]", where, i);
 		struct fetch_sig_layer *l = &s.layers[s.n];
@@ -791,6 +793,12 @@ int fetch_sigstore_get(struct fetch_registry *reg, const char *repo, const struc
 			break;
 		}
 		s.n++;
+		total += l->desc.size > 0 ? l->desc.size : 0;
+		if (total > SIG_MAX_TOTAL) {
+			r = oci_err_set(err, EFBIG, "%s: the signatures are over %d bytes in all", where,
+					SIG_MAX_TOTAL);
+			break;
+		}
 		if ((r = get_blob(reg, repo, where, l, err)) < 0)
 			break;
 	}
