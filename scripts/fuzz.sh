@@ -29,6 +29,7 @@ declare -A MODS=(
 	[fetch_auth]="oci-fetch/auth.c"
 	[fetch_regconf]="oci-fetch/mirrors.c"
 	[fetch_creds]="oci-fetch/credentials.c oci-fetch/policy.c"
+	[fetch_sigstore]="oci-fetch/sigstore.c oci-fetch/policy.c"
 	[unpack_passwd]="oci-unpack/passwd.c"
 	[run_spec]="oci-run/spec.c oci-run/resources.c oci-run/seccomp.c oci-run/caps.c"
 	[run_resources]="oci-run/resources.c"
@@ -42,7 +43,8 @@ declare -A PKGS=(
 	[net]="libnl-3.0 libnl-route-3.0 libnftables"
 )
 ALL=(ref image_name platform digest json manifest image_config fetch_auth fetch_regconf
-     fetch_creds unpack_passwd run_spec run_resources run_seccomp run_dbus net_addr net_cni)
+     fetch_creds fetch_sigstore unpack_passwd run_spec run_resources run_seccomp run_dbus
+     net_addr net_cni)
 
 mode=fuzz seconds=60
 case ${1:-} in
