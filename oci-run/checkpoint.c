@@ -714,6 +714,8 @@ static void restore_undo(struct restore_ctx *c, bool keep_state)
 	}
 	if (c->criu_root)
 		rmdir(c->criu_root);
+	free(c->criu_root);
+	c->criu_root = NULL;
 	for (size_t i = 0; i < c->n_fds; i++)
 		close(c->fds[i]);
 	free(c->fds);
