@@ -297,7 +297,9 @@ static int cmd_exec(const struct run_global *g, int argc, char **argv, char **fu
 	return status;
 }
 
-/* checkpoint and restore share runc's criu flags; each refuses the other's */
+/* checkpoint and restore share runc's criu flags; each refuses the other's.
+ * Long options also take one dash, as runc's Go flags do: containerd's shim
+ * passes "-no-subreaper" to restore. */
 static int cmd_criu(const struct run_global *g, bool restore, const char *criu, int argc,
 		    char **argv)
 {
@@ -325,7 +327,7 @@ static int cmd_criu(const struct run_global *g, bool restore, const char *criu, 
 	struct run_criu_opts o = {.criu = criu};
 	int c, idx = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, restore ? "+b:dh" : "+h", opts, &idx)) != -1) {
+	while ((c = getopt_long_only(argc, argv, restore ? "+b:dh" : "+h", opts, &idx)) != -1) {
 		/* the options of the other command */
 		bool ckpt_only = c == OPT_PARENT_PATH || c == OPT_LEAVE_RUNNING || c == OPT_PRE_DUMP;
 		bool restore_only = c == 'b' || c == 'd' || c == OPT_PID_FILE ||

@@ -686,8 +686,28 @@ static long pivot_root(const char *new_root, const char *put_old)
 	return syscall(SYS_pivot_root, new_root, put_old);
 }
 
-int run_rootfs_enter(const struct run_spec *s, const struct run_rootfs_opts *o,
-		     struct oci_err **err)
+/* runc's reOpenDevNull: stdio on the host's /dev/null (conmon's stdin)
+ * becomes the container's /dev/null, so that criu finds its mount at
+ * checkpoint ("Can't lookup mount" otherwise). No /dev/null inside: left. */
+static int reopen_dev_null(struct oci_err **err)
+{
+	_cleanup_close_ int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct stat null_st, st;
+	if (fstat(fd, &null_st) < 0)
+		return oci_err_sys(err, "stat the container's /dev/null");
+	for (int i = 0; i < 3; i++) {
+		if (fstat(i, &st) < 0)
+			continue;
+		if (S_ISCHR(st.st_mode) && st.st_rdev == null_st.st_rdev && dup2(fd, i) < 0)
+			return oci_err_sys(err, "reopen fd %d on the container's /dev/null", i);
+	}
+	return 0;
+}
+
+static int enter_root(const struct run_spec *s, const struct run_rootfs_opts *o,
+		      struct oci_err **err)
 {
 	if (o->no_pivot) {
 		if (chdir(s->root_path) < 0)
@@ -717,6 +737,14 @@ int run_rootfs_enter(const struct run_spec *s, const struct run_rootfs_opts *o,
 	if (chdir("/") < 0)
 		return oci_err_sys(err, "chdir '/'");
 	return 0;
+}
+
+int run_rootfs_enter(const struct run_spec *s, const struct run_rootfs_opts *o,
+		     struct oci_err **err)
+{
+	if (enter_root(s, o, err) < 0)
+		return -1;
+	return reopen_dev_null(err);
 }
 
 static int write_sysctl(const char *key, const char *value, struct oci_err **err)

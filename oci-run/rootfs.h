@@ -29,7 +29,8 @@ void run_rootfs_close_trees(const struct run_spec *s, int *trees);
 /* Before pivot_root: propagation, the rootfs bind, every mount, /dev. */
 int run_rootfs_prepare(const struct run_spec *s, const struct run_rootfs_opts *o,
 		       struct oci_err **err);
-/* Enters the rootfs (pivot_root, or chroot with no_pivot). */
+/* Enters the rootfs (pivot_root, or chroot with no_pivot); stdio on the
+ * host's /dev/null is reopened on the container's (runc's reOpenDevNull). */
 int run_rootfs_enter(const struct run_spec *s, const struct run_rootfs_opts *o,
 		     struct oci_err **err);
 /* After entering: sysctl, readonly and masked paths, read-only root,

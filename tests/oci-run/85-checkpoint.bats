@@ -161,6 +161,29 @@ EOF
 	assert_output_contains "does not exist"
 }
 
+@test "an init on the host's /dev/null gets the container's (runc's reOpenDevNull), so criu can dump it" {
+	need_criu
+	# as conmon starts it: stdio on the host's /dev/null, kept by the shell
+	bundle_args "$T/b" sh -c 'i=0; while :; do i=$((i + 1)); echo $i >/tmp/n; sleep 0.1; done'
+	"${R[@]}" run -d --bundle "$T/b" c1 </dev/null >/dev/null 2>&1
+	pid=$(state_field c1 pid)
+	for fd in 0 1 2; do
+		[ "$(readlink "/proc/$pid/fd/$fd")" = /dev/null ] || fail "fd $fd: $(readlink "/proc/$pid/fd/$fd")"
+		mnt=$(awk '$1 == "mnt_id:" { print $2 }' "/proc/$pid/fdinfo/$fd")
+		# the mount of the container's /dev, not the host's
+		awk -v m="$mnt" '$1 == m && $5 == "/dev" { f = 1 } END { exit !f }' "/proc/$pid/mountinfo" ||
+			fail "fd $fd is on mount $mnt, not the container's /dev: $(cat "/proc/$pid/mountinfo")"
+	done
+	wait_counter 3
+	run "${R[@]}" checkpoint --image-path "$T/img" --work-path "$T/work" c1
+	assert_status 0
+	last=$(counter)
+	run_file "${R[@]}" restore -d --image-path "$T/img" --work-path "$T/work" --bundle "$T/b" c1
+	assert_status 0
+	wait_counter $((last + 2))
+	"${R[@]}" delete --force c1
+}
+
 @test "a bind mount and the init's stdio pipes come back, the pipes replaced by restore's" {
 	need_criu
 	mkdir "$T/data"
@@ -354,6 +377,27 @@ createRuntime creating $pid c1" ] || fail "hooks: $(cat "$T/hooks.log"), pid $pi
 	assert_output_contains "cannot checkpoint container 'c1': it is created"
 }
 
+@test "checkpoint and restore take runc's long options with one dash (containerd's -no-subreaper)" {
+	mkdir "$T/empty"
+	# as containerd's shim passes them; the options are taken, the empty
+	# image directory is what fails
+	run "${R[@]}" restore -image-path "$T/empty" -work-path "$T/w" --detach -no-subreaper \
+		-bundle "$T/b" c1
+	assert_status 1
+	assert_one_line
+	assert_output_contains "no checkpoint in '$T/empty' (no inventory.img)"
+	run "${R[@]}" restore -d -b "$T/b" -image-path "$T/empty" c1
+	assert_status 1
+	assert_output_contains "no checkpoint in '$T/empty'"
+	run "${R[@]}" checkpoint -leave-running -image-path "$T/img" c9
+	assert_status 1
+	assert_one_line
+	assert_output_contains "'c9'"
+	run "${R[@]}" checkpoint -no-subreaper c9
+	assert_status 2
+	assert_output_contains "checkpoint: unknown option '--no-subreaper'"
+}
+
 @test "checkpoint and restore: bad usage exits 2" {
 	run "${R[@]}" checkpoint
 	assert_status 2
@@ -368,6 +412,8 @@ createRuntime creating $pid c1" ] || fail "hooks: $(cat "$T/hooks.log"), pid $pi
 	assert_status 2
 	assert_output_contains "restore: unknown option '--leave-running'"
 	run "${R[@]}" restore --no-such-flag c1
+	assert_status 2
+	run "${R[@]}" restore -no-such-flag c1
 	assert_status 2
 	run "${R[@]}" checkpoint --help
 	assert_status 0
