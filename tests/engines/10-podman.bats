@@ -48,6 +48,15 @@ EOF
 	echo 'unqualified-search-registries = []' >"$c/registries.conf"
 	export CONTAINERS_CONF="$c/containers.conf" CONTAINERS_STORAGE_CONF="$c/storage.conf"
 	export CONTAINERS_REGISTRIES_CONF="$c/registries.conf"
+	# checkpoint/restore: podman checks criu's version through its RPC
+	# (criu swrk) and podman, runc and oci-run all run the `criu` in PATH
+	if CRIU_BIN=$("$OCI_TEST_TOP/scripts/criu.sh" 2>"$ED/criu.err"); then
+		CRIU_WHY=""
+	else
+		CRIU_BIN=""
+		CRIU_WHY=$(tail -n 1 "$ED/criu.err")
+	fi
+	export CRIU_BIN CRIU_WHY
 	local id
 	id=$(engine_private_varlib podman pull -q "oci:$OCI_TEST_FIXTURES/tiny:latest") || return 1
 	podman tag "$id" "$ENGINE_IMG"
@@ -58,6 +67,16 @@ setup() {
 	engine_setup
 	# podman 4.3 fails when these name files that do not exist
 	unset REGISTRY_AUTH_FILE DOCKER_CONFIG
+}
+
+# A case that names its container in CASE_CTR gets it removed even when it
+# fails (with its checkpoint images, below the container's userdata);
+# the exported archives are in $T, removed by common_teardown.
+teardown() {
+	if [ -n "${CASE_CTR:-}" ] && [ -n "${RT:-}" ]; then
+		ET podman --runtime "$RT" rm -f -t 0 "$CASE_CTR" >/dev/null 2>&1
+	fi
+	common_teardown
 }
 
 # Called by engine_cleanup before the daemons are stopped and leftovers killed.
@@ -258,6 +277,96 @@ case_memory_limit_host() {
 	[ ! -d "$cg" ] || { engine_explain "cgroup $cg left after rm"; return 1; }
 }
 
+# need_criu: a working criu's directory first in PATH (for podman's version
+# check and for the runtime), or skip saying why there is none.
+need_criu() {
+	[ -n "$CRIU_BIN" ] || skip "no criu works here: $CRIU_WHY"
+	PATH="$(dirname "$CRIU_BIN"):$PATH"
+	export PATH
+	unset OCI_RUN_CRIU
+}
+
+# counter_log NAME: the counter's log has 1..N in order (no restart from 1,
+# nothing twice), N in $output.
+counter_log() {
+	erun P logs "$1"
+	expect_status 0 || return 1
+	local n
+	n=$(printf '%s\n' "$output" | tail -n 1)
+	[[ $n =~ ^[0-9]+$ ]] && [ "$output" = "$(seq 1 "$n")" ] ||
+		{ engine_explain "the counter's log is not 1..N"; return 1; }
+	output=$n
+}
+
+# wait_count NAME N: the counter's log reaches N (10 s at most).
+wait_count() {
+	local _
+	for _ in $(seq 100); do
+		counter_log "$1" 2>/dev/null && [ "$output" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	counter_log "$1" || return 1
+	engine_explain "the counter of '$1' stays at $output, below $2"
+	return 1
+}
+
+case_checkpoint_restore() {
+	need_criu
+	local name="pc-$RT_SLOT" n1 pid1 pid2 img="$T/$name.tar.gz"
+	CASE_CTR=$name
+	# not a terminal: the runtime's restore gets conmon's pipes (oci-run
+	# cannot restore a terminal through criu's command line)
+	erun P run -d --name "$name" "$ENGINE_IMG" \
+		sh -c 'i=0; while :; do i=$((i + 1)); echo $i; sleep 0.1; done'
+	expect_status 0
+	wait_count "$name" 5 || return 1
+	erun P inspect --format '{{.State.Pid}}' "$name"
+	pid1=$output
+
+	# the checkpoint ends the container, keeping it in podman's list
+	erun P container checkpoint "$name"
+	expect_status 0
+	erun P inspect --format '{{.State.Status}} {{.State.Checkpointed}}' "$name"
+	expect_stdout "exited true"
+	[ ! -e "/proc/$pid1" ] || { engine_explain "pid $pid1 still runs after checkpoint"; return 1; }
+	counter_log "$name" || return 1
+	n1=$output
+
+	# restored, it counts on from its memory: the log goes on n1+1, n1+2...
+	erun P container restore "$name"
+	expect_status 0
+	erun P inspect --format '{{.State.Status}} {{.State.Pid}}' "$name"
+	expect_status 0
+	case $output in "running "[1-9]*) ;; *) engine_explain "not running after restore"; return 1 ;; esac
+	pid2=${output#running }
+	wait_count "$name" $((n1 + 5)) || return 1
+	grep -q ":memory:/$ENGINE_CGROUP/" "/proc/$pid2/cgroup" ||
+		{ engine_explain "restored pid $pid2 is not below /$ENGINE_CGROUP"; return 1; }
+	erun P exec "$name" echo in-restored
+	expect_stdout in-restored
+
+	# --export to a tarball, the container removed, --import makes it again
+	erun P container checkpoint --export "$img" "$name"
+	expect_status 0
+	[ -s "$img" ] || { engine_explain "no checkpoint archive $img"; return 1; }
+	counter_log "$name" || return 1
+	n1=$output
+	erun P rm -f "$name"
+	expect_status 0
+	erun P container restore --import "$img"
+	expect_status 0
+	erun P inspect --format '{{.State.Status}}' "$name"
+	expect_stdout running
+	# the archive holds the log too (1..n1 again), and the count goes on
+	# after it: a fresh start would log 1 after n1
+	counter_log "$name" || return 1
+	[ "$output" -ge "$n1" ] || { engine_explain "the imported log ends before $n1"; return 1; }
+	wait_count "$name" $((n1 + 5)) || return 1
+	erun P rm -f -t 0 "$name"
+	expect_status 0
+	rm -f "$img"
+}
+
 @test "podman [runc]: run --rm echo hi" { engine_use runc; case_run_echo; }
 @test "podman [runc]: exit status of the container" { engine_use runc; case_exit_status; }
 @test "podman [runc]: run -d, exec, logs, stop, rm" { engine_use runc; case_detached_exec_stop_rm; }
@@ -267,6 +376,7 @@ case_memory_limit_host() {
 @test "podman [runc]: pause, unpause, update, restart" { engine_use runc; case_pause_restart_update; }
 @test "podman [runc]: --memory 64m seen and enforced" { engine_use runc; case_memory_limit; }
 @test "podman [runc]: --memory in the host's cgroup, removed with the container" { engine_use runc; case_memory_limit_host; }
+@test "podman [runc]: container checkpoint, restore, --export and --import" { engine_use runc; case_checkpoint_restore; }
 
 @test "podman [oci-run]: run --rm echo hi" { engine_use oci-run; case_run_echo; }
 @test "podman [oci-run]: exit status of the container" { engine_use oci-run; case_exit_status; }
@@ -277,6 +387,7 @@ case_memory_limit_host() {
 @test "podman [oci-run]: pause, unpause, update, restart" { engine_use oci-run; case_pause_restart_update; }
 @test "podman [oci-run]: --memory 64m seen and enforced" { engine_use oci-run; case_memory_limit; }
 @test "podman [oci-run]: --memory in the host's cgroup, removed with the container" { engine_use oci-run; case_memory_limit_host; }
+@test "podman [oci-run]: container checkpoint, restore, --export and --import" { engine_use oci-run; case_checkpoint_restore; }
 
 @test "podman: the host is left as it was" {
 	engine_check_host
