@@ -11,6 +11,17 @@ load ../lib/engines
 setup_file() {
 	engine_setup_file containerd
 	engine_need containerd ctr containerd-shim-runc-v2 || return 0
+	# checkpoint/restore: the shim runs the runtime, which runs the `criu`
+	# in containerd's PATH
+	if CRIU_BIN=$("$OCI_TEST_TOP/scripts/criu.sh" 2>"$ED/criu.err"); then
+		CRIU_WHY=""
+		PATH="$(dirname "$CRIU_BIN"):$PATH"
+		export PATH
+	else
+		CRIU_BIN=""
+		CRIU_WHY=$(tail -n 1 "$ED/criu.err")
+	fi
+	export CRIU_BIN CRIU_WHY
 	engine_containerd_start "$ED/ctrd" || return 1
 	engine_oci_archive "$OCI_TEST_FIXTURES/tiny" "$ED/tiny.tar"
 	# the layout's ref name "latest" becomes localhost/oci-tiny:latest
@@ -20,6 +31,20 @@ setup_file() {
 
 teardown_file() { engine_teardown_file; }
 setup() { engine_setup; }
+
+# A case that names its container in CASE_CTR (and a checkpoint image in
+# CASE_REF) gets them removed even when it fails.
+teardown() {
+	if [ -n "${CASE_CTR:-}" ]; then
+		C tasks kill -s SIGKILL "$CASE_CTR" >/dev/null 2>&1
+		C tasks delete -f "$CASE_CTR" >/dev/null 2>&1
+		C containers delete "$CASE_CTR" >/dev/null 2>&1
+	fi
+	if [ -n "${CASE_REF:-}" ]; then
+		C images rm "$CASE_REF" >/dev/null 2>&1
+	fi
+	common_teardown
+}
 
 engine_stop() {
 	[ -n "${CTRD_SOCK:-}" ] && [ -S "$CTRD_SOCK" ] || return 0
@@ -211,6 +236,84 @@ case_memory_limit() {
 	expect_status 137
 }
 
+# count_log ID TOKEN: the counter's /tmp/log in the task has "TOKEN 1".."TOKEN N"
+# in order (one process, never restarted), N in $output.
+count_log() {
+	erun C tasks exec --fifo-dir "$ED/fifo" --exec-id "l$RANDOM" "$1" cat /tmp/log
+	expect_status 0 || return 1
+	local n
+	n=$(printf '%s\n' "$output" | tail -n 1)
+	n=${n#"$2 "}
+	[[ $n =~ ^[0-9]+$ ]] && [ "$output" = "$(seq -f "$2 %g" 1 "$n")" ] ||
+		{ engine_explain "the counter's log is not '$2 1'..'$2 N'"; return 1; }
+	output=$n
+}
+
+# wait_count ID TOKEN N: the counter reaches N (10 s at most).
+wait_count() {
+	local _
+	for _ in $(seq 50); do
+		count_log "$1" "$2" 2>/dev/null && [ "$output" -ge "$3" ] && return 0
+		sleep 0.2
+	done
+	count_log "$1" "$2" || return 1
+	engine_explain "the counter of '$1' stays at $output, below $3"
+	return 1
+}
+
+case_checkpoint_restore() {
+	[ -n "$CRIU_BIN" ] || skip "no criu works here: $CRIU_WHY"
+	local id="c-$RT_SLOT" ref="localhost/ckpt-$RT_SLOT:1" tok n0
+	CASE_CTR=$id CASE_REF=$ref
+	# a random token on each line: a counter started again would differ
+	erun R -d "$id" sh -c 't=$RANDOM$RANDOM; echo $t >/tmp/token; i=0
+		while :; do i=$((i + 1)); echo "$t $i" >>/tmp/log; sleep 0.1; done'
+	expect_status 0
+	for _ in $(seq 50); do
+		erun C tasks exec --fifo-dir "$ED/fifo" --exec-id t1 "$id" cat /tmp/token
+		[ -n "$output" ] && break
+		sleep 0.1
+	done
+	tok=$output
+	wait_count "$id" "$tok" 5 || return 1
+	n0=$output
+
+	# a checkpoint image with the task and the rw layer; the task goes on
+	erun C containers checkpoint --rw --task "$id" "$ref"
+	expect_status 0
+	erun C tasks ls
+	[[ $output =~ $id\ +[0-9]+\ +RUNNING ]] || { engine_explain "task not running after checkpoint"; return 1; }
+	erun C tasks kill -s SIGKILL "$id"
+	expect_status 0
+	wait_stopped "$id" || return 1
+	erun C tasks delete "$id"
+	expect_status 0
+	erun C containers delete "$id"
+	expect_status 0
+
+	# restored from the image: the log and the counter's memory come back,
+	# the count goes on after the checkpoint's last line
+	erun C containers restore --rw --live "$id" "$ref"
+	expect_status 0
+	erun C tasks ls
+	[[ $output =~ $id\ +[0-9]+\ +RUNNING ]] || { engine_explain "task not running after restore"; return 1; }
+	wait_count "$id" "$tok" $((n0 + 10)) || return 1
+
+	# the shim's other path: tasks checkpoint --exit to a directory (the
+	# runtime's checkpoint without --leave-running ends the task; ctr 1.6
+	# cannot restore from a directory)
+	erun C tasks checkpoint --exit --image-path "$T/img" "$id"
+	expect_status 0
+	[ -s "$T/img/inventory.img" ] || { engine_explain "no criu images in $T/img"; return 1; }
+	wait_stopped "$id" || return 1
+	erun C tasks delete "$id"
+	expect_status 0
+	erun C containers delete "$id"
+	expect_status 0
+	erun C images rm "$ref"
+	expect_status 0
+}
+
 @test "containerd [runc]: ctr run --rm echo hi" { engine_use runc; case_run_echo; }
 @test "containerd [runc]: exit status of the task" { engine_use runc; case_exit_status; }
 @test "containerd [runc]: run -d, task exec, kill, delete" { engine_use runc; case_detached_exec_kill_delete; }
@@ -218,6 +321,7 @@ case_memory_limit() {
 @test "containerd [runc]: run -t through the console socket" { engine_use runc; case_tty; }
 @test "containerd [runc]: --read-only --env --cwd --mount --seccomp --cap-drop" { engine_use runc; case_options; }
 @test "containerd [runc]: --memory-limit in the cgroup and enforced" { engine_use runc; case_memory_limit; }
+@test "containerd [runc]: containers checkpoint --task --rw, restore --live --rw, tasks checkpoint --exit" { engine_use runc; case_checkpoint_restore; }
 
 @test "containerd [oci-run]: ctr run --rm echo hi" { engine_use oci-run; case_run_echo; }
 @test "containerd [oci-run]: exit status of the task" { engine_use oci-run; case_exit_status; }
@@ -226,6 +330,7 @@ case_memory_limit() {
 @test "containerd [oci-run]: run -t through the console socket" { engine_use oci-run; case_tty; }
 @test "containerd [oci-run]: --read-only --env --cwd --mount --seccomp --cap-drop" { engine_use oci-run; case_options; }
 @test "containerd [oci-run]: --memory-limit in the cgroup and enforced" { engine_use oci-run; case_memory_limit; }
+@test "containerd [oci-run]: containers checkpoint --task --rw, restore --live --rw, tasks checkpoint --exit" { engine_use oci-run; case_checkpoint_restore; }
 
 @test "containerd: the host is left as it was" {
 	engine_check_host
