@@ -22,7 +22,9 @@ setup_file() {
 		CRIU_WHY=$(tail -n 1 "$ED/criu.err")
 	fi
 	export CRIU_BIN CRIU_WHY
-	engine_containerd_start "$ED/ctrd" || return 1
+	# containerd leaves a restore's images in $TMPDIR/ctrd-checkpoint*: in $ED
+	mkdir -p "$ED/tmp"
+	TMPDIR="$ED/tmp" engine_containerd_start "$ED/ctrd" || return 1
 	engine_oci_archive "$OCI_TEST_FIXTURES/tiny" "$ED/tiny.tar"
 	# the layout's ref name "latest" becomes localhost/oci-tiny:latest
 	C images import --base-name "${ENGINE_IMG%:*}" "$ED/tiny.tar" >/dev/null || return 1
