@@ -323,6 +323,14 @@ case_checkpoint_restore() {
 	erun P inspect --format '{{.State.Pid}}' "$name"
 	pid1=$output
 
+	# --leave-running: images written, the same process counts on
+	erun P container checkpoint --leave-running "$name"
+	expect_status 0
+	erun P inspect --format '{{.State.Status}} {{.State.Pid}}' "$name"
+	expect_stdout "running $pid1"
+	counter_log "$name" || return 1
+	wait_count "$name" $((output + 3)) || return 1
+
 	# the checkpoint ends the container, keeping it in podman's list
 	erun P container checkpoint "$name"
 	expect_status 0
@@ -376,7 +384,7 @@ case_checkpoint_restore() {
 @test "podman [runc]: pause, unpause, update, restart" { engine_use runc; case_pause_restart_update; }
 @test "podman [runc]: --memory 64m seen and enforced" { engine_use runc; case_memory_limit; }
 @test "podman [runc]: --memory in the host's cgroup, removed with the container" { engine_use runc; case_memory_limit_host; }
-@test "podman [runc]: container checkpoint, restore, --export and --import" { engine_use runc; case_checkpoint_restore; }
+@test "podman [runc]: container checkpoint (--leave-running), restore, --export and --import" { engine_use runc; case_checkpoint_restore; }
 
 @test "podman [oci-run]: run --rm echo hi" { engine_use oci-run; case_run_echo; }
 @test "podman [oci-run]: exit status of the container" { engine_use oci-run; case_exit_status; }
@@ -387,7 +395,7 @@ case_checkpoint_restore() {
 @test "podman [oci-run]: pause, unpause, update, restart" { engine_use oci-run; case_pause_restart_update; }
 @test "podman [oci-run]: --memory 64m seen and enforced" { engine_use oci-run; case_memory_limit; }
 @test "podman [oci-run]: --memory in the host's cgroup, removed with the container" { engine_use oci-run; case_memory_limit_host; }
-@test "podman [oci-run]: container checkpoint, restore, --export and --import" { engine_use oci-run; case_checkpoint_restore; }
+@test "podman [oci-run]: container checkpoint (--leave-running), restore, --export and --import" { engine_use oci-run; case_checkpoint_restore; }
 
 @test "podman: the host is left as it was" {
 	engine_check_host
