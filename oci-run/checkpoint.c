@@ -492,10 +492,7 @@ int run_checkpoint(const struct run_global *g, const char *id, const struct run_
 				   o->cgroups_mode);
 	_cleanup_close_ int dirfd = -1;
 	_cleanup_(run_state_freep) struct run_state *st = NULL;
-	int r = run_state_dir_open(g->root, id, true, &dirfd, err);
-	if (r < 0)
-		return r;
-	r = run_state_read(dirfd, id, &st, err);
+	int r = run_state_open(g->root, id, true, &dirfd, &st, err);
 	if (r < 0)
 		return r;
 	run_refine_paused(g, dirfd, st);

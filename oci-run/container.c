@@ -713,10 +713,7 @@ int run_start(const struct run_global *g, const char *id, struct oci_err **err)
 {
 	_cleanup_close_ int dirfd = -1;
 	_cleanup_(run_state_freep) struct run_state *st = NULL;
-	int r = run_state_dir_open(g->root, id, true, &dirfd, err);
-	if (r < 0)
-		return r;
-	r = run_state_read(dirfd, id, &st, err);
+	int r = run_state_open(g->root, id, true, &dirfd, &st, err);
 	if (r < 0)
 		return r;
 	if (st->status != RUN_CREATED)
@@ -832,10 +829,7 @@ int run_kill(const struct run_global *g, const char *id, int sig, bool all, stru
 {
 	_cleanup_close_ int dirfd = -1;
 	_cleanup_(run_state_freep) struct run_state *st = NULL;
-	int r = run_state_dir_open(g->root, id, false, &dirfd, err);
-	if (r < 0)
-		return r;
-	r = run_state_read(dirfd, id, &st, err);
+	int r = run_state_open(g->root, id, false, &dirfd, &st, err);
 	if (r < 0)
 		return r;
 	if (st->status == RUN_STOPPED || st->status == RUN_CREATING)

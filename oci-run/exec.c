@@ -215,10 +215,7 @@ int run_exec(const struct run_global *g, const char *id, const struct run_exec_o
 	_cleanup_(run_spec_freep) struct run_spec *s = NULL;
 	_cleanup_(run_process_freep) struct run_process *p = NULL;
 	*ret_status = 0;
-	int r = run_state_dir_open(g->root, id, false, &dirfd, err);
-	if (r < 0)
-		return r;
-	r = run_state_read(dirfd, id, &st, err);
+	int r = run_state_open(g->root, id, false, &dirfd, &st, err);
 	if (r < 0)
 		return r;
 	if (st->status != RUN_RUNNING)

@@ -27,10 +27,7 @@ static int open_container(const struct run_global *g, const char *id, bool exclu
 {
 	_cleanup_close_ int dirfd = -1;
 	_cleanup_(run_state_freep) struct run_state *st = NULL;
-	int r = run_state_dir_open(g->root, id, exclusive, &dirfd, err);
-	if (r < 0)
-		return r;
-	r = run_state_read(dirfd, id, &st, err);
+	int r = run_state_open(g->root, id, exclusive, &dirfd, &st, err);
 	if (r < 0)
 		return r;
 	r = run_load_spec_copy(dirfd, st->bundle, ret_spec, err);

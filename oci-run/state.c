@@ -130,6 +130,20 @@ int run_state_dir_open(const char *root, const char *id, bool exclusive, int *re
 	return 0;
 }
 
+int run_state_open(const char *root, const char *id, bool exclusive, int *ret_dirfd,
+		   struct run_state **ret, struct oci_err **err)
+{
+	_cleanup_close_ int dirfd = -1;
+	int r = run_state_dir_open(root, id, exclusive, &dirfd, err);
+	if (r < 0)
+		return r;
+	r = run_state_read(dirfd, id, ret, err);
+	if (r < 0)
+		return r;
+	*ret_dirfd = TAKE_FD(dirfd);
+	return 0;
+}
+
 uint64_t run_pid_start_time(pid_t pid)
 {
 	char path[64];

@@ -61,6 +61,10 @@ int run_state_write_file(int dirfd, const char *name, const void *data, size_t l
 			 struct oci_err **err);
 /* Reads state.json and computes the status from the process and exec.fifo. */
 int run_state_read(int dirfd, const char *id, struct run_state **ret, struct oci_err **err);
+/* run_state_dir_open then run_state_read: the locked directory and the
+ * container's state. */
+int run_state_open(const char *root, const char *id, bool exclusive, int *ret_dirfd,
+		   struct run_state **ret, struct oci_err **err);
 
 /* Is PID alive, not a zombie, and started at start_time? */
 bool run_pid_alive(pid_t pid, uint64_t start_time);
