@@ -997,8 +997,8 @@ static int set_ref_fn(struct oci_layout *l, json_t *m, void *vctx, struct oci_er
 	return 1;
 }
 
-int oci_layout_set_ref(struct oci_layout *l, const char *name, const struct oci_descriptor *d,
-		       struct oci_err **err)
+static int set_ref(struct oci_layout *l, const char *name, const struct oci_descriptor *d,
+		   bool index_only, struct oci_err **err)
 {
 	int r = check_ref_name(name, err);
 	if (r < 0)
@@ -1008,23 +1008,20 @@ int oci_layout_set_ref(struct oci_layout *l, const char *name, const struct oci_
 				   name);
 	if (d->size < 0)
 		return oci_err_set(err, EINVAL, "cannot tag '%s': negative size", name);
-	struct set_ref_ctx ctx = {.name = name, .d = d};
+	struct set_ref_ctx ctx = {.name = name, .d = d, .index_only = index_only};
 	return index_edit(l, set_ref_fn, &ctx, err);
+}
+
+int oci_layout_set_ref(struct oci_layout *l, const char *name, const struct oci_descriptor *d,
+		       struct oci_err **err)
+{
+	return set_ref(l, name, d, false, err);
 }
 
 int oci_layout_set_ref_index_only(struct oci_layout *l, const char *name,
 				  const struct oci_descriptor *d, struct oci_err **err)
 {
-	int r = check_ref_name(name, err);
-	if (r < 0)
-		return r;
-	if (!d->media_type || !*d->media_type)
-		return oci_err_set(err, EINVAL, "cannot tag '%s': descriptor has no media type",
-				   name);
-	if (d->size < 0)
-		return oci_err_set(err, EINVAL, "cannot tag '%s': negative size", name);
-	struct set_ref_ctx ctx = {.name = name, .d = d, .index_only = true};
-	return index_edit(l, set_ref_fn, &ctx, err);
+	return set_ref(l, name, d, true, err);
 }
 
 static int remove_ref_fn(struct oci_layout *l, json_t *m, void *vctx, struct oci_err **err)
