@@ -5,62 +5,13 @@
 # newuidmap/newgidmap), the caller alone when it has none, and explicit
 # multi-range mappings written by the helpers, with one-line errors.
 #
-# The tests edit the host's /etc/subuid and /etc/subgid: under a lock, the
-# originals are copied to $SUBID_SAVE first and put back byte for byte (and
-# with their mode, owner and times) in teardown; a copy left there by a run
-# that was killed is put back before anything else.
+# The tests edit the host's /etc/subuid and /etc/subgid through
+# tests/lib/subid.bash (a lock, a copy, the originals put back).
 load ../lib/common
 load ../lib/bundle
+load ../lib/subid
 
 RUID=1000
-SUBID_LOCK=/run/oci-run-test-subid.lock
-SUBID_SAVE=/var/tmp/oci-run-test-subid
-
-# Takes the lock and saves the original files (or restores them from a copy
-# a killed run left behind).
-subid_save() {
-	exec {SUBID_FD}>"$SUBID_LOCK" || return 1
-	flock -w 900 "$SUBID_FD" || fail "lock '$SUBID_LOCK' is busy" || return 1
-	if [ -d "$SUBID_SAVE" ]; then
-		subid_restore_files || return 1
-	fi
-	mkdir -p "$SUBID_SAVE.new" &&
-		cp -p /etc/subuid /etc/subgid "$SUBID_SAVE.new/" &&
-		mv "$SUBID_SAVE.new" "$SUBID_SAVE"
-}
-
-subid_restore_files() {
-	cp -p "$SUBID_SAVE/subuid" /etc/subuid &&
-		cp -p "$SUBID_SAVE/subgid" /etc/subgid &&
-		cmp -s "$SUBID_SAVE/subuid" /etc/subuid &&
-		cmp -s "$SUBID_SAVE/subgid" /etc/subgid &&
-		rm -rf "$SUBID_SAVE"
-}
-
-subid_restore() {
-	local rc=0
-	if [ -n "${SUBID_FD:-}" ]; then
-		if [ -d "$SUBID_SAVE" ]; then
-			subid_restore_files || rc=1
-		fi
-		exec {SUBID_FD}>&-
-		SUBID_FD=
-	fi
-	return $rc
-}
-
-# subid_set FILE LINE...: FILE is the original plus these lines.
-subid_set() {
-	local file=$1 orig
-	shift
-	orig="$SUBID_SAVE/$(basename "$file")"
-	{
-		cat "$orig"
-		# a last line without its newline stays a line of its own
-		[ ! -s "$orig" ] || [ -z "$(tail -c1 "$orig")" ] || echo
-		printf '%s\n' "$@"
-	} >"$file"
-}
 
 setup() {
 	common_setup

@@ -9,13 +9,12 @@
 load ../lib/common
 load ../lib/bundle
 load unpack-helpers
+load ../lib/subid
 
 RUID=1000
 ROOTLESS_TREE="$OCI_TEST_TOP/tests/oci-unpack/rootless-tree.py"
-# /etc/subuid and /etc/subgid are edited under the lock that
-# tests/oci-run/96-rootless-userns.bats takes, and put back byte for byte
-SUBID_LOCK=/run/oci-run-test-subid.lock
-SUBID_SAVE=/var/tmp/oci-run-test-subid
+# /etc/subuid and /etc/subgid are edited through tests/lib/subid.bash (the
+# lock tests/oci-run/96-rootless-userns.bats takes too; put back byte for byte)
 
 setup() {
 	common_setup
@@ -40,48 +39,6 @@ teardown() {
 	subid_restore || rc=1
 	unpack_teardown
 	[ $rc -eq 0 ] || fail "could not restore /etc/subuid and /etc/subgid from '$SUBID_SAVE'"
-}
-
-# subid_add UIDLINE GIDLINE: the lock, a copy of the files (or the copy a
-# killed run left put back first), then the lines added.
-subid_add() {
-	exec {SUBID_FD}>"$SUBID_LOCK" || return 1
-	flock -w 900 "$SUBID_FD" || fail "lock '$SUBID_LOCK' is busy" || return 1
-	if [ -d "$SUBID_SAVE" ]; then
-		subid_restore_files || return 1
-	fi
-	mkdir -p "$SUBID_SAVE.new" &&
-		cp -p /etc/subuid /etc/subgid "$SUBID_SAVE.new/" &&
-		mv "$SUBID_SAVE.new" "$SUBID_SAVE" || return 1
-	local f line
-	for f in subuid subgid; do
-		[ $f = subuid ] && line=$1 || line=$2
-		{
-			cat "$SUBID_SAVE/$f"
-			[ ! -s "$SUBID_SAVE/$f" ] || [ -z "$(tail -c1 "$SUBID_SAVE/$f")" ] || echo
-			echo "$line"
-		} >"/etc/$f"
-	done
-}
-
-subid_restore_files() {
-	cp -p "$SUBID_SAVE/subuid" /etc/subuid &&
-		cp -p "$SUBID_SAVE/subgid" /etc/subgid &&
-		cmp -s "$SUBID_SAVE/subuid" /etc/subuid &&
-		cmp -s "$SUBID_SAVE/subgid" /etc/subgid &&
-		rm -rf "$SUBID_SAVE"
-}
-
-subid_restore() {
-	local rc=0
-	if [ -n "${SUBID_FD:-}" ]; then
-		if [ -d "$SUBID_SAVE" ]; then
-			subid_restore_files || rc=1
-		fi
-		exec {SUBID_FD}>&-
-		SUBID_FD=
-	fi
-	return $rc
 }
 
 # expected NAME: the fixture's expected tree without its device nodes.
