@@ -7,7 +7,7 @@ setup() {
 	common_setup
 	make_bundle "$T/b"
 	R=(oci-run --root "$T/state")
-	bundle_args "$T/b" sh -c 'sleep 60 & i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.05; done'
+	bundle_args "$T/b" sh -c 'sleep 60 & i=0; while :; do i=$((i+1)); echo $i >/tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.05; done'
 	bundle_config "$T/b" '.root.readonly = false'
 }
 
