@@ -3,19 +3,7 @@
 # ports, masquerade and isolation through chains OCI-NET-*.
 load net
 
-setup() {
-	net_setup
-	command -v iptables-restore >/dev/null || skip "iptables is not installed"
-	export OCI_NET_FIREWALL=iptables
-	nft list tables | sort >"$T/tables.before"
-}
-
-# iptables-nft keeps its built-in tables once made; the test drops the ones it caused.
-drop_ipt_tables() {
-	nft list tables | sort | comm -13 "$T/tables.before" - | while read -r _ fam name; do
-		nft delete table "$fam" "$name"
-	done
-}
+setup() { ipt_setup; }
 
 teardown() {
 	[ -f "${T:-/nonexistent}/tables.before" ] && { oci-net rm -f tp ti2 >/dev/null 2>&1; drop_ipt_tables; }

@@ -7,11 +7,6 @@ conf() { # VERSION [EXTRA-JSON]
 	printf '{"cniVersion":"%s","name":"cnit","type":"oci-net","bridge":"ocicnit0","isGateway":true,"ipMasq":true,"ipam":{"type":"host-local","ranges":[[{"subnet":"10.231.70.0/24"}]]}%s}' "$1" "${2:-}"
 }
 
-cni() { # COMMAND NS CONTAINERID [stdin from $CONF]
-	printf '%s' "$CONF" | CNI_COMMAND=$1 CNI_NETNS=${2:+/run/netns/$NSP-$2} CNI_CONTAINERID=${3:-} \
-		CNI_IFNAME=${IFNAME:-eth0} CNI_PATH=/nonexistent oci-net
-}
-
 @test "CNI 1.0: ADD, CHECK, DEL (twice) and the result format" {
 	mkns a
 	CONF=$(conf 1.0.0 ',"runtimeConfig":{"mac":"02:42:0a:e7:46:02","portMappings":[{"hostPort":18970,"containerPort":80,"protocol":"tcp"}]}')

@@ -9,11 +9,6 @@ vconf() { # EXTRA-JSON
 	printf '{"cniVersion":"1.0.0","name":"cvl","type":"oci-net","bridge":"ocivl0","ipam":{"type":"oci-net","subnet":"10.231.90.0/24"}%s}' "$1"
 }
 
-cni() { # COMMAND NS CONTAINERID (config in $CONF)
-	printf '%s' "$CONF" | CNI_COMMAND=$1 CNI_NETNS=/run/netns/$NSP-$2 CNI_CONTAINERID=$3 \
-		CNI_IFNAME=eth0 CNI_PATH=/nonexistent oci-net
-}
-
 # host_if NETWORK CONTAINER: the host end of its veth.
 host_if() {
 	oci-net inspect "$1" | jq -r ".[0].endpoints[] | select(.container == \"$2\") | .hostIfname"

@@ -3,22 +3,6 @@
 # configuration: the rules in table inet oci_net and their effect.
 load net
 
-pconf() { # SUBNET-OCTET HOSTPORT EXTRA-JSON
-	printf '{"cniVersion":"1.0.0","name":"cpm","type":"oci-net","bridge":"ocipm0","ipam":{"type":"oci-net","subnet":"10.231.%s.0/24"},"runtimeConfig":{"portMappings":[{"hostPort":%s,"containerPort":80,"protocol":"tcp"}]}%s}' "$1" "$2" "$3"
-}
-
-cni() { # COMMAND NS CONTAINERID (config in $CONF)
-	printf '%s' "$CONF" | CNI_COMMAND=$1 CNI_NETNS=/run/netns/$NSP-$2 CNI_CONTAINERID=$3 \
-		CNI_IFNAME=eth0 CNI_PATH=/nonexistent oci-net
-}
-
-# www: a CGI that answers with the client's address as the server saw it.
-www() {
-	mkdir -p "$T/www/cgi-bin"
-	printf '#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "peer $REMOTE_ADDR"\n' >"$T/www/cgi-bin/peer"
-	chmod +x "$T/www/cgi-bin/peer"
-}
-
 @test "CNI conditionsV4: a published port answers 127.0.0.2 and not 127.0.0.1" {
 	mkns a
 	www

@@ -3,38 +3,11 @@
 # (OCI_NET_FIREWALL=iptables): the rules in chains OCI-NET-* and their effect.
 load net
 
-setup() {
-	net_setup
-	command -v iptables-restore >/dev/null || skip "iptables is not installed"
-	export OCI_NET_FIREWALL=iptables
-	nft list tables | sort >"$T/tables.before"
-}
-
-# iptables-nft keeps its built-in tables once made; the test drops the ones it caused.
-drop_ipt_tables() {
-	nft list tables | sort | comm -13 "$T/tables.before" - | while read -r _ fam name; do
-		nft delete table "$fam" "$name"
-	done
-}
+setup() { ipt_setup; }
 
 teardown() {
 	[ -f "${T:-/nonexistent}/tables.before" ] && { oci-net rm -f cpm >/dev/null 2>&1; drop_ipt_tables; }
 	net_teardown
-}
-
-pconf() { # SUBNET-OCTET HOSTPORT EXTRA-JSON
-	printf '{"cniVersion":"1.0.0","name":"cpm","type":"oci-net","bridge":"ocipm0","ipam":{"type":"oci-net","subnet":"10.231.%s.0/24"},"runtimeConfig":{"portMappings":[{"hostPort":%s,"containerPort":80,"protocol":"tcp"}]}%s}' "$1" "$2" "$3"
-}
-
-cni() { # COMMAND NS CONTAINERID (config in $CONF)
-	printf '%s' "$CONF" | CNI_COMMAND=$1 CNI_NETNS=/run/netns/$NSP-$2 CNI_CONTAINERID=$3 \
-		CNI_IFNAME=eth0 CNI_PATH=/nonexistent oci-net
-}
-
-www() {
-	mkdir -p "$T/www/cgi-bin"
-	printf '#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "peer $REMOTE_ADDR"\n' >"$T/www/cgi-bin/peer"
-	chmod +x "$T/www/cgi-bin/peer"
 }
 
 @test "iptables fallback: conditionsV4 and masqAll in the OCI-NET chains" {

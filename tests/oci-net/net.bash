@@ -117,3 +117,39 @@ start_httpd() {
 	done
 	return 1
 }
+
+# The iptables fallback (OCI_NET_FIREWALL=iptables) for a test file:
+#   setup() { ipt_setup; }   teardown() { ...; drop_ipt_tables; net_teardown; }
+ipt_setup() {
+	net_setup
+	command -v iptables-restore >/dev/null || skip "iptables is not installed"
+	export OCI_NET_FIREWALL=iptables
+	nft list tables | sort >"$T/tables.before"
+}
+
+# iptables-nft keeps its built-in tables once made; the test drops the ones it caused.
+drop_ipt_tables() {
+	nft list tables | sort | comm -13 "$T/tables.before" - | while read -r _ fam name; do
+		nft delete table "$fam" "$name"
+	done
+}
+
+# For the portmap tests: a CNI config of network "cpm" (bridge ocipm0) with
+# one port mapping to 80, and (www) a CGI telling the client's address as
+# the server saw it.
+pconf() { # SUBNET-OCTET HOSTPORT EXTRA-JSON
+	printf '{"cniVersion":"1.0.0","name":"cpm","type":"oci-net","bridge":"ocipm0","ipam":{"type":"oci-net","subnet":"10.231.%s.0/24"},"runtimeConfig":{"portMappings":[{"hostPort":%s,"containerPort":80,"protocol":"tcp"}]}%s}' "$1" "$2" "$3"
+}
+
+# cni COMMAND [NS [CONTAINERID]]: oci-net as a CNI plugin, the config from
+# $CONF on stdin, CNI_IFNAME from $IFNAME (default eth0).
+cni() {
+	printf '%s' "$CONF" | CNI_COMMAND=$1 CNI_NETNS=${2:+/run/netns/$NSP-$2} CNI_CONTAINERID=${3:-} \
+		CNI_IFNAME=${IFNAME:-eth0} CNI_PATH=/nonexistent oci-net
+}
+
+www() {
+	mkdir -p "$T/www/cgi-bin"
+	printf '#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "peer $REMOTE_ADDR"\n' >"$T/www/cgi-bin/peer"
+	chmod +x "$T/www/cgi-bin/peer"
+}
